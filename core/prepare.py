@@ -1,0 +1,222 @@
+"""From a raw table to clean (text, label) rows, a report and a split.
+
+`load_dataset(source)` is the one call pages and the CLI make: read, guess the
+columns (overridable), clean, and describe what happened in a `CleanReport`
+whose numbers a non-technical user can read. `split_dataset` is stratified and
+seeded, and copes with classes too small to stratify.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.data import RawTable, read_table
+from core.errors import DataError
+
+MAX_TEXT_CHARS = 20_000  # models read 128-512 tokens; 20k chars keeps a 20 MB cell from eating RAM
+MAX_CLASSES = 200
+
+TEXT_NAMES = ["text", "review", "comment", "message", "content", "body", "sentence", "description",
+              "tweet", "utterance", "question", "query", "feedback", "ticket", "document", "title", "subject"]
+LABEL_NAMES = ["label", "sentiment", "category", "class", "target", "intent", "topic", "tag", "polarity",
+               "rating", "type", "y", "labels", "classification", "emotion", "department"]
+
+
+@dataclass
+class CleanReport:
+    """What cleaning kept and dropped, in plain numbers (JSON-serialisable)."""
+
+    rows_in: int
+    rows: int
+    text_column: str
+    label_column: str | None
+    columns: list[str]
+    classes: dict[str, int]
+    dropped: dict[str, int]
+    conflicting_texts: int = 0
+    truncated: int = 0
+    length: dict[str, float] = field(default_factory=dict)
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Dataset:
+    """Clean rows (columns `text`, `label`) and the report that describes them."""
+
+    df: pd.DataFrame
+    report: CleanReport
+
+
+def load_dataset(source: str | Path | bytes, filename: str | None = None, text_col: str | None = None,
+                 label_col: str | None = None, require_labels: bool = True) -> Dataset:
+    """Read, map columns (guessing what is not given), clean and report."""
+    raw = read_table(source, filename)
+    guess_text, guess_label = guess_columns(raw.df)
+    text_col = _check_column(raw.df, text_col, "text") or guess_text
+    label_col = _check_column(raw.df, label_col, "label") or guess_label
+    if text_col is None:
+        raise DataError("No column of free text was found; each row needs a text (a sentence or more), "
+                        "so pick the text column yourself or add one.")
+    if require_labels and (label_col is None or label_col == text_col):
+        raise DataError("No label column was found; add a column with the category of each text "
+                        "(for example 'label' or 'sentiment'), or pick it yourself.")
+    return clean(raw, text_col, label_col)
+
+
+def _check_column(df: pd.DataFrame, name: str | None, role: str) -> str | None:
+    if name is None or name == "":
+        return None
+    if name not in df.columns:
+        raise DataError(f"There is no column named '{name}' for the {role}; the columns are: {', '.join(map(str, df.columns))}.")
+    return name
+
+
+def guess_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
+    """Guess (text column, label column) from names and content."""
+    sample = df.head(2000)
+    stats = {c: _column_stats(sample[c]) for c in df.columns}
+    text_scores = {c: _text_score(c, s) for c, s in stats.items()}
+    text_col = max(text_scores, key=text_scores.get) if text_scores else None
+    if text_col is not None and text_scores[text_col] <= 0:
+        text_col = None
+    label_scores = {c: _label_score(c, s, len(sample)) for c, s in stats.items() if c != text_col}
+    label_col = max(label_scores, key=label_scores.get) if label_scores else None
+    if label_col is not None and label_scores[label_col] <= 0:
+        label_col = None
+    return text_col, label_col
+
+
+def _column_stats(col: pd.Series) -> dict:
+    values = col[col.str.strip() != ""]
+    lengths = values.str.len()
+    return {"mean_len": float(lengths.mean()) if len(values) else 0.0,
+            "spaces": float(values.str.count(" ").mean()) if len(values) else 0.0,
+            "unique": values.nunique(), "filled": len(values),
+            "numeric": float(pd.to_numeric(values, errors="coerce").notna().mean()) if len(values) else 0.0}
+
+
+def _name_hit(name: str, names: list[str]) -> float:
+    low = str(name).lower().replace("_", " ")
+    for rank, word in enumerate(names):
+        if low == word or word in low.split():
+            return 3.0 - rank * 0.05
+    return 0.0
+
+
+def _text_score(name: str, s: dict) -> float:
+    if s["filled"] == 0 or s["numeric"] > 0.9:
+        return 0.0
+    # free text is long, wordy and mostly unique; CJK text has no spaces, so length alone counts too
+    content = min(s["mean_len"], 200) / 40 + min(s["spaces"], 20) / 10 + s["unique"] / max(s["filled"], 1)
+    if s["mean_len"] < 8 and s["unique"] / max(s["filled"], 1) < 0.5:
+        return 0.0
+    return content + _name_hit(name, TEXT_NAMES)
+
+
+def _label_score(name: str, s: dict, n: int) -> float:
+    if s["filled"] == 0 or s["unique"] < 2 or s["unique"] > max(MAX_CLASSES, 1) or s["mean_len"] > 60:
+        return 0.0
+    if s["unique"] > max(2, 0.5 * s["filled"]):  # mostly unique values are ids, not labels
+        return 0.0
+    return 2.0 - s["unique"] / max(s["filled"], 1) + _name_hit(name, LABEL_NAMES) + s["filled"] / max(n, 1)
+
+
+def clean(raw: RawTable, text_col: str, label_col: str | None) -> Dataset:
+    """Drop empty texts, missing labels and exact duplicates; truncate huge texts; report."""
+    df = pd.DataFrame({"text": raw.df[text_col].astype(str).str.strip()})
+    df["label"] = raw.df[label_col].astype(str).str.strip() if label_col else ""
+    rows_in = len(df) + raw.malformed_rows
+    dropped = {"malformed": raw.malformed_rows, "empty_text": int((df["text"] == "").sum())}
+    df = df[df["text"] != ""]
+    dropped["missing_label"] = int((df["label"] == "").sum()) if label_col else 0
+    if label_col:
+        df = df[df["label"] != ""]
+    dup = df.duplicated(["text", "label"])
+    dropped["duplicates"] = int(dup.sum())
+    df = df[~dup].reset_index(drop=True)
+    long = df["text"].str.len() > MAX_TEXT_CHARS
+    if long.any():
+        df.loc[long, "text"] = df.loc[long, "text"].str.slice(0, MAX_TEXT_CHARS)
+    conflicts = int(df.groupby("text")["label"].nunique().gt(1).sum()) if label_col else 0
+    report = CleanReport(rows_in=rows_in, rows=len(df), text_column=text_col, label_column=label_col,
+                         columns=list(raw.df.columns), classes=_class_counts(df) if label_col else {},
+                         dropped=dropped, conflicting_texts=conflicts, truncated=int(long.sum()),
+                         length=_length_stats(df["text"]), encoding=raw.encoding, warnings=list(raw.warnings))
+    report.warnings += _warnings(report)
+    if df.empty:
+        raise DataError("No usable rows are left after removing empty texts and missing labels; check the column choice.")
+    return Dataset(df, report)
+
+
+def _class_counts(df: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in df["label"].value_counts().items()}
+
+
+def _length_stats(texts: pd.Series) -> dict[str, float]:
+    n = texts.str.len()
+    if n.empty:
+        return {}
+    return {"min": int(n.min()), "median": float(n.median()), "mean": round(float(n.mean()), 1),
+            "p95": float(n.quantile(0.95)), "max": int(n.max())}
+
+
+def _warnings(r: CleanReport) -> list[str]:
+    out = []
+    if r.truncated:
+        out.append(f"{r.truncated} very long text(s) were cut to {MAX_TEXT_CHARS:,} characters for training.")
+    if r.conflicting_texts:
+        out.append(f"{r.conflicting_texts} text(s) appear with more than one label; models cannot get all of them right.")
+    if r.label_column and len(r.classes) > 1:
+        counts = sorted(r.classes.values())
+        if counts[0] * 10 < counts[-1]:
+            out.append("The classes are very unbalanced (the smallest has under a tenth of the largest); "
+                       "watch macro-F1, not accuracy.")
+        tiny = [k for k, v in r.classes.items() if v < 3]
+        if tiny:
+            out.append(f"{len(tiny)} class(es) have fewer than 3 examples and are kept in training only: {', '.join(tiny[:5])}.")
+    return out
+
+
+@dataclass
+class Split:
+    """Train / validation / test frames with columns `text` and `label`."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+
+def split_dataset(df: pd.DataFrame, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 42) -> Split:
+    """Stratified, seeded split. Classes with fewer than 3 rows go to train only
+    (they cannot be spread over three parts); every other class keeps >= 1 train row."""
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
+    for _, idx in sorted(df.groupby("label").indices.items()):
+        idx = rng.permutation(idx)
+        if len(idx) < 3:
+            parts["train"].append(idx)
+            continue
+        n_test = max(1, round(len(idx) * test_fraction)) if test_fraction > 0 else 0
+        n_val = max(1, round(len(idx) * val_fraction)) if val_fraction > 0 else 0
+        n_test, n_val = min(n_test, len(idx) - 2), min(n_val, len(idx) - 2)
+        parts["test"].append(idx[:n_test])
+        parts["val"].append(idx[n_test:n_test + n_val])
+        parts["train"].append(idx[n_test + n_val:])
+    frames = {k: df.iloc[np.sort(np.concatenate(v))].reset_index(drop=True) if v else df.iloc[:0] for k, v in parts.items()}
+    return Split(frames["train"], frames["val"], frames["test"])
+
+
+def require_two_classes(labels) -> None:
+    """Training needs two classes; say so plainly when there is one."""
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        only = f" ('{classes[0]}')" if classes else ""
+        raise DataError(f"Only one class{only} was found in the label column; a classifier needs at least two "
+                        "different labels, so add examples of another class.")
