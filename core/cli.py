@@ -9,7 +9,6 @@ import argparse
 import json
 import signal
 import sys
-from pathlib import Path
 
 from core.config import CONTENDERS, TrainConfig
 from core.errors import DataError
@@ -114,6 +113,8 @@ def _print_progress(event: dict) -> None:
               f"{event.get('samples_per_s', 0)} samples/s eta {event.get('eta_s', 0)}s"
     elif kind == "eval":
         msg = f"eval step {event['step']}: val macro-F1 {event['val_macro_f1']:.4f} accuracy {event['val_accuracy']:.4f}"
+    elif kind == "end" and event.get("status") == "failed":
+        return  # main() prints the one `error:` line
     elif kind in ("log", "start", "end"):
         msg = event.get("message") or json.dumps({k: v for k, v in event.items() if k != "t"})
     else:
@@ -136,13 +137,11 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from core.prepare import load_dataset
-    from core.train import predict_frame
+    from core.classifier import load_classifier
+    from core.compare import model_dir
+    from core.predict import predict_table
 
-    run = Path(args.run)
-    model_dir = run / "model" if (run / "model").is_dir() else run
-    ds = load_dataset(args.file, text_col=args.text_col, require_labels=False)
-    df = predict_frame(model_dir, ds.df["text"].tolist())
+    df = predict_table(load_classifier(model_dir(args.run)), args.file, text_col=args.text_col)
     if args.out:
         df.to_csv(args.out, index=False)
         print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)

@@ -83,7 +83,8 @@ def _refuse_binary(data: bytes, name: str) -> None:
     head = data[:SNIFF_BYTES]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return  # UTF-16 has NUL bytes by design
-    if head.count(b"\x00") > len(head) // 100:  # >1% NULs: no text encoding we accept does that
+    control = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    if control > len(head) // 100:  # >1% control bytes: no text encoding we accept looks like that
         raise DataError(f"'{name}' is a binary file, not a text table; upload a {SUPPORTED} file.")
 
 
@@ -150,7 +151,9 @@ def _read_json(text: str, name: str, jsonl: bool) -> pd.DataFrame:
 
 
 def _read_delimited(text: str, name: str, encoding: str, tab: bool) -> RawTable:
-    lines = text[:SNIFF_BYTES].splitlines()[:200]
+    # a huge cell (cut off mid-quote by the sample) would out-vote the real rows, so lines
+    # over 4k chars sit out the vote; the full parse below still reads them
+    lines = [ln for ln in text[:SNIFF_BYTES].splitlines()[:200] if len(ln) < 4096]
     delimiter = "\t" if tab else _sniff_delimiter(lines)
     header = _has_header(lines, delimiter)
     bad: list[str] = []

@@ -62,10 +62,28 @@ def offline_error(spec: str, exc: Exception) -> DataError:
     return DataError(f"The model '{spec}' could not be loaded: {why}; use the embedded default or a local folder.")
 
 
+def require_hub(spec: str) -> None:
+    """Fail in ~3 s with one sentence when a Hub id is asked for offline, instead of
+    huggingface_hub's five retries with backoff (~50 s of log noise)."""
+    import socket
+    from urllib.parse import urlparse
+
+    if Path(resolve_checkpoint(spec)).is_dir():
+        return
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise offline_error(spec, OSError("offline"))
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError as exc:
+        raise offline_error(spec, exc) from exc
+
+
 def load_tokenizer(spec: str):
     from transformers import AutoTokenizer
 
     path = resolve_checkpoint(spec)
+    require_hub(spec)
     try:
         return AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as exc:

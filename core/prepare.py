@@ -121,8 +121,10 @@ def _text_score(name: str, s: dict) -> float:
 
 
 def _label_score(name: str, s: dict, n: int) -> float:
-    if s["filled"] == 0 or s["unique"] < 2 or s["unique"] > max(MAX_CLASSES, 1) or s["mean_len"] > 60:
+    if s["filled"] == 0 or s["unique"] > MAX_CLASSES or s["mean_len"] > 60:
         return 0.0
+    if s["unique"] == 1:  # a one-value column is only a label if named like one; training then explains
+        return 0.5 if _name_hit(name, LABEL_NAMES) else 0.0
     if s["unique"] > max(2, 0.5 * s["filled"]):  # mostly unique values are ids, not labels
         return 0.0
     return 2.0 - s["unique"] / max(s["filled"], 1) + _name_hit(name, LABEL_NAMES) + s["filled"] / max(n, 1)

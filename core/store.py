@@ -66,17 +66,22 @@ class Store:
         self.root = Path(root) if root else default_data_dir()
         (self.root / "runs").mkdir(parents=True, exist_ok=True)
         (self.root / "datasets").mkdir(parents=True, exist_ok=True)
-        with self.connect() as db:
-            db.executescript(SCHEMA)
+        db = self._open()
+        db.executescript(SCHEMA)  # executescript commits on its own, so it stays outside connect()
+        db.close()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.root / "index.sqlite", timeout=30, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, and vice versa
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
 
     @contextmanager
     def connect(self, immediate: bool = False):
-        """A short-lived connection; `immediate` takes the write lock up front so two
-        pollers cannot both start the same queued job."""
-        db = sqlite3.connect(self.root / "index.sqlite", timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA busy_timeout=30000")
+        """A short-lived connection in one transaction; `immediate` takes the write lock
+        up front so two pollers cannot both start the same queued job."""
+        db = self._open()
         try:
             db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             yield db

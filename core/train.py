@@ -105,16 +105,6 @@ def _save_predictions(path: Path, test: pd.DataFrame, proba, classes: list[str])
     df.to_parquet(path, index=False)
 
 
-def predict_frame(model_dir: str | Path, texts: list[str], model=None) -> pd.DataFrame:
-    """Label texts with a saved model: text, pred, confidence and one p:<class> column each."""
-    clf = model or load_classifier(model_dir)
-    proba = clf.predict_proba(texts)
-    df = pd.DataFrame({"text": texts, "pred": [clf.classes_[i] for i in proba.argmax(1)], "confidence": proba.max(1)})
-    for j, c in enumerate(clf.classes_):
-        df[f"p:{c}"] = proba[:, j]
-    return df
-
-
 def read_metrics(run_dir: str | Path) -> dict | None:
     path = Path(run_dir) / METRICS_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

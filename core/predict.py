@@ -1,0 +1,39 @@
+"""Use a trained model: label texts, or every row of a file with its columns kept."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from core.classifier import load_classifier
+from core.data import read_table
+from core.errors import DataError
+from core.prepare import MAX_TEXT_CHARS, guess_columns
+
+
+def predict_frame(model_dir: str | Path | None, texts: list[str], model=None) -> pd.DataFrame:
+    """Label texts: text, pred, confidence and one p:<class> column per class."""
+    clf = model or load_classifier(model_dir)
+    texts = [str(t)[:MAX_TEXT_CHARS] for t in texts]
+    proba = clf.predict_proba(texts)
+    df = pd.DataFrame({"text": texts, "pred": [clf.classes_[i] for i in proba.argmax(1)], "confidence": proba.max(1)})
+    for j, c in enumerate(clf.classes_):
+        df[f"p:{c}"] = proba[:, j]
+    return df
+
+
+def predict_table(model, source: str | Path | bytes, filename: str | None = None,
+                  text_col: str | None = None) -> pd.DataFrame:
+    """Every row of a file, its own columns first, then pred, confidence, p:<class>.
+    Rows with no text keep their place and get an empty prediction."""
+    raw = read_table(source, filename).df
+    text_col = text_col or guess_columns(raw)[0]
+    if text_col is None or text_col not in raw.columns:
+        raise DataError("No column of free text was found in this file; pick the text column to classify.")
+    texts = raw[text_col].astype(str)
+    has_text = texts.str.strip() != ""
+    scored = predict_frame(None, texts[has_text].tolist(), model=model).drop(columns="text")
+    scored.index = raw.index[has_text]
+    out = raw.join(scored)
+    out["pred"] = out["pred"].fillna("")
+    return out

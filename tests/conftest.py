@@ -1,0 +1,52 @@
+"""Shared fixtures: tiny real datasets, the shared real datasets when present, a temp data dir."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+DEMO = ROOT / "assets" / "demo_tickets.csv"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def shared(name: str) -> Path:
+    """A file under ../shared/data, or skip the test cleanly where it is absent (a user's fresh clone)."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"../shared/data/{name} is not present")
+    return path
+
+
+@pytest.fixture
+def tiny_df() -> pd.DataFrame:
+    """48 rows, 3 easy classes: enough for a real fit in seconds."""
+    pos = ["I love this, it is wonderful", "great product, works perfectly", "absolutely fantastic service",
+           "really happy with it", "best purchase ever", "excellent and fast", "superb quality", "so good, thanks"]
+    neg = ["terrible, it broke at once", "awful service, never again", "this is the worst", "very bad quality",
+           "I hate it, refund please", "broken and useless", "horrible experience", "disappointing and slow"]
+    q = ["where is my order?", "how do I reset my password?", "what time do you open?", "can I change my address?",
+         "do you ship abroad?", "is there a student discount?", "which size should I buy?", "how long is delivery?"]
+    rows = [(t + s, y) for y, ts in (("positive", pos), ("negative", neg), ("question", q))
+            for t in ts for s in ("", " !")]
+    rows += [(t + " really", y) for y, ts in (("positive", pos), ("negative", neg), ("question", q)) for t in ts]
+    return pd.DataFrame(rows, columns=["text", "label"])
+
+
+@pytest.fixture
+def tiny_csv(tmp_path, tiny_df) -> Path:
+    path = tmp_path / "tiny.csv"
+    tiny_df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "tunelab-data"
+    monkeypatch.setenv("TUNELAB_DATA_DIR", str(d))
+    return d

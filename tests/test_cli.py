@@ -1,0 +1,64 @@
+"""`python -m core`: exit codes, the error line, JSON shapes, a real train -> evaluate -> predict."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import DEMO, ROOT
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "core", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_inspect_json_shape():
+    res = cli("inspect", DEMO, "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert {"rows", "text_column", "label_column", "classes", "dropped", "warnings"} <= set(out)
+    assert out["text_column"] == "ticket" and out["label_column"] == "category" and len(out["classes"]) == 5
+
+
+@pytest.mark.parametrize("content,name", [(b"", "empty.csv"), (b"\x89PNG\r\n\x1a\n" + bytes(64), "img.csv"),
+                                          (b"text,label\nhello there,a\nbye now,a\n", "one.csv")])
+def test_user_errors_exit_2_with_one_error_line(tmp_path, content, name):
+    path = tmp_path / name
+    path.write_bytes(content)
+    res = cli("train", path, "--out", tmp_path / "run")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and "Traceback" not in res.stderr
+
+
+def test_missing_file_and_bad_option():
+    assert cli("inspect", "/nonexistent/file.csv").returncode == 2
+    assert cli("train", DEMO, "--out", "/tmp/x", "--epochs", "0").returncode == 2
+
+
+def test_train_evaluate_predict_roundtrip(tmp_path, tiny_csv):
+    runs = []
+    for model, extra in [("baseline", ["--epochs", "7"]), ("finetune", ["--max-steps", "3", "--batch-size", "8"])]:
+        out = tmp_path / model
+        res = cli("train", tiny_csv, "--out", out, "--model", model, "--max-length", "32", *extra)
+        assert res.returncode == 0, res.stderr
+        for f in ("config.json", "progress.jsonl", "metrics.json", "predictions.parquet", "model/README.md"):
+            assert (out / f).is_file(), f
+        runs.append(out)
+    res = cli("evaluate", *runs, "--data", tiny_csv, "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert [c["model"] for c in out["contenders"]] == ["baseline", "finetune"]
+    assert all({"run", "accuracy", "macro_f1", "n"} <= set(c) for c in out["contenders"])
+    assert out["mcnemar"][0]["p_value"] <= 1.0
+    res = cli("predict", runs[0], tiny_csv, "--out", tmp_path / "pred.csv")
+    assert res.returncode == 0, res.stderr
+    pred = pd.read_csv(tmp_path / "pred.csv")
+    # every input row comes back, in order, with its own columns kept
+    assert len(pred) == 72 and list(pred.columns[:2]) == ["text", "label"]
+    assert {"pred", "confidence", "p:positive"} <= set(pred.columns)
+    assert (pred["pred"] == pred["label"]).mean() > 0.9

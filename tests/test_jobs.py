@@ -1,0 +1,68 @@
+"""The job queue: subprocess workers, one at a time, cancel, and crash detection."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from core.config import TrainConfig
+from core.jobs import JobRunner
+from core.progress import read_progress
+from core.store import Store
+
+
+def wait_for(runner, job_id, statuses, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        runner.poll()
+        job = runner.store.get_job(job_id)
+        if job.status in statuses:
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} stuck in {runner.store.get_job(job_id).status}")
+
+
+def test_two_jobs_queue_then_both_finish(data_dir, tiny_csv):
+    runner = JobRunner(Store(data_dir), max_concurrent=1)
+    a = runner.submit(TrainConfig(model="baseline", name="first"), tiny_csv)
+    b = runner.submit(TrainConfig(model="baseline", name="second"), tiny_csv)
+    assert runner.store.get_job(a).status == "running" and runner.store.get_job(b).status == "queued"
+    assert runner.queue_position(b) == 1
+    assert wait_for(runner, a, ("done",)).status == "done"
+    assert wait_for(runner, b, ("done",)).status == "done"
+    assert (runner.store.run_dir(b) / "metrics.json").is_file()
+    # a second Store on the same directory (another server process) sees the same runs
+    assert {j.id for j in Store(data_dir).jobs(("done",))} == {a, b}
+
+
+def test_killed_job_is_reported_failed(data_dir, tiny_csv):
+    runner = JobRunner(Store(data_dir))
+    job_id = runner.submit(TrainConfig(model="finetune", epochs=50, batch_size=4, max_length=32), tiny_csv)
+    job = runner.store.get_job(job_id)
+    os.kill(job.pid, signal.SIGKILL)
+    job = wait_for(runner, job_id, ("failed",))
+    assert "stopped unexpectedly" in job.error and "-9" in job.error
+
+
+def test_cancel_stops_a_running_finetune_within_seconds(data_dir, tiny_csv):
+    runner = JobRunner(Store(data_dir))
+    job_id = runner.submit(TrainConfig(model="finetune", epochs=50, batch_size=4, max_length=32), tiny_csv)
+    run_dir = runner.store.run_dir(job_id)
+    end = time.time() + 120
+    while not any(e.get("event") == "step" for e in read_progress(run_dir)) and time.time() < end:
+        time.sleep(0.3)
+    t0 = time.time()
+    runner.cancel(job_id)
+    job = wait_for(runner, job_id, ("cancelled", "failed"), timeout=60)
+    assert job.status == "cancelled" and time.time() - t0 < 30
+    assert read_progress(run_dir)[-1]["status"] == "cancelled"
+
+
+def test_cancel_queued_job(data_dir, tiny_csv):
+    runner = JobRunner(Store(data_dir), max_concurrent=1)
+    a = runner.submit(TrainConfig(model="baseline"), tiny_csv)
+    b = runner.submit(TrainConfig(model="baseline"), tiny_csv)
+    runner.cancel(b)
+    assert runner.store.get_job(b).status == "cancelled"
+    wait_for(runner, a, ("done",))
+    assert runner.store.get_job(b).status == "cancelled"
