@@ -62,21 +62,32 @@ def offline_error(spec: str, exc: Exception) -> DataError:
     return DataError(f"The model '{spec}' could not be loaded: {why}; use the embedded default or a local folder.")
 
 
-def require_hub(spec: str) -> None:
-    """Fail in ~3 s with one sentence when a Hub id is asked for offline, instead of
-    huggingface_hub's five retries with backoff (~50 s of log noise)."""
+def hub_reachable() -> bool:
+    """False when HF_HUB_OFFLINE=1 or the Hub host does not answer within 3 s."""
     import socket
     from urllib.parse import urlparse
 
-    if Path(resolve_checkpoint(spec)).is_dir():
-        return
     if os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise offline_error(spec, OSError("offline"))
+        return False
     host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
     try:
         socket.create_connection((host, 443), timeout=3).close()
-    except OSError as exc:
-        raise offline_error(spec, exc) from exc
+        return True
+    except OSError:
+        return False
+
+
+def require_hub_host(what: str) -> None:
+    """Fail in ~3 s with one sentence when the Hub is needed offline, instead of
+    huggingface_hub's five retries with backoff (~50 s of log noise)."""
+    if not hub_reachable():
+        raise DataError(f"Loading {what} needs the Hugging Face Hub, which this machine cannot reach "
+                        "(no internet connection); use the embedded defaults or local files.")
+
+
+def require_hub(spec: str) -> None:
+    if not Path(resolve_checkpoint(spec)).is_dir() and not hub_reachable():
+        raise offline_error(spec, OSError("offline"))
 
 
 def load_tokenizer(spec: str):

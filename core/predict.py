@@ -37,3 +37,21 @@ def predict_table(model, source: str | Path | bytes, filename: str | None = None
     out = raw.join(scored)
     out["pred"] = out["pred"].fillna("")
     return out
+
+
+def model_zip(run_dir: str | Path) -> bytes:
+    """The run's model folder (Hugging Face format for the fine-tune, model card
+    included) plus config.json and metrics.json, as zip bytes for download."""
+    import io
+    import zipfile
+
+    run_dir = Path(run_dir)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted((run_dir / "model").rglob("*")):
+            if path.is_file():
+                zf.write(path, f"model/{path.relative_to(run_dir / 'model')}")
+        for name in ("config.json", "metrics.json"):
+            if (run_dir / name).is_file():
+                zf.write(run_dir / name, name)
+    return buf.getvalue()

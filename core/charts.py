@@ -1,0 +1,123 @@
+"""Plotly figures from plain data (dicts and lists from core.evaluate / progress).
+
+Pages only place these figures, and the HTML report embeds the same ones, so
+the two never differ. Text in figures is set through Plotly's data fields, which
+escape it, never through HTML templates.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+PALETTE = ["#4C6EF5", "#F59F00", "#12B886", "#E64980", "#7950F2", "#FA5252", "#15AABF", "#82C91E"]
+LAYOUT = dict(template="plotly_white", margin=dict(l=40, r=20, t=50, b=40), height=360,
+              font=dict(family="Inter, Segoe UI, sans-serif", size=13))
+
+
+def _fig(title: str, **layout) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=title, **{**LAYOUT, **layout})
+    return fig
+
+
+def class_balance(classes: dict[str, int]) -> go.Figure:
+    fig = _fig("Examples per class", xaxis_title="class", yaxis_title="rows")
+    fig.add_bar(x=list(classes), y=list(classes.values()), marker_color=PALETTE[0])
+    return fig
+
+
+def length_histogram(lengths: list[int]) -> go.Figure:
+    fig = _fig("Text length", xaxis_title="characters", yaxis_title="rows")
+    fig.add_histogram(x=lengths, nbinsx=40, marker_color=PALETTE[2])
+    return fig
+
+
+def metric_bars(rows: list[dict]) -> go.Figure:
+    """Accuracy and macro-F1 per contender with 95% CI whiskers."""
+    fig = _fig("Accuracy and macro-F1 (95% confidence intervals)", barmode="group", yaxis=dict(range=[0, 1.05]))
+    for i, metric in enumerate(("accuracy", "macro_f1")):
+        vals = [r[metric] for r in rows]
+        lo = [r[metric] - r["ci"][metric][0] for r in rows]
+        hi = [r["ci"][metric][1] - r[metric] for r in rows]
+        fig.add_bar(name=metric.replace("_", "-"), x=[r["name"] for r in rows], y=vals, marker_color=PALETTE[i],
+                    error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo))
+    return fig
+
+
+def confusion(ev: dict, name: str, normalize: bool = False) -> go.Figure:
+    """Rows are the true class, columns the predicted class."""
+    z = ev["confusion"]
+    if normalize:
+        z = [[v / max(1, sum(row)) for v in row] for row in z]
+    text = [[f"{v:.0%}" if normalize else str(v) for v in row] for row in z]
+    fig = _fig(f"Confusion matrix: {name}", xaxis_title="predicted", yaxis_title="true",
+               height=max(320, 60 * len(ev["classes"]) + 120))
+    fig.add_heatmap(z=z, x=ev["classes"], y=ev["classes"], text=text, texttemplate="%{text}", colorscale="Blues",
+                    showscale=False, hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def per_class_f1(evs: dict[str, dict]) -> go.Figure:
+    fig = _fig("F1 per class", barmode="group", yaxis=dict(range=[0, 1.05]))
+    for i, (name, ev) in enumerate(evs.items()):
+        fig.add_bar(name=name, x=[c["label"] for c in ev["per_class"]], y=[c["f1"] for c in ev["per_class"]],
+                    marker_color=PALETTE[i % len(PALETTE)])
+    return fig
+
+
+def roc_curves(evs: dict[str, dict]) -> go.Figure:
+    fig = _fig("ROC curves (one class against the rest)", xaxis_title="false positive rate",
+               yaxis_title="true positive rate")
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"), name="chance")
+    for i, (name, ev) in enumerate(evs.items()):
+        for cls, c in ev["roc"].items():
+            fig.add_scatter(x=c["fpr"], y=c["tpr"], mode="lines", name=f"{name} / {cls} (AUC {c['auc']:.3f})",
+                            line=dict(color=PALETTE[i % len(PALETTE)]))
+    return fig
+
+
+def pr_curves(evs: dict[str, dict]) -> go.Figure:
+    fig = _fig("Precision-recall curves", xaxis_title="recall", yaxis_title="precision")
+    for i, (name, ev) in enumerate(evs.items()):
+        for cls, c in ev["pr"].items():
+            fig.add_scatter(x=c["recall"], y=c["precision"], mode="lines", name=f"{name} / {cls} (AP {c['ap']:.3f})",
+                            line=dict(color=PALETTE[i % len(PALETTE)]))
+    return fig
+
+
+def calibration_curves(evs: dict[str, dict]) -> go.Figure:
+    fig = _fig("Calibration: when the model says X% sure, is it right X% of the time?",
+               xaxis_title="confidence", yaxis_title="accuracy", xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]))
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"), name="perfect")
+    for i, (name, ev) in enumerate(evs.items()):
+        bins = ev["calibration"]["bins"]
+        fig.add_scatter(x=[b["confidence"] for b in bins], y=[b["accuracy"] for b in bins], mode="lines+markers",
+                        name=f"{name} (ECE {ev['calibration']['ece']:.3f})", line=dict(color=PALETTE[i % len(PALETTE)]),
+                        customdata=[b["count"] for b in bins], hovertemplate="%{customdata} rows<extra></extra>")
+    return fig
+
+
+def training_curves(progress: dict[str, list[dict]]) -> go.Figure:
+    """Training loss (left axis) and validation macro-F1 (right axis) against step."""
+    fig = _fig("Training curves", xaxis_title="step", yaxis=dict(title="training loss"),
+               yaxis2=dict(title="validation macro-F1", overlaying="y", side="right", range=[0, 1.02]))
+    for i, (name, events) in enumerate(progress.items()):
+        color = PALETTE[i % len(PALETTE)]
+        steps = [e for e in events if e.get("event") == "step" and e.get("loss") is not None]
+        evals = [e for e in events if e.get("event") == "eval"]
+        if steps:
+            fig.add_scatter(x=[e["step"] for e in steps], y=[e["loss"] for e in steps], mode="lines",
+                            name=f"{name} loss", line=dict(color=color))
+        if evals:
+            fig.add_scatter(x=[e["step"] for e in evals], y=[e["val_macro_f1"] for e in evals], mode="lines+markers",
+                            name=f"{name} val macro-F1", yaxis="y2", line=dict(color=color, dash="dash"))
+    return fig
+
+
+def probability_bars(classes: list[str], probs: list[float], title: str) -> go.Figure:
+    fig = _fig(title, height=max(200, 34 * len(classes) + 80), xaxis=dict(range=[0, 1], tickformat=".0%"))
+    order = sorted(range(len(classes)), key=lambda i: probs[i])
+    fig.add_bar(x=[probs[i] for i in order], y=[classes[i] for i in order], orientation="h",
+                marker_color=[PALETTE[0] if i == order[-1] else "#ced4da" for i in order],
+                text=[f"{probs[i]:.0%}" for i in order], textposition="auto")
+    return fig

@@ -1,0 +1,140 @@
+"""Chat with a generative model: messages in, text pieces out, then stats.
+
+    engine = load_engine("default")              # embedded SmolLM2 GGUF on llama.cpp
+    for piece in engine.stream(messages, ChatParams(temperature=0)):
+        print(piece, end="")
+    engine.last_stats.tokens_per_s
+
+Backends share `ChatEngine.stream`: llama.cpp for GGUF files (fastest on CPU),
+transformers for Hugging Face checkpoints, and any OpenAI-compatible server
+(vLLM, TGI, llama.cpp server) to scale past one machine. Each engine holds a
+lock for the whole generation: llama.cpp contexts are not thread-safe, so
+concurrent users queue instead of corrupting each other's output.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from core.chat_trim import trim_messages
+from core.errors import DataError
+
+Messages = list[dict]
+
+
+@dataclass(frozen=True)
+class ChatParams:
+    temperature: float = 0.7
+    top_p: float = 0.9
+    max_tokens: int = 256
+    seed: int = 0
+
+
+@dataclass
+class ChatStats:
+    tokens: int = 0
+    ttft_s: float = 0.0  # seconds from the call to the first piece of text
+    seconds: float = 0.0
+    tokens_per_s: float = 0.0  # decode speed: tokens after the first, over the time after the first
+    prompt_tokens: int = 0
+    trimmed_messages: int = 0
+    stopped: bool = False
+
+
+def with_system(messages: Messages, system: str | None) -> Messages:
+    """Put a system prompt first (replacing any there)."""
+    rest = [m for m in messages if m.get("role") != "system"]
+    return ([{"role": "system", "content": system}] if system else []) + rest
+
+
+class ChatEngine:
+    """The interface every backend implements: `stream`, `count_tokens`, `context_window`."""
+
+    backend = "abstract"
+    context_window = 2048
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last_stats = ChatStats()
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4)  # ~4 characters a token for English; backends with a tokenizer do better
+
+    def _pieces(self, messages: Messages, params: ChatParams) -> Iterator[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def stream(self, messages: Messages, params: ChatParams = ChatParams(),
+               should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+        """Yield the answer piece by piece; old turns are trimmed to fit the context
+        window (the system prompt is kept). Stops early when `should_stop()` is true
+        or the caller stops iterating. Sets `last_stats` when done."""
+        budget = self.context_window - params.max_tokens - 32  # 32: chat-template tokens per turn, roughly
+        trimmed, dropped, prompt_tokens = trim_messages(messages, self.count_tokens, budget)
+        stats = ChatStats(prompt_tokens=prompt_tokens, trimmed_messages=dropped)
+        with self.lock:
+            t0 = time.perf_counter()
+            t_first = None
+            pieces = self._pieces(trimmed, params)
+            try:
+                for piece in pieces:
+                    if should_stop and should_stop():
+                        stats.stopped = True
+                        break
+                    if not piece:
+                        continue
+                    if t_first is None:
+                        t_first = time.perf_counter()
+                    stats.tokens += 1
+                    yield piece
+            finally:
+                close = getattr(pieces, "close", None)
+                if close:
+                    close()
+                t_end = time.perf_counter()
+                stats.seconds = t_end - t0
+                stats.ttft_s = (t_first or t_end) - t0
+                if t_first and stats.tokens > 1 and t_end > t_first:
+                    stats.tokens_per_s = (stats.tokens - 1) / (t_end - t_first)
+                self.last_stats = stats
+
+    def complete(self, messages: Messages, params: ChatParams = ChatParams()) -> str:
+        """The whole answer at once (the same generation, collected)."""
+        return "".join(self.stream(messages, params))
+
+
+def cpu_threads() -> int:
+    """All the cores this process may use: llama-cpp-python's own default is half of
+    them, which on 2 cores halves decode speed."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
+def load_engine(model: str = "default", endpoint: str | None = None, endpoint_model: str | None = None,
+                context_window: int | None = None) -> ChatEngine:
+    """'default' (embedded SmolLM2 GGUF), a .gguf file, a model folder or Hub id
+    (transformers), or an OpenAI-compatible endpoint URL."""
+    if endpoint:
+        from core.chat_backends import OpenAIEngine
+
+        return OpenAIEngine(endpoint, endpoint_model or model, context_window=context_window or 8192)
+    if model in (None, "", "default"):
+        from core.chat_backends import LlamaCppEngine
+        from core.models import embedded_chat_gguf
+
+        return LlamaCppEngine(embedded_chat_gguf(), context_window=context_window or 4096)
+    path = Path(model).expanduser()
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise DataError(f"There is no GGUF file at '{model}'; check the path.")
+        from core.chat_backends import LlamaCppEngine
+
+        return LlamaCppEngine(path, context_window=context_window or 4096)
+    from core.chat_backends import TransformersEngine
+
+    return TransformersEngine(model, context_window=context_window)

@@ -1,0 +1,67 @@
+"""Datasets in the data directory: the upload as received, cleaned rows, the report.
+
+datasets/<id>/ original.<ext>  cleaned.parquet (text, label)  report.json
+The original is kept so nothing the user gave is lost; training reads cleaned.parquet.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+from core.errors import DataError
+from core.prepare import Dataset, split_dataset
+from core.store import Store, new_id
+
+DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_tickets.csv"
+SAFE_EXT = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".parquet", ".xlsx"}
+
+
+def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> str:
+    """Store a cleaned dataset and its original bytes; returns the dataset id."""
+    dataset_id = new_id()
+    folder = store.dataset_dir(dataset_id)
+    folder.mkdir(parents=True)
+    ext = Path(filename).suffix.lower()
+    (folder / f"original{ext if ext in SAFE_EXT else '.bin'}").write_bytes(original)  # user names never reach a path
+    ds.df[["text", "label"]].to_parquet(folder / "cleaned.parquet", index=False)
+    (folder / "report.json").write_text(json.dumps({**ds.report.to_dict(), "filename": filename}, ensure_ascii=False),
+                                        encoding="utf-8")
+    store.add_dataset(dataset_id, Path(filename).name[:120], ds.report.rows, ds.report.classes)
+    return dataset_id
+
+
+def cleaned_path(store: Store, dataset_id: str) -> Path:
+    return store.dataset_dir(dataset_id) / "cleaned.parquet"
+
+
+def read_report(store: Store, dataset_id: str) -> dict:
+    return json.loads((store.dataset_dir(dataset_id) / "report.json").read_text(encoding="utf-8"))
+
+
+def split_sizes(ds: Dataset, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 42) -> dict[str, int]:
+    s = split_dataset(ds.df, val_fraction, test_fraction, seed)
+    return {"train": len(s.train), "validation": len(s.val), "test": len(s.test)}
+
+
+def hub_dataset_bytes(name: str, split: str = "train", max_rows: int = 50_000) -> tuple[bytes, str]:
+    """Fetch a Hugging Face Hub dataset split as Parquet bytes (online users only).
+    Offline, or for an unknown name, one plain sentence says so."""
+    name = name.strip()
+    if not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", name) or ".." in name:
+        raise DataError("Enter a Hub dataset name like 'imdb' or 'owner/name'.")
+    try:
+        from datasets import load_dataset as hf_load
+    except ImportError as exc:
+        raise DataError("Loading Hub datasets needs the 'datasets' package; run: pip install datasets") from exc
+    from core.models import require_hub_host
+
+    require_hub_host(f"the dataset '{name}'")
+    try:
+        data = hf_load(name, split=f"{split}[:{max_rows}]")
+    except Exception as exc:  # the datasets library raises many types for missing names and network trouble
+        raise DataError(f"The Hub dataset '{name}' (split '{split}') could not be loaded; check the name and split.") from exc
+    buf = io.BytesIO()
+    data.to_pandas().to_parquet(buf, index=False)
+    return buf.getvalue(), f"{name.replace('/', '_')}_{split}.parquet"

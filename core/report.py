@@ -1,0 +1,168 @@
+"""The comparison dashboard as data, the stakeholder summary, and the HTML report.
+
+`build_dashboard(run_dirs)` reads each run's metrics.json, predictions and
+progress log, pairs the runs for McNemar's test on the rows they share, and
+returns plain data. `summary_sentences` turns it into three sentences for people
+who don't read charts; `html_report` writes one self-contained file with the same
+Plotly figures the page shows.
+"""
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from core import charts
+from core.compare import aligned_predictions, pairwise_mcnemar
+from core.progress import read_progress
+from core.train import PREDICTIONS_FILE, read_metrics
+
+KIND_LABEL = {"baseline": "TF-IDF baseline", "embeddings": "sentence-embeddings", "finetune": "fine-tuned Transformer"}
+
+
+@dataclass
+class Dashboard:
+    """Everything the Evaluate page and the report show, for a set of runs."""
+
+    rows: list[dict]  # one per contender: run, name, model, accuracy, macro_f1, weighted_f1, ci, n, ece, seconds
+    evals: dict[str, dict]  # display name -> Evaluation dict
+    progress: dict[str, list[dict]]
+    tests: list[dict] = field(default_factory=list)  # pairwise McNemar with a plain sentence
+    notes: list[str] = field(default_factory=list)
+
+
+def display_name(run_dir: Path, metrics: dict, taken: set[str]) -> str:
+    name = KIND_LABEL.get(metrics["model"], metrics["model"])
+    if metrics.get("name") and metrics["name"] not in (metrics["model"], name):
+        name = f"{metrics['name']}"
+    return name if name not in taken else f"{name} ({run_dir.name[-6:]})"
+
+
+def build_dashboard(run_dirs: list[str | Path]) -> Dashboard:
+    rows, evals, progress, frames = [], {}, {}, {}
+    for run in map(Path, run_dirs):
+        metrics = read_metrics(run)
+        if metrics is None or "test" not in metrics:
+            continue
+        name = display_name(run, metrics, set(evals))
+        ev = metrics["test"]
+        evals[name] = ev
+        progress[name] = read_progress(run)
+        rows.append({"run": str(run), "name": name, "model": metrics["model"], "accuracy": ev["accuracy"],
+                     "macro_f1": ev["macro_f1"], "weighted_f1": ev["weighted_f1"], "ci": ev["ci"], "n": ev["n"],
+                     "ece": ev["calibration"]["ece"], "seconds": metrics.get("train_seconds")})
+        if (run / PREDICTIONS_FILE).is_file():
+            frames[str(run)] = pd.read_parquet(run / PREDICTIONS_FILE, columns=["text", "label", "pred"])
+    dash = Dashboard(rows, evals, progress)
+    if len(frames) >= 2:
+        truth, preds = aligned_predictions(frames)
+        if truth:
+            dash.tests = pairwise_mcnemar([r for r in rows if r["run"] in preds], preds, truth)
+            if len(truth) < min(r["n"] for r in rows):
+                dash.notes.append(f"The significance tests use the {len(truth)} test rows all runs share.")
+        else:
+            dash.notes.append("These runs were scored on different test rows (different data or seed), "
+                              "so no significance test compares them.")
+    return dash
+
+
+def figures(dash: Dashboard, normalize: bool = False) -> dict[str, object]:
+    """The dashboard's Plotly figures, by key, in display order."""
+    figs = {"metrics": charts.metric_bars(dash.rows), "per_class": charts.per_class_f1(dash.evals)}
+    for name, ev in dash.evals.items():
+        figs[f"confusion:{name}"] = charts.confusion(ev, name, normalize)
+    figs.update({"roc": charts.roc_curves(dash.evals), "pr": charts.pr_curves(dash.evals),
+                 "calibration": charts.calibration_curves(dash.evals)})
+    if any(any(e.get("event") in ("step", "eval") and e.get("loss", e.get("val_macro_f1")) is not None for e in ev)
+           for ev in dash.progress.values()):
+        figs["training"] = charts.training_curves(dash.progress)
+    return figs
+
+
+def _worst_confusion(ev: dict) -> tuple[str, str, int] | None:
+    cm, classes = ev["confusion"], ev["classes"]
+    cells = [(cm[i][j], classes[i], classes[j]) for i in range(len(cm)) for j in range(len(cm)) if i != j and cm[i][j]]
+    if not cells:
+        return None
+    n, true, pred = max(cells)
+    return true, pred, n
+
+
+def summary_sentences(dash: Dashboard) -> list[str]:
+    """Three sentences a non-technical stakeholder understands."""
+    if not dash.rows:
+        return ["No finished runs to summarise yet."]
+    best = max(dash.rows, key=lambda r: (r["macro_f1"], r["accuracy"]))
+    lo, hi = best["ci"]["accuracy"]
+    others = [r for r in dash.rows if r is not best]
+    first = (f"The best model is the {best['name']}: it labels {best['accuracy']:.0%} of texts it has never seen "
+             f"correctly (likely between {lo:.0%} and {hi:.0%} on new data like this)")
+    versus = ", ".join(f"{r['accuracy']:.0%} for the {r['name']}" for r in others)
+    first += f", against {versus}." if others else "."
+    ev = dash.evals[best["name"]]
+    per = sorted(ev["per_class"], key=lambda c: c["f1"])
+    second = f"It is most reliable on '{per[-1]['label']}' and weakest on '{per[0]['label']}'"
+    worst = _worst_confusion(ev)
+    second += (f", most often mistaking '{worst[0]}' for '{worst[1]}' ({worst[2]} times in the test)." if worst else ".")
+    test = next((t for t in dash.tests if best["run"] in (t["a"], t["b"])), None)
+    if test is not None:
+        third = test["sentence"]
+    else:
+        ece = ev["calibration"]["ece"]
+        third = (f"Its confidence scores can be taken at face value (off by {ece:.0%} on average)." if ece < 0.05 else
+                 f"Treat its confidence scores with care: they are off by {ece:.0%} on average.")
+    return [first, second, third]
+
+
+def metrics_csv(dash: Dashboard) -> str:
+    rows = [{"contender": r["name"], "kind": r["model"], "test_rows": r["n"], "accuracy": r["accuracy"],
+             "accuracy_ci_low": r["ci"]["accuracy"][0], "accuracy_ci_high": r["ci"]["accuracy"][1],
+             "macro_f1": r["macro_f1"], "macro_f1_ci_low": r["ci"]["macro_f1"][0],
+             "macro_f1_ci_high": r["ci"]["macro_f1"][1], "weighted_f1": r["weighted_f1"], "ece": r["ece"],
+             "train_seconds": r["seconds"], "run": Path(r["run"]).name} for r in dash.rows]
+    buf = io.StringIO()
+    pd.DataFrame(rows).to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def html_report(dash: Dashboard, title: str = "Tunelab model comparison") -> str:
+    """One self-contained HTML file (plotly.js inlined once). Every user string is escaped."""
+    esc = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
+             "<style>body{font-family:Inter,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;color:#212529}"
+             "table{border-collapse:collapse}td,th{border:1px solid #dee2e6;padding:4px 8px}</style></head><body>",
+             f"<h1>{esc(title)}</h1><h2>Summary</h2>",
+             *[f"<p>{esc(s)}</p>" for s in summary_sentences(dash)],
+             "<h2>Metrics</h2><table><tr><th>contender</th><th>accuracy (95% CI)</th><th>macro-F1 (95% CI)</th>"
+             "<th>test rows</th></tr>"]
+    for r in dash.rows:
+        a, f = r["ci"]["accuracy"], r["ci"]["macro_f1"]
+        parts.append(f"<tr><td>{esc(r['name'])}</td><td>{r['accuracy']:.3f} ({a[0]:.3f}-{a[1]:.3f})</td>"
+                     f"<td>{r['macro_f1']:.3f} ({f[0]:.3f}-{f[1]:.3f})</td><td>{r['n']}</td></tr>")
+    parts.append("</table>")
+    parts += [f"<p>{esc(t['sentence'])}</p>" for t in dash.tests] + [f"<p><i>{esc(n)}</i></p>" for n in dash.notes]
+    for i, fig in enumerate(figures(dash).values()):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def explain_prompt(dash: Dashboard) -> str:
+    """The prompt behind "Explain my results": contenders, metrics and the largest
+    confusions, with a request for a plain-language summary for stakeholders."""
+    lines = ["Here are the results of comparing text classifiers on held-out test data."]
+    for r in dash.rows:
+        lines.append(f"- {r['name']}: accuracy {r['accuracy']:.1%}, macro-F1 {r['macro_f1']:.3f}, "
+                     f"tested on {r['n']} texts.")
+    best = max(dash.rows, key=lambda r: r["macro_f1"]) if dash.rows else None
+    if best:
+        worst = _worst_confusion(dash.evals[best["name"]])
+        if worst:
+            lines.append(f"The best model most often mistakes '{worst[0]}' for '{worst[1]}' ({worst[2]} times).")
+    lines += [t["sentence"] for t in dash.tests]
+    lines.append("Explain these results in three or four short sentences for a manager who does not know "
+                 "machine learning: which model to use, how often it is right, and where it goes wrong.")
+    return "\n".join(lines)

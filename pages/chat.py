@@ -1,0 +1,62 @@
+"""Chat: talk to a generative model, streamed; explain results; classify as you chat."""
+import json
+
+import streamlit as st
+
+from core.chat import ChatParams
+from core.chat_trim import transcript_markdown
+from core.report import build_dashboard, explain_prompt
+from ui import resources, state
+from ui.chat import badge_for, history, reply, show
+from ui.widgets import guard
+
+SYSTEM = ("You are Tunelab's assistant. You help people understand text classifiers and their results. "
+          "Answer briefly and in plain language.")
+
+st.title("Chat")
+store = resources.store()
+done = store.jobs(("done",))
+with st.expander("Model and settings"):
+    source = st.radio("Chat model", ["Embedded SmolLM2-135M (llama.cpp, offline)", "Local GGUF file or model folder",
+                                     "OpenAI-compatible server (vLLM, TGI, llama.cpp server)"])
+    model, endpoint, endpoint_model = "default", None, None
+    if source.startswith("Local"):
+        model = st.text_input("Path to a .gguf file or a model folder (or a Hub id when online)")
+    elif source.startswith("OpenAI"):
+        endpoint = st.text_input("Base URL", placeholder="http://127.0.0.1:8000/v1")
+        endpoint_model = st.text_input("Model name", value="default")
+        st.caption("An API key, if needed, is read from TUNELAB_API_KEY or OPENAI_API_KEY on the server.")
+    system = st.text_area("System prompt", SYSTEM)
+    c1, c2, c3 = st.columns(3)
+    params = ChatParams(temperature=c1.slider("Temperature", 0.0, 1.5, 0.7), top_p=c2.slider("Top-p", 0.1, 1.0, 0.9),
+                        max_tokens=c3.slider("Max new tokens", 16, 1024, 256))
+    run_labels = {j.id: f"{j.model} · {j.id}" for j in done}
+    badge_run = st.selectbox("Classify my messages with", [None, *run_labels],
+                             format_func=lambda i: "no classifier" if i is None else run_labels[i])
+
+messages = history()
+for message in messages:
+    show(message)
+
+b1, b2, b3, b4 = st.columns(4)
+explain = b1.button("Explain my results", disabled=not done, help="Sends the selected evaluation to the chat model.")
+if b2.button("Clear"):
+    messages.clear()
+    st.rerun()
+b3.download_button("Transcript (Markdown)", transcript_markdown(messages), "tunelab-chat.md", "text/markdown")
+b4.download_button("Transcript (JSON)", json.dumps(messages, ensure_ascii=False, indent=1), "tunelab-chat.json",
+                   "application/json")
+st.button("Stop", help="Stops the answer being written; what has arrived is kept.")
+
+prompt = st.chat_input("Ask about your models, or anything else")
+if state.get(state.PENDING_PROMPT) == "explain" or explain:
+    st.session_state.pop(state.PENDING_PROMPT, None)
+    runs = [i for i in state.get(state.SELECTED_RUNS, []) if i in run_labels] or [j.id for j in done[:3]]
+    prompt = explain_prompt(build_dashboard([store.run_dir(i) for i in runs]))
+if prompt and (model or endpoint):
+    with guard("The chat"):
+        user = {"role": "user", "content": prompt, "badge": badge_for(prompt, str(store.run_dir(badge_run) / "model")
+                                                                      if badge_run else None)}
+        messages.append(user)
+        show(user)
+        reply(resources.chat_engine(model, endpoint, endpoint_model), messages, system, params)

@@ -1,0 +1,77 @@
+"""Evaluate: compare finished runs side by side, explain them in plain words, export."""
+import pandas as pd
+import streamlit as st
+
+from core.report import build_dashboard, figures, html_report, metrics_csv, summary_sentences
+from ui import resources, state
+from ui.widgets import guard
+
+st.title("Evaluate")
+store = resources.store()
+done = store.jobs(("done",))
+if not done:
+    st.info("No finished runs yet: train some on the Train page.")
+    st.stop()
+
+labels = {j.id: f"{j.model} · {j.id}" for j in done}
+default = [i for i in state.get(state.SELECTED_RUNS, []) if i in labels] or [j.id for j in done[:3]]
+picked = st.multiselect("Runs to compare", list(labels), default=default, format_func=labels.get)
+state.put(state.SELECTED_RUNS, picked)
+if not picked:
+    st.stop()
+
+with guard("Building the comparison"):
+    dash = build_dashboard([store.run_dir(i) for i in picked])
+    st.subheader("In plain words")
+    for sentence in summary_sentences(dash):
+        st.text(sentence)  # st.text: user-derived class names are never interpreted as markup
+
+    st.subheader("Scores on held-out test rows")
+    table = pd.DataFrame([{"contender": r["name"], "accuracy": r["accuracy"],
+                           "95% CI": f"{r['ci']['accuracy'][0]:.3f} – {r['ci']['accuracy'][1]:.3f}",
+                           "macro-F1": r["macro_f1"],
+                           "macro-F1 95% CI": f"{r['ci']['macro_f1'][0]:.3f} – {r['ci']['macro_f1'][1]:.3f}",
+                           "calibration error": r["ece"], "test rows": r["n"], "train seconds": r["seconds"]}
+                          for r in dash.rows])
+    st.dataframe(table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                                        for c in ("accuracy", "macro-F1", "calibration error")})
+    for test in dash.tests:
+        st.text(test["sentence"])
+    for note in dash.notes:
+        st.caption(note)
+
+    normalize = st.toggle("Show confusion matrices as percentages of each true class")
+    figs = figures(dash, normalize=normalize)
+    st.plotly_chart(figs.pop("metrics"))
+    confusions = {k: v for k, v in figs.items() if k.startswith("confusion:")}
+    for col, (key, fig) in zip(st.columns(len(confusions)), confusions.items()):
+        col.plotly_chart(fig, key=key)
+    tabs = st.tabs(["Per-class F1", "ROC", "Precision-recall", "Calibration", "Training curves"])
+    for tab, key in zip(tabs, ["per_class", "roc", "pr", "calibration", "training"]):
+        with tab:
+            if key in figs:
+                st.plotly_chart(figs[key], key=f"tab-{key}")
+            else:
+                st.caption("No training curves: only the fine-tuned Transformer trains step by step.")
+
+    st.subheader("Error explorer")
+    name = st.selectbox("Contender", list(dash.evals))
+    errors = pd.DataFrame(dash.evals[name]["errors"], columns=["text", "true", "pred", "confidence"])
+    classes = dash.evals[name]["classes"]
+    f1, f2 = st.columns(2)
+    true_pick = f1.multiselect("True class", classes)
+    pred_pick = f2.multiselect("Predicted class", classes)
+    if true_pick:
+        errors = errors[errors["true"].isin(true_pick)]
+    if pred_pick:
+        errors = errors[errors["pred"].isin(pred_pick)]
+    st.caption(f"{len(errors)} mistakes, most confident first (those are the surprising ones).")
+    st.dataframe(errors, hide_index=True, column_config={"confidence": st.column_config.ProgressColumn(
+        min_value=0.0, max_value=1.0, format="%.2f")})
+
+    d1, d2 = st.columns(2)
+    d1.download_button("Download the report (HTML)", html_report(dash), "tunelab-report.html", "text/html")
+    d2.download_button("Download metrics (CSV)", metrics_csv(dash), "tunelab-metrics.csv", "text/csv")
+    if st.button("Explain these results in the chat"):
+        state.put(state.PENDING_PROMPT, "explain")
+        st.switch_page("pages/chat.py")

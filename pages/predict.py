@@ -1,0 +1,50 @@
+"""Predict: classify a text or a whole file with trained models; download a model."""
+import streamlit as st
+
+from core import charts
+from core.predict import model_zip, predict_frame, predict_table
+from ui import resources
+from ui.widgets import guard
+
+st.title("Predict")
+store = resources.store()
+done = store.jobs(("done",))
+if not done:
+    st.info("No trained models yet: train one on the Train page.")
+    st.stop()
+
+labels = {j.id: f"{j.model} · {j.id}" for j in done}
+picked = st.multiselect("Models", list(labels), default=[j.id for j in done[:3]], format_func=labels.get)
+models = {i: str(store.run_dir(i) / "model") for i in picked}
+
+st.subheader("Classify a text")
+text = st.text_area("Text", placeholder="Type or paste a text, e.g. 'My parcel never arrived and I want a refund'")
+if st.button("Classify", type="primary", disabled=not (text.strip() and models)):
+    cols = st.columns(len(models))
+    for col, (run_id, model_dir) in zip(cols, models.items()):
+        with col, guard("Classifying"):
+            row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
+            classes = [c[2:] for c in row.index if c.startswith("p:")]
+            col.metric(labels[run_id].split(" · ")[0], str(row["pred"]), f"{row['confidence']:.0%} sure",
+                       delta_color="off")
+            col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], "Probabilities"),
+                             key=f"bars-{run_id}")
+
+st.subheader("Classify a file")
+up = st.file_uploader("A file with a text column (CSV, TSV, TXT, Excel, JSON, JSONL, Parquet)",
+                      type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"], key="predict_upload")
+if up is not None and models:
+    run_id = st.selectbox("Model for the file", list(models), format_func=labels.get)
+    with guard("Classifying the file"), st.spinner("Classifying every row..."):
+        out = predict_table(resources.classifier(models[run_id]), up.getvalue(), up.name)
+        st.dataframe(out.head(200), hide_index=True)
+        st.caption(f"{len(out):,} rows labelled; the preview shows the first 200.")
+        st.download_button("Download all predictions (CSV)", out.to_csv(index=False).encode("utf-8"),
+                           "predictions.csv", "text/csv")
+
+st.subheader("Download a model")
+run_id = st.selectbox("Model to download", list(labels), format_func=labels.get, key="zip_pick")
+if st.button("Prepare the zip"):
+    with guard("Packing the model"):
+        st.download_button("Download model (zip)", model_zip(store.run_dir(run_id)), f"tunelab-model-{run_id}.zip",
+                           "application/zip")

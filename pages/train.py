@@ -1,0 +1,56 @@
+"""Train: pick contenders and settings, queue jobs, watch them live."""
+import streamlit as st
+
+from core.config import TrainConfig
+from core.datasets import cleaned_path
+from ui import resources, state
+from ui.jobs_panel import live_jobs
+from ui.widgets import guard
+
+st.title("Train")
+store = resources.store()
+datasets = store.datasets()
+if not datasets:
+    st.info("Add a dataset on the Data page first (the demo dataset takes one click).")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/arrow_back:")
+    st.stop()
+
+ids = [d["id"] for d in datasets]
+current = state.get(state.DATASET_ID)
+pick = st.selectbox("Dataset", ids, index=ids.index(current) if current in ids else 0,
+                    format_func=lambda i: next(f"{d['name']} ({d['rows']:,} rows, {len(d['classes'])} classes)"
+                                               for d in datasets if d["id"] == i))
+state.put(state.DATASET_ID, pick)
+
+st.subheader("Contenders")
+c1, c2, c3 = st.columns(3)
+c1.checkbox("TF-IDF baseline", value=True, disabled=True, help="Always trained: the bar the others must beat.")
+use_emb = c2.checkbox("Sentence embeddings + logistic regression", value=True)
+use_ft = c3.checkbox("Fine-tuned Transformer", value=True)
+quick = st.toggle("Quick demo: small, fast settings (about a minute on a 2-core CPU with the demo data)", value=True)
+
+with st.expander("Settings", expanded=not quick):
+    checkpoint = st.text_input("Transformer checkpoint", value="default",
+                               help="'default' is the embedded all-MiniLM-L6-v2 (works offline); "
+                                    "or a local model folder, or a Hugging Face Hub id when online.")
+    s1, s2, s3, s4, s5 = st.columns(5)
+    epochs = s1.number_input("Epochs", 1, 50, 1 if quick else 3)
+    batch = s2.number_input("Batch size", 1, 512, 16)
+    max_len = s3.number_input("Max tokens", 16, 512, 64 if quick else 128)
+    lr = s4.number_input("Learning rate", 1e-6, 1e-2, 5e-5 if not quick else 1e-4, format="%.0e")
+    max_rows = s5.number_input("Max rows (0 = all)", 0, 10_000_000, 2000 if quick else 0)
+
+if st.button("Start training", type="primary"):
+    with guard("Starting training"):
+        base = TrainConfig(checkpoint=checkpoint, epochs=int(epochs), batch_size=int(batch), max_length=int(max_len),
+                           lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label")
+        runner = resources.runner()
+        kinds = ["baseline"] + (["embeddings"] if use_emb else []) + (["finetune"] if use_ft else [])
+        mine = state.get(state.MY_JOBS, [])
+        for kind in kinds:
+            mine.append(runner.submit(base.with_(model=kind, name=kind), cleaned_path(store, pick), dataset_id=pick))
+        state.put(state.MY_JOBS, mine)
+        st.success(f"Queued {len(kinds)} run(s). Progress appears below; results on the Evaluate page.")
+
+st.subheader("Runs")
+live_jobs()

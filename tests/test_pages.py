@@ -1,0 +1,122 @@
+"""Pages through streamlit.testing.v1.AppTest: render, golden path, refusals, chat."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import TrainConfig
+from core.jobs import JobRunner
+from core.store import Store
+from tests.conftest import DEMO, ROOT
+
+PAGES = ["pages/data.py", "pages/train.py", "pages/evaluate.py", "pages/predict.py", "pages/chat.py"]
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+
+
+def finish(runner: JobRunner, timeout: float = 180) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        runner.poll()
+        if not runner.store.jobs(("queued", "running")):
+            return
+        time.sleep(0.5)
+    raise AssertionError("jobs did not finish")
+
+
+@pytest.fixture
+def trained(data_dir, tiny_csv):
+    """A data dir holding two finished runs (baseline and embeddings) on the same split."""
+    runner = JobRunner(Store(data_dir))
+    ids = [runner.submit(TrainConfig(model=m, name=m), tiny_csv) for m in ("baseline", "embeddings")]
+    finish(runner)
+    assert all(runner.store.get_job(i).status == "done" for i in ids)
+    return ids
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_data_dir(data_dir, page):
+    at = app()
+    # the shared sidebar (AppTest keeps it only on the first run, before switch_page)
+    assert at.caption[0].value.startswith("Device: ") and at.caption[1].value == "Jobs: 0 running, 0 queued"
+    at.switch_page(page).run()
+    no_errors(at)
+
+
+def test_every_page_renders_with_existing_runs(trained):
+    at = app()
+    for page in PAGES:
+        at.switch_page(page).run()
+        no_errors(at)
+    at.switch_page("pages/evaluate.py").run()
+    assert len(at.dataframe) >= 2 and len(at.text) >= 3  # metrics table + error explorer; summary sentences
+
+
+def test_golden_path_demo_to_baseline_to_evaluation(data_dir):
+    at = app()
+    at.segmented_control[0].set_value("Demo dataset").run()
+    next(b for b in at.button if b.label == "Use the demo dataset").click().run()
+    no_errors(at)
+    assert any("760" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label.startswith("Save")).click().run()
+    assert at.success and "Saved 760 rows" in at.success[0].value
+    at.switch_page("pages/train.py").run()
+    no_errors(at)
+    for box in at.checkbox:
+        if box.label.startswith(("Sentence", "Fine-tuned")):
+            box.uncheck()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert "Queued 1 run" in at.success[0].value
+    finish(JobRunner(Store(data_dir)))
+    at.switch_page("pages/evaluate.py").run()
+    no_errors(at)
+    summary = [t.value for t in at.text]
+    assert summary[0].startswith("The best model is the TF-IDF baseline")
+    assert at.dataframe[0].value["accuracy"].iloc[0] > 0.8
+
+
+def test_bad_upload_shows_one_sentence_and_nothing_crashes(data_dir):
+    at = app()
+    at.file_uploader[0].set_value(("photo.csv", b"\x89PNG\r\n\x1a\n" + bytes(300), "text/csv")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "PNG image" in at.error[0].value
+
+
+def test_script_in_a_cell_is_shown_as_text(data_dir):
+    csv = b"text,label\n<script>alert(1)</script> hello there friend,a\nplain words here,b\nmore plain words,a\n"
+    at = app()
+    at.file_uploader[0].set_value(("x.csv", csv, "text/csv")).run()
+    no_errors(at)
+    assert not any("<script>" in m.value for m in at.markdown)  # only ever inside dataframes, as data
+
+
+def test_predict_a_text_with_each_model(trained):
+    at = app().switch_page("pages/predict.py").run()
+    at.text_area[0].input("absolutely fantastic, I love it").run()
+    next(b for b in at.button if b.label == "Classify").click().run()
+    no_errors(at)
+    assert [m.value for m in at.metric] == ["positive", "positive"]
+
+
+def test_chat_streams_an_answer_and_explains_results(trained):
+    at = app().switch_page("pages/chat.py").run()
+    at.slider[0].set_value(0.0)
+    at.slider[2].set_value(24)
+    at.chat_input[0].set_value("Say hello in three words.").run()
+    no_errors(at)
+    assistant = [m for m in at.chat_message if m.name == "assistant"]
+    assert assistant and assistant[0].markdown[0].value.strip()
+    assert "tokens/s" in assistant[0].caption[0].value
+    next(b for b in at.button if b.label == "Explain my results").click().run()
+    no_errors(at)
+    users = [m for m in at.chat_message if m.name == "user"]
+    assert "accuracy" in users[-1].text[0].value and len([m for m in at.chat_message if m.name == "assistant"]) == 2

@@ -1,0 +1,68 @@
+"""Process-wide cached resources (st.cache_resource): loaded once, shared by all users.
+
+Fast tokenizers and llama.cpp contexts are not safe to call from two threads at
+once (Streamlit runs each session in its own thread), so each model comes with a
+lock and is only called through `locked_*` helpers.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from core.jobs import JobRunner
+from core.store import Store, default_data_dir
+
+
+@st.cache_resource(show_spinner=False)
+def _store(root: str) -> Store:
+    return Store(root)
+
+
+def store() -> Store:
+    """The Store for TUNELAB_DATA_DIR (keyed by path, so tests can point elsewhere)."""
+    return _store(str(default_data_dir()))
+
+
+def runner() -> JobRunner:
+    return JobRunner(store())
+
+
+@st.cache_resource(show_spinner=False)
+def device_label() -> str:
+    from core.models import device_label as label
+
+    return label()
+
+
+class LockedModel:
+    """A loaded classifier plus the lock that serialises calls into it."""
+
+    def __init__(self, model):
+        self.model, self.lock = model, threading.Lock()
+
+    @property
+    def classes_(self):
+        return self.model.classes_
+
+    def predict_proba(self, texts):
+        with self.lock:
+            return self.model.predict_proba(texts)
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the model...")
+def classifier(model_dir: str) -> LockedModel:
+    """One copy per process of a trained model (max 6 kept: ~100 MB each for MiniLM)."""
+    from core.classifier import load_classifier
+
+    return LockedModel(load_classifier(Path(model_dir)))
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading the chat model...")
+def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | None = None):
+    """One engine per (model, endpoint) per process, shared by every session; the
+    engine's own lock makes concurrent users queue for llama.cpp."""
+    from core.chat import load_engine
+
+    return load_engine(model, endpoint=endpoint or None, endpoint_model=endpoint_model or None)

@@ -1,0 +1,21 @@
+"""Every st.session_state key in one place, so pages cannot collide or typo them.
+Per-user state lives only here (one browser session each), never in module globals."""
+from __future__ import annotations
+
+import streamlit as st
+
+DATASET_ID = "dataset_id"  # the dataset chosen on the Data page
+UPLOAD = "upload"  # (filename, bytes) of the file being mapped on the Data page
+SELECTED_RUNS = "selected_runs"  # run ids picked on Evaluate
+MY_JOBS = "my_jobs"  # job ids this browser session started
+CHAT = "chat_messages"  # [{"role", "content", "stats"?, "badge"?}]
+CHAT_STOP = "chat_stop"
+PENDING_PROMPT = "pending_prompt"  # a prompt queued by "Explain my results"
+
+
+def get(key: str, default=None):
+    return st.session_state.get(key, default)
+
+
+def put(key: str, value) -> None:
+    st.session_state[key] = value

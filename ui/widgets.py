@@ -1,0 +1,44 @@
+"""Small rendering helpers shared by pages. User text goes through st.text /
+st.dataframe / st.code, never markdown with unsafe HTML."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+import streamlit as st
+
+from core.errors import DataError
+
+log = logging.getLogger("tunelab")
+
+
+@contextmanager
+def guard(what: str = "That"):
+    """Show a DataError's sentence in st.error; log any other exception and show a
+    calm sentence instead of a traceback."""
+    try:
+        yield
+    except DataError as exc:
+        st.error(str(exc))
+    except Exception:  # a bug: the details go to the server log, not to the user
+        log.exception("unexpected error")
+        st.error(f"{what} failed because of a problem on our side; the details are in the server log. "
+                 "Please try again, or report it.")
+
+
+def report_in_words(report: dict) -> None:
+    """The cleaning report as plain sentences (what was kept, dropped and why)."""
+    kept = report["rows"]
+    st.markdown(f"**{kept:,}** rows are ready to use, out of **{report['rows_in']:,}** in the file.")
+    reasons = {"empty_text": "had no text", "missing_label": "had no label", "duplicates": "were exact duplicates",
+               "malformed": "had the wrong number of columns"}
+    dropped = [f"{n:,} {reasons[k]}" for k, n in report["dropped"].items() if n]
+    if dropped:
+        st.markdown("Left out: " + "; ".join(dropped) + ".")
+    for warning in report.get("warnings", []):
+        st.warning(warning)
+
+
+def status_badge(status: str) -> str:
+    return {"queued": ":orange-badge[queued]", "running": ":blue-badge[running]", "done": ":green-badge[done]",
+            "failed": ":red-badge[failed]", "cancelled": ":gray-badge[cancelled]"}.get(status, status)
