@@ -172,6 +172,6 @@ def mcnemar_sentence(name_a: str, name_b: str, test: dict, acc_a: float, acc_b: 
         return f"{name_a} and {name_b} got exactly the same rows right, so neither is better."
     better, worse = (name_a, name_b) if acc_a >= acc_b else (name_b, name_a)
     if p < 0.05:
-        return f"The {better} model is better than the {worse} model and the gap is not luck (p = {p:.3g})."
-    return (f"The {better} model scored a little higher than the {worse} model, but on this many rows the gap "
+        return f"The {better} is better than the {worse} and the gap is not luck (p = {p:.3g})."
+    return (f"The {better} scored a little higher than the {worse}, but on this many rows the gap "
             f"could be luck (p = {p:.2g}); treat them as equal.")

@@ -20,7 +20,8 @@ from core.compare import aligned_predictions, pairwise_mcnemar
 from core.progress import read_progress
 from core.train import PREDICTIONS_FILE, read_metrics
 
-KIND_LABEL = {"baseline": "TF-IDF baseline", "embeddings": "sentence-embeddings", "finetune": "fine-tuned Transformer"}
+# nouns that read well after "the" in every sentence: "the embeddings model is better than the TF-IDF baseline"
+KIND_LABEL = {"baseline": "TF-IDF baseline", "embeddings": "embeddings model", "finetune": "fine-tuned Transformer"}
 
 
 @dataclass

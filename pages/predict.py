@@ -19,7 +19,11 @@ models = {i: str(store.run_dir(i) / "model") for i in picked}
 
 st.subheader("Classify a text")
 text = st.text_area("Text", placeholder="Type or paste a text, e.g. 'My parcel never arrived and I want a refund'")
-if st.button("Classify", type="primary", disabled=not (text.strip() and models)):
+# never disabled: a text area commits on blur, so a button disabled until then would swallow the first click
+clicked = st.button("Classify", type="primary")
+if clicked and not (text.strip() and models):
+    st.info("Type a text and pick at least one model first.")
+if clicked and text.strip() and models:
     cols = st.columns(len(models))
     for col, (run_id, model_dir) in zip(cols, models.items()):
         with col, guard("Classifying"):

@@ -1,0 +1,94 @@
+"""The golden path in a real browser: Playwright drives Debian's Chromium (headless)
+against a real `streamlit run app.py` on 127.0.0.1. Upload a CSV, train the baseline,
+see the confusion matrix on Evaluate, reload and still see the run. A <script> in a
+cell must stay text. Screenshots land in test-artifacts/ on failure."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _browser_or_skip():
+    if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
+        if os.environ.get("TUNELAB_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required here (TUNELAB_REQUIRE_BROWSER=1) but /usr/bin/chromium is missing")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def server(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "TUNELAB_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def nav(page, name: str) -> None:
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=name).click()
+
+
+def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
+    sync_api = _browser_or_skip()
+    rows = tiny_df.copy()
+    rows.loc[len(rows)] = ["<script>window.__xss = 1</script> wonderful and great", "positive"]
+    csv = tmp_path / "reviews.csv"
+    rows.to_csv(csv, index=False)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(server)
+            page.get_by_role("heading", name="Data").wait_for()
+            page.locator("input[type=file]").first.set_input_files(str(csv))
+            page.get_by_text("Cleaning report").wait_for()
+            page.get_by_role("button", name="Save and use this dataset").click()
+            page.get_by_text("Saved 73 rows").wait_for()
+            nav(page, "Train")
+            page.get_by_role("heading", name="Train").wait_for()
+            page.get_by_text("Sentence embeddings + logistic regression").click()
+            page.get_by_text("Fine-tuned Transformer", exact=True).click()
+            page.get_by_role("button", name="Start training").click()
+            page.get_by_text("Finished in").wait_for(timeout=120_000)
+            nav(page, "Evaluate")
+            page.get_by_text("Confusion matrix: TF-IDF baseline").wait_for()
+            assert page.get_by_text("Device:").is_visible()  # the shared sidebar, on another page than the first
+            page.reload()
+            page.get_by_text("Confusion matrix: TF-IDF baseline").wait_for()
+            page.get_by_text("The best model is the TF-IDF baseline").wait_for()
+            assert page.evaluate("window.__xss") is None  # the <script> cell never ran
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "e2e-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
