@@ -65,24 +65,26 @@ def per_class_f1(evs: dict[str, dict]) -> go.Figure:
     return fig
 
 
-def roc_curves(evs: dict[str, dict]) -> go.Figure:
-    fig = _fig("ROC curves (one class against the rest)", xaxis_title="false positive rate",
-               yaxis_title="true positive rate")
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"), name="chance")
+def _class_curves(evs: dict[str, dict], key: str, x: str, y: str, score: str, title: str, **axes) -> go.Figure:
+    """One line per (contender, class), coloured by contender."""
+    fig = _fig(title, **axes)
     for i, (name, ev) in enumerate(evs.items()):
-        for cls, c in ev["roc"].items():
-            fig.add_scatter(x=c["fpr"], y=c["tpr"], mode="lines", name=f"{name} / {cls} (AUC {c['auc']:.3f})",
+        for cls, c in ev[key].items():
+            fig.add_scatter(x=c[x], y=c[y], mode="lines", name=f"{name} / {cls} ({score.upper()} {c[score]:.3f})",
                             line=dict(color=PALETTE[i % len(PALETTE)]))
+    return fig
+
+
+def roc_curves(evs: dict[str, dict]) -> go.Figure:
+    fig = _class_curves(evs, "roc", "fpr", "tpr", "auc", "ROC curves (one class against the rest)",
+                        xaxis_title="false positive rate", yaxis_title="true positive rate")
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"), name="chance")
     return fig
 
 
 def pr_curves(evs: dict[str, dict]) -> go.Figure:
-    fig = _fig("Precision-recall curves", xaxis_title="recall", yaxis_title="precision")
-    for i, (name, ev) in enumerate(evs.items()):
-        for cls, c in ev["pr"].items():
-            fig.add_scatter(x=c["recall"], y=c["precision"], mode="lines", name=f"{name} / {cls} (AP {c['ap']:.3f})",
-                            line=dict(color=PALETTE[i % len(PALETTE)]))
-    return fig
+    return _class_curves(evs, "pr", "recall", "precision", "ap", "Precision-recall curves",
+                         xaxis_title="recall", yaxis_title="precision")
 
 
 def calibration_curves(evs: dict[str, dict]) -> go.Figure:

@@ -34,6 +34,20 @@ class _LengthGroupedSampler:
         return math.ceil(len(self.lengths) / self.batch_size)
 
 
+class _Tracker:
+    """Early stopping on validation macro-F1, keeping a CPU copy of the best weights."""
+
+    def __init__(self, steps_per_epoch: int):
+        self.steps_per_epoch, self.best_f1, self.bad, self.best_step, self.best_state = steps_per_epoch, -1.0, 0, 0, None
+
+    def record(self, f1: float, step: int, model) -> None:
+        if f1 > self.best_f1:
+            self.best_f1, self.bad, self.best_step = f1, 0, step
+            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            self.bad += 1
+
+
 class FineTuneClassifier(ClassifierMixin):
     """Fine-tunes all weights of a checkpoint (embedded MiniLM by default)."""
 
@@ -87,7 +101,7 @@ class FineTuneClassifier(ClassifierMixin):
         warmup = int(total * self.warmup_ratio)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda s: (s + 1) / max(1, warmup) if s < warmup else max(0.0, (total - s) / max(1, total - warmup)))
-        self.history_, self.stopped_, self.best_step_ = [], False, 0
+        self.history_, self.stopped_ = [], False
         emit = (on_progress if acc.is_main_process and on_progress else None) or (lambda e: None)
         emit({"event": "start", "total_steps": total, "device": acc.device.type,
               "precision": acc.mixed_precision, "train_rows": len(texts)})
@@ -97,10 +111,9 @@ class FineTuneClassifier(ClassifierMixin):
     def _loop(self, acc, model, optimizer, scheduler, loader, total, emit, should_stop, eval_set) -> None:
         import torch
 
-        step, best_f1, bad, best_state = 0, -1.0, 0, None
-        t0, seen, running, n_loss = time.time(), 0, 0.0, 0
-        steps_per_epoch = max(1, math.ceil(len(loader) / self.grad_accum))
-        for epoch in range(self.epochs):
+        track = _Tracker(steps_per_epoch=max(1, math.ceil(len(loader) / self.grad_accum)))
+        t0, seen, running, n_loss, step = time.time(), 0, 0.0, 0, 0
+        for _ in range(self.epochs):
             model.train()
             for input_ids, mask, target in loader:
                 if should_stop and should_stop():
@@ -121,28 +134,28 @@ class FineTuneClassifier(ClassifierMixin):
                 step += 1
                 if step % 5 == 0 or step == total:  # ~1 event a second on CPU; cheap on GPU
                     el = time.time() - t0
-                    emit({"event": "step", "step": step, "epoch": round(step / steps_per_epoch, 3),
+                    emit({"event": "step", "step": step, "epoch": round(step / track.steps_per_epoch, 3),
                           "loss": round(running / n_loss, 4), "lr": scheduler.get_last_lr()[0],
                           "samples_per_s": round(seen / el, 1), "eta_s": round(el / step * (total - step), 1)})
                     running, n_loss = 0.0, 0
-                end_of_epoch = step % steps_per_epoch == 0
-                if eval_set and ((self.eval_every and step % self.eval_every == 0) or (not self.eval_every and end_of_epoch) or step == total):
-                    f1 = self._evaluate(acc, model, eval_set, step, emit)
-                    if f1 > best_f1:
-                        best_f1, bad, self.best_step_ = f1, 0, step
-                        best_state = {k: v.detach().to("cpu", copy=True) for k, v in acc.unwrap_model(model).state_dict().items()}
-                    else:
-                        bad += 1
+                if eval_set and self._due(step, total, track):
+                    track.record(self._evaluate(acc, model, eval_set, step, emit), step, acc.unwrap_model(model))
                     model.train()
-                if step >= total or (eval_set and bad >= self.patience):
+                if step >= total or track.bad >= self.patience:
                     break
-            if self.stopped_ or step >= total or (eval_set and bad >= self.patience):
+            if self.stopped_ or step >= total or track.bad >= self.patience:
                 break
         self.model_ = acc.unwrap_model(model)
-        if best_state is not None:
-            self.model_.load_state_dict(best_state)
+        if track.best_state is not None:
+            self.model_.load_state_dict(track.best_state)
         self.model_.eval()
-        self.train_seconds_ = round(time.time() - t0, 2)
+        self.best_step_, self.train_seconds_ = track.best_step, round(time.time() - t0, 2)
+
+    def _due(self, step: int, total: int, track: "_Tracker") -> bool:
+        """Validate every `eval_every` steps, else at each epoch's end; always at the last step."""
+        if step == total:
+            return True
+        return step % self.eval_every == 0 if self.eval_every else step % track.steps_per_epoch == 0
 
     def _evaluate(self, acc, model, eval_set, step: int, emit) -> float:
         from sklearn.metrics import accuracy_score, f1_score

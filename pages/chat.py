@@ -30,7 +30,7 @@ with st.expander("Model and settings"):
     c1, c2, c3 = st.columns(3)
     params = ChatParams(temperature=c1.slider("Temperature", 0.0, 1.5, 0.7), top_p=c2.slider("Top-p", 0.1, 1.0, 0.9),
                         max_tokens=c3.slider("Max new tokens", 16, 1024, 256))
-    run_labels = {j.id: f"{j.model} · {j.id}" for j in done}
+    run_labels = {j.id: f"{j.model} · {j.id}" for j in done}  # may be empty: chat works without runs
     badge_run = st.selectbox("Classify my messages with", [None, *run_labels],
                              format_func=lambda i: "no classifier" if i is None else run_labels[i])
 

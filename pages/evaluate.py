@@ -4,17 +4,12 @@ import streamlit as st
 
 from core.report import build_dashboard, figures, html_report, metrics_csv, summary_sentences
 from ui import resources, state
-from ui.widgets import guard
+from ui.widgets import finished_runs, guard
 
 st.title("Evaluate")
 store = resources.store()
-done = store.jobs(("done",))
-if not done:
-    st.info("No finished runs yet: train some on the Train page.")
-    st.stop()
-
-labels = {j.id: f"{j.model} · {j.id}" for j in done}
-default = [i for i in state.get(state.SELECTED_RUNS, []) if i in labels] or [j.id for j in done[:3]]
+labels = finished_runs(store, "No finished runs yet: train some on the Train page.")
+default = [i for i in state.get(state.SELECTED_RUNS, []) if i in labels] or list(labels)[:3]
 picked = st.multiselect("Runs to compare", list(labels), default=default, format_func=labels.get)
 state.put(state.SELECTED_RUNS, picked)
 if not picked:

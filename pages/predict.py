@@ -4,17 +4,12 @@ import streamlit as st
 from core import charts
 from core.predict import model_zip, predict_frame, predict_table
 from ui import resources
-from ui.widgets import guard
+from ui.widgets import finished_runs, guard
 
 st.title("Predict")
 store = resources.store()
-done = store.jobs(("done",))
-if not done:
-    st.info("No trained models yet: train one on the Train page.")
-    st.stop()
-
-labels = {j.id: f"{j.model} · {j.id}" for j in done}
-picked = st.multiselect("Models", list(labels), default=[j.id for j in done[:3]], format_func=labels.get)
+labels = finished_runs(store, "No trained models yet: train one on the Train page.")
+picked = st.multiselect("Models", list(labels), default=list(labels)[:3], format_func=labels.get)
 models = {i: str(store.run_dir(i) / "model") for i in picked}
 
 st.subheader("Classify a text")

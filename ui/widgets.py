@@ -42,3 +42,12 @@ def report_in_words(report: dict) -> None:
 def status_badge(status: str) -> str:
     return {"queued": ":orange-badge[queued]", "running": ":blue-badge[running]", "done": ":green-badge[done]",
             "failed": ":red-badge[failed]", "cancelled": ":gray-badge[cancelled]"}.get(status, status)
+
+
+def finished_runs(store, empty_hint: str) -> dict[str, str]:
+    """{run id: label} of finished runs, newest first; with none, show the hint and stop the page."""
+    labels = {j.id: f"{j.model} · {j.id}" for j in store.jobs(("done",))}
+    if not labels:
+        st.info(empty_hint)
+        st.stop()
+    return labels
