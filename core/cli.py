@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     _columns(t)
     for flag, typ in [("--epochs", int), ("--batch-size", int), ("--max-length", int), ("--lr", float),
                       ("--max-rows", int), ("--seed", int), ("--max-steps", int), ("--eval-every", int),
-                      ("--patience", int)]:
+                      ("--patience", int), ("--grad-accum", int)]:
         t.add_argument(flag, type=typ)
     t.add_argument("--config", help="a config.json to start from (flags override it)")
     e = sub.add_parser("evaluate", help="score runs on a labelled file")
@@ -93,6 +93,7 @@ def cmd_train(args) -> int:
         "text_col": args.text_col, "label_col": args.label_col, "epochs": args.epochs,
         "batch_size": args.batch_size, "max_length": args.max_length, "lr": args.lr, "max_rows": args.max_rows,
         "seed": args.seed, "max_steps": args.max_steps, "eval_every": args.eval_every, "patience": args.patience,
+        "grad_accum": args.grad_accum,
     }.items() if v is not None}
     config = base.with_(**overrides)
     stop = {"flag": False}

@@ -23,6 +23,7 @@ class TrainConfig:
     batch_size: int = 16
     max_length: int = 128
     lr: float = 5e-5
+    grad_accum: int = 1
     eval_every: int = 0
     patience: int = 2
     max_steps: int = 0
@@ -36,7 +37,7 @@ class TrainConfig:
     def __post_init__(self):
         if self.model not in CONTENDERS:
             raise DataError(f"Unknown model '{self.model}'; choose one of: {', '.join(CONTENDERS)}.")
-        for name in ("epochs", "batch_size", "max_length"):
+        for name in ("epochs", "batch_size", "max_length", "grad_accum"):
             if getattr(self, name) < 1:
                 raise DataError(f"--{name.replace('_', '-')} must be at least 1.")
         if not (0 < self.lr < 1):
@@ -72,5 +73,6 @@ class TrainConfig:
         from core.finetune import FineTuneClassifier
 
         return FineTuneClassifier(checkpoint=self.checkpoint, epochs=self.epochs, batch_size=self.batch_size,
-                                  max_length=self.max_length, lr=self.lr, eval_every=self.eval_every,
+                                  max_length=self.max_length, lr=self.lr, grad_accum=self.grad_accum,
+                                  eval_every=self.eval_every,
                                   patience=self.patience, max_steps=self.max_steps, seed=self.seed)

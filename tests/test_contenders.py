@@ -84,3 +84,11 @@ def test_finetune_should_stop_honoured_within_one_step(tiny_df):
 def test_one_class_refused(tiny_df):
     with pytest.raises(DataError, match="Only one class"):
         TfidfClassifier().fit(["a b", "c d"], ["x", "x"])
+
+
+def test_gradient_accumulation_makes_fewer_optimizer_steps(tiny_df):
+    events = []
+    FineTuneClassifier(epochs=1, batch_size=8, grad_accum=3, max_length=32).fit(
+        tiny_df["text"], tiny_df["label"], on_progress=events.append)
+    assert events[0]["total_steps"] == 3  # 72 rows / batch 8 = 9 batches -> 3 optimizer steps
+    assert [e["step"] for e in events if e["event"] == "step"] == [3]

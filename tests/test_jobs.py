@@ -5,6 +5,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from core.config import TrainConfig
 from core.jobs import JobRunner
 from core.progress import read_progress
@@ -66,3 +68,12 @@ def test_cancel_queued_job(data_dir, tiny_csv):
     assert runner.store.get_job(b).status == "cancelled"
     wait_for(runner, a, ("done",))
     assert runner.store.get_job(b).status == "cancelled"
+
+
+def test_ids_from_users_never_reach_a_path(data_dir):
+    store = Store(data_dir)
+    for bad in ["../../etc", "20240101-000000-abcdef/../../x", "/tmp/x", "", "run name"]:
+        with pytest.raises(ValueError):
+            store.run_dir(bad)
+        with pytest.raises(ValueError):
+            store.dataset_dir(bad)

@@ -120,3 +120,14 @@ def test_chat_streams_an_answer_and_explains_results(trained):
     no_errors(at)
     users = [m for m in at.chat_message if m.name == "user"]
     assert "accuracy" in users[-1].text[0].value and len([m for m in at.chat_message if m.name == "assistant"]) == 2
+
+
+def test_chat_badges_each_message_with_the_chosen_classifier(trained):
+    at = app().switch_page("pages/chat.py").run()
+    at.slider[2].set_value(16)
+    at.selectbox[0].set_value(trained[0]).run()
+    at.chat_input[0].set_value("terrible, it broke at once").run()
+    no_errors(at)
+    user = [m for m in at.chat_message if m.name == "user"][0]
+    badge = user.markdown[0].value  # st.badge renders as a markdown badge
+    assert "negative" in badge and "%" in badge
