@@ -57,7 +57,12 @@ class Dataset:
 def load_dataset(source: str | Path | bytes, filename: str | None = None, text_col: str | None = None,
                  label_col: str | None = None, require_labels: bool = True) -> Dataset:
     """Read, map columns (guessing what is not given), clean and report."""
-    raw = read_table(source, filename)
+    return dataset_from_raw(read_table(source, filename), text_col, label_col, require_labels)
+
+
+def dataset_from_raw(raw: RawTable, text_col: str | None = None, label_col: str | None = None,
+                     require_labels: bool = True) -> Dataset:
+    """`load_dataset` for a table already read (the app reads an upload once, then re-maps columns)."""
     guess_text, guess_label = guess_columns(raw.df)
     text_col = _check_column(raw.df, text_col, "text") or guess_text
     label_col = _check_column(raw.df, label_col, "label") or guess_label

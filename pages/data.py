@@ -2,9 +2,8 @@
 import streamlit as st
 
 from core import charts
-from core.data import read_table
 from core.datasets import DEMO_PATH, hub_dataset_bytes, save_dataset, split_sizes
-from core.prepare import guess_columns, load_dataset
+from core.prepare import dataset_from_raw, guess_columns
 from ui import resources, state
 from ui.widgets import guard, report_in_words
 
@@ -34,7 +33,8 @@ upload = state.get(state.UPLOAD)
 if upload:
     filename, data = upload
     with guard("Reading the file"):
-        raw = read_table(data, filename).df
+        table = resources.read_upload(data, filename)
+        raw = table.df
         guess_text, guess_label = guess_columns(raw)
         cols = list(raw.columns)
         st.subheader(f"Columns of {filename}")
@@ -42,7 +42,7 @@ if upload:
         c1, c2 = st.columns(2)
         text_col = c1.selectbox("Text column", cols, index=cols.index(guess_text) if guess_text else 0)
         label_col = c2.selectbox("Label column", cols, index=cols.index(guess_label) if guess_label in cols else 0)
-        ds = load_dataset(data, filename, text_col=text_col, label_col=label_col)
+        ds = dataset_from_raw(table, text_col=text_col, label_col=label_col)
         report = ds.report.to_dict()
         st.subheader("Cleaning report")
         report_in_words(report)

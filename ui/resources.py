@@ -66,3 +66,12 @@ def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | N
     from core.chat import load_engine
 
     return load_engine(model, endpoint=endpoint or None, endpoint_model=endpoint_model or None)
+
+
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner="Reading the file...")
+def read_upload(data: bytes, filename: str):
+    """Parse an upload once per content (keyed by a hash of the bytes), not on every rerun:
+    a 200 MB CSV takes ~20 s to parse on 2 cores. Callers must not modify the result."""
+    from core.data import read_table
+
+    return read_table(data, filename)
