@@ -7,12 +7,14 @@ from core.chat import ChatParams
 from core.chat_trim import transcript_markdown
 from core.report import build_dashboard, explain_prompt
 from ui import resources, state
+from ui.boot import ensure_app_navigation
 from ui.chat import badge_for, history, reply, show
 from ui.widgets import guard
 
 SYSTEM = ("You are Tunelab's assistant. You help people understand text classifiers and their results. "
           "Answer briefly and in plain language.")
 
+ensure_app_navigation()
 st.title("Chat")
 store = resources.store()
 done = store.jobs(("done",))

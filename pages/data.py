@@ -5,8 +5,10 @@ from core import charts
 from core.datasets import DEMO_PATH, hub_dataset_bytes, save_dataset, split_sizes
 from core.prepare import dataset_from_raw, guess_columns
 from ui import resources, state
+from ui.boot import ensure_app_navigation
 from ui.widgets import guard, report_in_words
 
+ensure_app_navigation()
 st.title("Data")
 st.write("Bring labelled texts: one column of text, one column with each text's category.")
 source = st.segmented_control("Source", ["Upload a file", "Demo dataset", "Hugging Face Hub"],

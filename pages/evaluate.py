@@ -4,8 +4,10 @@ import streamlit as st
 
 from core.report import build_dashboard, figures, html_report, metrics_csv, summary_sentences
 from ui import resources, state
+from ui.boot import ensure_app_navigation
 from ui.widgets import finished_runs, guard
 
+ensure_app_navigation()
 st.title("Evaluate")
 store = resources.store()
 labels = finished_runs(store, "No finished runs yet: train some on the Train page.")

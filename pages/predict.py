@@ -4,8 +4,10 @@ import streamlit as st
 from core import charts
 from core.predict import model_zip, predict_frame, predict_table
 from ui import resources
+from ui.boot import ensure_app_navigation
 from ui.widgets import finished_runs, guard
 
+ensure_app_navigation()
 st.title("Predict")
 store = resources.store()
 labels = finished_runs(store, "No trained models yet: train one on the Train page.")

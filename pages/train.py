@@ -4,9 +4,11 @@ import streamlit as st
 from core.config import TrainConfig
 from core.datasets import cleaned_path
 from ui import resources, state
+from ui.boot import ensure_app_navigation
 from ui.jobs_panel import live_jobs
 from ui.widgets import guard
 
+ensure_app_navigation()
 st.title("Train")
 store = resources.store()
 datasets = store.datasets()

@@ -92,3 +92,26 @@ def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
             raise
         finally:
             browser.close()
+
+
+def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(server):
+    """A reloaded tab on /evaluate right after a server restart must still run through app.py
+    (Streamlit would otherwise treat pages/ as a legacy multipage app: see ui/boot.py)."""
+    sync_api = _browser_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                    "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(server + "/evaluate")
+            page.get_by_role("heading", name="Evaluate").wait_for()
+            page.get_by_text("Device:").wait_for()  # app.py's sidebar ran
+            assert page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Data").count() == 1
+            assert page.url.endswith("/evaluate")
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "e2e-deeplink-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()

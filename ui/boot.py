@@ -1,0 +1,16 @@
+"""Make every page run through app.py's navigation, even on a deep link.
+
+Streamlit 1.67 treats a `pages/` folder beside app.py as a legacy (v1) multipage
+app until some session runs `st.navigation`. If the first request after a server
+start is a deep link (a reloaded tab on /evaluate), the page runs alone: no
+app.py, no shared sidebar, the v1 page list. Each page calls this first; it
+switches the legacy mode off for the process and reruns through app.py.
+"""
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+
+def ensure_app_navigation() -> None:
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation itself does on its first call
+        st.rerun()
