@@ -38,7 +38,9 @@ def length_grouped_batches(lengths: list[int], batch_size: int, rng: np.random.G
                            group_factor: int = 50) -> list[np.ndarray]:
     """Training batches: shuffle, cut into mega-batches of `group_factor` batches,
     sort each by length, then shuffle batch order. Batches stay random across the
-    epoch but hold texts of similar length (HF's LengthGroupedSampler, same idea)."""
+    epoch but hold texts of similar length (HF's LengthGroupedSampler, same idea).
+    A short batch always comes last: Accelerate's BatchSamplerShard assumes only the
+    last batch may be short, and drops a pair of batches around a short one elsewhere."""
     order = rng.permutation(len(lengths))
     mega = batch_size * group_factor
     lengths = np.asarray(lengths)
@@ -47,4 +49,5 @@ def length_grouped_batches(lengths: list[int], batch_size: int, rng: np.random.G
         chunk = order[start: start + mega]
         chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
         batches += [chunk[i: i + batch_size] for i in range(0, len(chunk), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+    batches = [batches[i] for i in rng.permutation(len(batches))]
+    return [b for b in batches if len(b) == batch_size] + [b for b in batches if len(b) < batch_size]

@@ -20,14 +20,17 @@ from core.models import load_tokenizer, offline_error, pick_device, quiet_transf
 
 
 class _LengthGroupedSampler:
-    """Batch sampler: a new length-grouped shuffle each epoch, identical on every process."""
+    """Batch sampler: a new length-grouped shuffle each epoch, identical on every process.
+    The epoch is set explicitly (not counted from __iter__ calls), so every rank agrees."""
 
     def __init__(self, lengths: list[int], batch_size: int, seed: int):
         self.lengths, self.batch_size, self.seed, self.epoch = lengths, batch_size, seed, 0
 
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
     def __iter__(self):
         rng = np.random.default_rng(self.seed + self.epoch)
-        self.epoch += 1
         return iter([b.tolist() for b in length_grouped_batches(self.lengths, self.batch_size, rng)])
 
     def __len__(self) -> int:
@@ -92,8 +95,8 @@ class FineTuneClassifier(ClassifierMixin):
             input_ids, mask = pad([ids[i] for i in rows], pad_id, multiple)
             return input_ids, mask, torch.tensor([y[i] for i in rows])
 
-        loader = torch.utils.data.DataLoader(list(range(len(ids))), collate_fn=collate,
-                                             batch_sampler=_LengthGroupedSampler([len(x) for x in ids], self.batch_size, self.seed))
+        self._sampler = _LengthGroupedSampler([len(x) for x in ids], self.batch_size, self.seed)
+        loader = torch.utils.data.DataLoader(list(range(len(ids))), collate_fn=collate, batch_sampler=self._sampler)
         optimizer = _adamw(_param_groups(model, self.weight_decay), self.lr)
         model, optimizer, loader = acc.prepare(model, optimizer, loader)
         total = math.ceil(len(loader) / self.grad_accum) * self.epochs
@@ -113,7 +116,8 @@ class FineTuneClassifier(ClassifierMixin):
 
         track = _Tracker(steps_per_epoch=max(1, math.ceil(len(loader) / self.grad_accum)))
         t0, seen, running, n_loss, step = time.time(), 0, 0.0, 0, 0
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
+            self._sampler.set_epoch(epoch)
             model.train()
             for input_ids, mask, target in loader:
                 if should_stop and should_stop():
