@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 import socket
 import subprocess
 import sys
@@ -50,68 +51,63 @@ def server(tmp_path):
     proc.wait(timeout=30)
 
 
+@contextmanager
+def browser_page(shot: str, **page_args):
+    """A headless Debian Chromium page; on failure a full-page screenshot goes to test-artifacts/."""
+    sync_api = _browser_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(**page_args)
+        page.set_default_timeout(60_000)
+        try:
+            yield page
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
 def nav(page, name: str) -> None:
     page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=name).click()
 
 
 def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
-    sync_api = _browser_or_skip()
     rows = tiny_df.copy()
     rows.loc[len(rows)] = ["<script>window.__xss = 1</script> wonderful and great", "positive"]
     csv = tmp_path / "reviews.csv"
     rows.to_csv(csv, index=False)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
-        try:
-            page.goto(server)
-            page.get_by_role("heading", name="Data").wait_for()
-            page.locator("input[type=file]").first.set_input_files(str(csv))
-            page.get_by_text("Cleaning report").wait_for()
-            page.get_by_role("button", name="Save and use this dataset").click()
-            page.get_by_text("Saved 73 rows").wait_for()
-            nav(page, "Train")
-            page.get_by_role("heading", name="Train").wait_for()
-            page.get_by_text("Sentence embeddings + logistic regression").click()
-            page.get_by_text("Fine-tuned Transformer", exact=True).click()
-            page.get_by_role("button", name="Start training").click()
-            page.get_by_text("Finished in").wait_for(timeout=120_000)
-            nav(page, "Evaluate")
-            page.get_by_text("Confusion matrix: TF-IDF baseline").wait_for()
-            assert page.get_by_text("Device:").is_visible()  # the shared sidebar, on another page than the first
-            page.reload()
-            page.get_by_text("Confusion matrix: TF-IDF baseline").wait_for()
-            page.get_by_text("The best model is the TF-IDF baseline").wait_for()
-            assert page.evaluate("window.__xss") is None  # the <script> cell never ran
-        except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "e2e-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with browser_page("e2e-failure", viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(server)
+        page.get_by_role("heading", name="Data").wait_for()
+        page.locator("input[type=file]").first.set_input_files(str(csv))
+        page.get_by_text("Cleaning report").wait_for()
+        page.get_by_role("button", name="Save and use this dataset").click()
+        page.get_by_text("Saved 73 rows").wait_for()
+        nav(page, "Train")
+        page.get_by_role("heading", name="Train").wait_for()
+        page.get_by_text("Sentence embeddings + logistic regression").click()
+        page.get_by_text("Fine-tuned Transformer", exact=True).click()
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("Finished in").wait_for(timeout=120_000)
+        nav(page, "Evaluate")
+        page.get_by_text("Confusion matrix: TF-IDF baseline").wait_for()
+        assert page.get_by_text("Device:").is_visible()  # the shared sidebar, on another page than the first
+        page.reload()
+        page.get_by_text("Confusion matrix: TF-IDF baseline").wait_for()
+        page.get_by_text("The best model is the TF-IDF baseline").wait_for()
+        assert page.evaluate("window.__xss") is None  # the <script> cell never ran
 
 
 def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(server):
     """A reloaded tab on /evaluate right after a server restart must still run through app.py
     (Streamlit would otherwise treat pages/ as a legacy multipage app: see ui/boot.py)."""
-    sync_api = _browser_or_skip()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                    "--disable-background-networking", "--disable-component-update", "--no-first-run"])
-        page = browser.new_page()
-        page.set_default_timeout(60_000)
-        try:
-            page.goto(server + "/evaluate")
-            page.get_by_role("heading", name="Evaluate").wait_for()
-            page.get_by_text("Device:").wait_for()  # app.py's sidebar ran
-            assert page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Data").count() == 1
-            assert page.url.endswith("/evaluate")
-        except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "e2e-deeplink-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with browser_page("e2e-deeplink-failure") as page:
+        page.goto(server + "/evaluate")
+        page.get_by_role("heading", name="Evaluate").wait_for()
+        page.get_by_text("Device:").wait_for()  # app.py's sidebar ran
+        assert page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Data").count() == 1
+        assert page.url.endswith("/evaluate")

@@ -11,6 +11,7 @@ MY_JOBS = "my_jobs"  # job ids this browser session started
 CHAT = "chat_messages"  # [{"role", "content", "stats"?, "badge"?}]
 CHAT_STOP = "chat_stop"
 PENDING_PROMPT = "pending_prompt"  # a prompt queued by "Explain my results"
+NAV_CHECKED = "nav_checked"  # ui.boot ran once in this session
 
 
 def get(key: str, default=None):
