@@ -131,3 +131,13 @@ def test_chat_badges_each_message_with_the_chosen_classifier(trained):
     user = [m for m in at.chat_message if m.name == "user"][0]
     badge = user.markdown[0].value  # st.badge renders as a markdown badge
     assert "negative" in badge and "%" in badge
+
+
+def test_hub_dataset_offline_is_one_clear_sentence(data_dir, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on this machine and CI: no Hub
+    at = app()
+    at.segmented_control[0].set_value("Hugging Face Hub").run()
+    at.text_input[0].input("imdb")
+    next(b for b in at.button if b.label == "Load from the Hub").click().run()
+    assert not at.exception and len(at.error) == 1
+    assert "needs the Hugging Face Hub" in at.error[0].value and "imdb" in at.error[0].value
