@@ -28,7 +28,7 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
         "", "## Training", "",
         f"- Contender: `{config.model}`" + (f", checkpoint `{config.checkpoint}`" if config.model != "baseline" else ""),
         f"- Seed {config.seed}; training took {metrics['train_seconds']} s",
-        f"- Full configuration: `config.json` beside this folder's parent run.", "",
+        "- Full configuration: `config.json` beside this folder's parent run.", "",
         "## Limitations", "",
         "- It only knows the classes above; every text gets one of them, even text about something else.",
         "- It reflects the labelled data it was trained on, including its mistakes and biases.",

@@ -51,6 +51,14 @@ def with_system(messages: Messages, system: str | None) -> Messages:
     return ([{"role": "system", "content": system}] if system else []) + rest
 
 
+def transcript_markdown(messages: list[dict]) -> str:
+    """A chat transcript as Markdown (for download)."""
+    out = ["# Tunelab chat transcript", ""]
+    for m in messages:
+        out += [f"**{m['role']}**" + (f" _(classified: {m['badge']})_" if m.get("badge") else ""), "", m["content"], ""]
+    return "\n".join(out)
+
+
 class ChatEngine:
     """The interface every backend implements: `stream`, `count_tokens`, `context_window`."""
 

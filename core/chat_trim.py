@@ -33,10 +33,3 @@ def trim_messages(messages: list[dict], count: Callable[[str], int], budget: int
         used = sum(count(m["content"]) + PER_MESSAGE for m in system + kept)
     return system + kept, len(turns) - len(kept), used
 
-
-def transcript_markdown(messages: list[dict]) -> str:
-    """A chat transcript as Markdown (for download)."""
-    out = ["# Tunelab chat transcript", ""]
-    for m in messages:
-        out += [f"**{m['role']}**" + (f" _(classified: {m['badge']})_" if m.get("badge") else ""), "", m["content"], ""]
-    return "\n".join(out)

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from core.card import write_model_card
-from core.classifier import load_classifier
 from core.config import TrainConfig
 from core.errors import DataError
 from core.evaluate import evaluate

@@ -3,8 +3,7 @@ import json
 
 import streamlit as st
 
-from core.chat import ChatParams
-from core.chat_trim import transcript_markdown
+from core.chat import ChatParams, transcript_markdown
 from core.report import build_dashboard, explain_prompt
 from ui import resources, state
 from ui.boot import ensure_app_navigation

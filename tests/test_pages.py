@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import TrainConfig
 from core.jobs import JobRunner
 from core.store import Store
-from tests.conftest import DEMO, ROOT
+from tests.conftest import ROOT
 
 PAGES = ["pages/data.py", "pages/train.py", "pages/evaluate.py", "pages/predict.py", "pages/chat.py"]
 
