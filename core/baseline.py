@@ -59,12 +59,6 @@ class TfidfClassifier(ClassifierMixin):
     def predict_proba(self, texts) -> np.ndarray:
         return linear_proba(self._features(list(texts)), self.coef_, self.intercept_)
 
-    def top_features(self, k: int = 10) -> dict[str, list[str]]:
-        """The k n-grams that push hardest towards each class (for the model card)."""
-        names = np.concatenate([v.get_feature_names_out() for v in self.vectorizers_])
-        rows = self.coef_ if self.coef_.shape[0] > 1 else np.vstack([-self.coef_[0], self.coef_[0]])
-        return {c: [str(names[i]) for i in np.argsort(-rows[j])[:k]] for j, c in enumerate(self.classes_)}
-
     def save(self, path: str | Path) -> None:
         path = Path(path)
         self._write_meta(path)

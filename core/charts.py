@@ -99,6 +99,11 @@ def calibration_curves(evs: dict[str, dict]) -> go.Figure:
     return fig
 
 
+def has_curves(events: list[dict]) -> bool:
+    """True if a progress log holds a training loss or a validation score to draw."""
+    return any(e.get("event") == "eval" or (e.get("event") == "step" and e.get("loss") is not None) for e in events)
+
+
 def training_curves(progress: dict[str, list[dict]]) -> go.Figure:
     """Training loss (left axis) and validation macro-F1 (right axis) against step."""
     fig = _fig("Training curves", xaxis_title="step", yaxis=dict(title="training loss"),

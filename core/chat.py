@@ -81,9 +81,9 @@ class ChatEngine:
         window (the system prompt is kept). Stops early when `should_stop()` is true
         or the caller stops iterating. Sets `last_stats` when done."""
         budget = self.context_window - params.max_tokens - 32  # 32: chat-template tokens per turn, roughly
-        trimmed, dropped, prompt_tokens = trim_messages(messages, self.count_tokens, budget)
-        stats = ChatStats(prompt_tokens=prompt_tokens, trimmed_messages=dropped)
-        with self.lock:
+        with self.lock:  # count_tokens calls the backend's tokenizer, which is no more thread-safe than generation
+            trimmed, dropped, prompt_tokens = trim_messages(messages, self.count_tokens, budget)
+            stats = ChatStats(prompt_tokens=prompt_tokens, trimmed_messages=dropped)
             t0 = time.perf_counter()
             t_first = None
             pieces = self._pieces(trimmed, params)

@@ -36,9 +36,6 @@ def cleaned_path(store: Store, dataset_id: str) -> Path:
     return store.dataset_dir(dataset_id) / "cleaned.parquet"
 
 
-def read_report(store: Store, dataset_id: str) -> dict:
-    return json.loads((store.dataset_dir(dataset_id) / "report.json").read_text(encoding="utf-8"))
-
 
 def split_sizes(ds: Dataset, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 42) -> dict[str, int]:
     s = split_dataset(ds.df, val_fraction, test_fraction, seed)

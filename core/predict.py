@@ -11,15 +11,19 @@ from core.errors import DataError
 from core.prepare import MAX_TEXT_CHARS, guess_columns
 
 
-def predict_frame(model_dir: str | Path | None, texts: list[str], model=None) -> pd.DataFrame:
-    """Label texts: text, pred, confidence and one p:<class> column per class."""
-    clf = model or load_classifier(model_dir)
-    texts = [str(t)[:MAX_TEXT_CHARS] for t in texts]
-    proba = clf.predict_proba(texts)
-    df = pd.DataFrame({"text": texts, "pred": [clf.classes_[i] for i in proba.argmax(1)], "confidence": proba.max(1)})
-    for j, c in enumerate(clf.classes_):
+def proba_frame(texts: list[str], proba, classes: list[str]) -> pd.DataFrame:
+    """text, pred, confidence and one p:<class> column per class, from class probabilities."""
+    df = pd.DataFrame({"text": texts, "pred": [classes[i] for i in proba.argmax(1)], "confidence": proba.max(1)})
+    for j, c in enumerate(classes):
         df[f"p:{c}"] = proba[:, j]
     return df
+
+
+def predict_frame(model_dir: str | Path | None, texts: list[str], model=None) -> pd.DataFrame:
+    """Label texts with a saved model (or a loaded one): see `proba_frame` for the columns."""
+    clf = model or load_classifier(model_dir)
+    texts = [str(t)[:MAX_TEXT_CHARS] for t in texts]
+    return proba_frame(texts, clf.predict_proba(texts), list(clf.classes_))
 
 
 def predict_table(model, source: str | Path | bytes, filename: str | None = None,

@@ -77,8 +77,7 @@ def figures(dash: Dashboard, normalize: bool = False) -> dict[str, object]:
         figs[f"confusion:{name}"] = charts.confusion(ev, name, normalize)
     figs.update({"roc": charts.roc_curves(dash.evals), "pr": charts.pr_curves(dash.evals),
                  "calibration": charts.calibration_curves(dash.evals)})
-    if any(any(e.get("event") in ("step", "eval") and e.get("loss", e.get("val_macro_f1")) is not None for e in ev)
-           for ev in dash.progress.values()):
+    if any(charts.has_curves(events) for events in dash.progress.values()):
         figs["training"] = charts.training_curves(dash.progress)
     return figs
 

@@ -17,6 +17,7 @@ from core.card import write_model_card
 from core.config import TrainConfig
 from core.errors import DataError
 from core.evaluate import evaluate
+from core.predict import proba_frame
 from core.prepare import Dataset, load_dataset, require_two_classes, split_dataset
 from core.progress import ProgressLog
 
@@ -97,10 +98,8 @@ def _cap_rows(ds: Dataset, max_rows: int | None, seed: int) -> pd.DataFrame:
 
 
 def _save_predictions(path: Path, test: pd.DataFrame, proba, classes: list[str]) -> None:
-    df = pd.DataFrame({"text": test["text"].values, "label": test["label"].values,
-                       "pred": [classes[i] for i in proba.argmax(1)], "confidence": proba.max(1)})
-    for j, c in enumerate(classes):
-        df[f"p:{c}"] = proba[:, j]
+    df = proba_frame(test["text"].tolist(), proba, classes)
+    df.insert(1, "label", test["label"].values)
     df.to_parquet(path, index=False)
 
 

@@ -50,10 +50,8 @@ if st.button("Start training", type="primary"):
                            lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label")
         runner = resources.runner()
         kinds = ["baseline"] + (["embeddings"] if use_emb else []) + (["finetune"] if use_ft else [])
-        mine = state.get(state.MY_JOBS, [])
         for kind in kinds:
-            mine.append(runner.submit(base.with_(model=kind, name=kind), cleaned_path(store, pick), dataset_id=pick))
-        state.put(state.MY_JOBS, mine)
+            runner.submit(base.with_(model=kind, name=kind), cleaned_path(store, pick), dataset_id=pick)
         st.success(f"Queued {len(kinds)} run(s). Progress appears below; results on the Evaluate page.")
 
 st.subheader("Runs")

@@ -6,15 +6,13 @@ import streamlit as st
 from core.chat import ChatParams, with_system
 from ui import resources, state
 
-PARTIAL = "chat_partial"  # the answer streamed so far, so a Stop (a rerun) loses nothing
-
 
 def history() -> list[dict]:
     messages = state.get(state.CHAT)
     if messages is None:
         messages = []
         state.put(state.CHAT, messages)
-    partial = st.session_state.pop(PARTIAL, None)
+    partial = st.session_state.pop(state.CHAT_PARTIAL, None)
     if partial:  # the last answer was interrupted by Stop: keep what had arrived
         messages.append({"role": "assistant", "content": partial + " …", "stats": "stopped"})
     return messages
@@ -44,11 +42,11 @@ def badge_for(text: str, model_dir: str | None) -> str | None:
 def reply(engine, messages: list[dict], system: str, params: ChatParams) -> None:
     """Stream the assistant's answer into the page and the history."""
     turns = [{"role": m["role"], "content": m["content"]} for m in messages]
-    st.session_state[PARTIAL] = ""
+    st.session_state[state.CHAT_PARTIAL] = ""
 
     def pieces():
         for piece in engine.stream(with_system(turns, system), params):
-            st.session_state[PARTIAL] += piece
+            st.session_state[state.CHAT_PARTIAL] += piece
             yield piece
 
     with st.chat_message("assistant"):
@@ -60,5 +58,5 @@ def reply(engine, messages: list[dict], system: str, params: ChatParams) -> None
         if s.trimmed_messages:
             stats += f" · {s.trimmed_messages} old message(s) left out to fit the model's memory"
         st.caption(stats)
-    st.session_state.pop(PARTIAL, None)
+    st.session_state.pop(state.CHAT_PARTIAL, None)
     messages.append({"role": "assistant", "content": text if isinstance(text, str) else "".join(text), "stats": stats})

@@ -46,7 +46,7 @@ def _job_card(job, runner) -> None:
         elif job.status == "done":
             end = next((e for e in reversed(events) if e.get("event") == "end"), {})
             st.caption(f"Finished in {end.get('seconds', 0):.0f} s.")
-        if any(e.get("event") == "eval" or e.get("loss") is not None for e in events):
+        if charts.has_curves(events):
             st.plotly_chart(charts.training_curves({job.model: events}), key=f"curve-{job.id}-{len(events)}")
 
 

@@ -2,7 +2,7 @@
 
 Fast tokenizers and llama.cpp contexts are not safe to call from two threads at
 once (Streamlit runs each session in its own thread), so each model comes with a
-lock and is only called through `locked_*` helpers.
+lock (`LockedModel`; chat engines hold their own).
 """
 from __future__ import annotations
 

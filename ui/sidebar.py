@@ -11,9 +11,9 @@ def render() -> None:
         st.caption(f"Device: {resources.device_label()}")
         runner = resources.runner()
         runner.poll()  # every page view moves the queue along, even with no Train page open
-        running = runner.store.jobs(("running",))
-        queued = runner.store.jobs(("queued",))
-        st.caption(f"Jobs: {len(running)} running, {len(queued)} queued")
-        for job in running + queued:
+        active = runner.store.jobs(("running", "queued"))
+        running = sum(j.status == "running" for j in active)
+        st.caption(f"Jobs: {running} running, {len(active) - running} queued")
+        for job in active:
             st.caption(f"• {job.name} ({job.status})")
         st.caption(f"Data: `{runner.store.root}`")

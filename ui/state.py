@@ -7,9 +7,8 @@ import streamlit as st
 DATASET_ID = "dataset_id"  # the dataset chosen on the Data page
 UPLOAD = "upload"  # (filename, bytes) of the file being mapped on the Data page
 SELECTED_RUNS = "selected_runs"  # run ids picked on Evaluate
-MY_JOBS = "my_jobs"  # job ids this browser session started
 CHAT = "chat_messages"  # [{"role", "content", "stats"?, "badge"?}]
-CHAT_STOP = "chat_stop"
+CHAT_PARTIAL = "chat_partial"  # the answer streamed so far, so a Stop (a rerun) loses nothing
 PENDING_PROMPT = "pending_prompt"  # a prompt queued by "Explain my results"
 NAV_CHECKED = "nav_checked"  # ui.boot ran once in this session
 
