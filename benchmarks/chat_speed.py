@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import write_section  # noqa: E402
-from core.chat import ChatParams, cpu_threads  # noqa: E402
-from core.chat_backends import LlamaCppEngine  # noqa: E402
-from core.models import embedded_chat_gguf  # noqa: E402
+from core.chat.base import ChatParams, cpu_threads  # noqa: E402
+from core.chat.llamacpp import LlamaCppEngine  # noqa: E402
+from core.checkpoints import embedded_chat_gguf  # noqa: E402
 
 PROMPTS = ["Explain in a few sentences what a confusion matrix shows.",
            "Write a short friendly reply to a customer whose parcel is late.",

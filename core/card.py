@@ -4,19 +4,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.config import TrainConfig
-
-KIND_NAMES = {"baseline": "TF-IDF + logistic regression", "embeddings": "frozen sentence embeddings + logistic regression",
-              "finetune": "fine-tuned Transformer"}
+from core.contenders import registry
 
 
 def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> None:
     """Write README.md: what the model is, what it was trained on, how well it does, its limits."""
-    ev, rows = metrics["test"], metrics["rows"]
+    ev, rows, spec = metrics["test"], metrics["rows"], registry.get(config.model)
     lo, hi = ev["ci"]["accuracy"]
     lines = [
-        "---", "library_name: " + ("transformers" if config.model == "finetune" else "tunelab"),
+        "---", "library_name: " + ("transformers" if spec.hf_format else "tunelab"),
         "pipeline_tag: text-classification", "tags: [tunelab, text-classification]", "---", "",
-        f"# {metrics.get('name') or config.model}: a {KIND_NAMES[config.model]} text classifier", "",
+        f"# {metrics.get('name') or config.model}: a {spec.title} text classifier", "",
+        *([spec.description, ""] if spec.description else []),
         f"Trained with Tunelab on {rows['train']} labelled texts ({rows['val']} for validation), "
         f"scored on {rows['test']} held-out texts it never saw.", "",
         "## Results on the held-out test split", "",
@@ -26,7 +25,7 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
         "| class | precision | recall | F1 | support |", "|---|---|---|---|---|",
         *[f"| {c['label']} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |" for c in ev["per_class"]],
         "", "## Training", "",
-        f"- Contender: `{config.model}`" + (f", checkpoint `{config.checkpoint}`" if config.model != "baseline" else ""),
+        f"- Contender: `{config.model}`" + (f", checkpoint `{config.checkpoint}`" if spec.uses_checkpoint else ""),
         f"- Seed {config.seed}; training took {metrics['train_seconds']} s",
         "- Full configuration: `config.json` beside this folder's parent run.", "",
         "## Limitations", "",
@@ -34,7 +33,7 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
         "- It reflects the labelled data it was trained on, including its mistakes and biases.",
         "- Check the confusion matrix in Tunelab before trusting it on the most confused classes.", "",
     ]
-    if config.model == "finetune":
+    if spec.hf_format:
         lines += ["## Use", "", "```python", "from transformers import pipeline",
                   "clf = pipeline('text-classification', model='PATH/TO/THIS/FOLDER')", "clf('your text')", "```", ""]
     (model_dir / "README.md").write_text("\n".join(lines), encoding="utf-8")

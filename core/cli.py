@@ -9,8 +9,11 @@ import argparse
 import json
 import signal
 import sys
+import typing
+from dataclasses import fields
 
-from core.config import CONTENDERS, TrainConfig
+from core.config import TrainConfig
+from core.contenders import registry
 from core.errors import DataError
 
 
@@ -24,14 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train one contender and write a run folder")
     t.add_argument("file")
     t.add_argument("--out", required=True, help="run folder to create")
-    t.add_argument("--model", choices=CONTENDERS, help="contender to train (default: baseline)")
-    t.add_argument("--checkpoint", help="'default' (embedded MiniLM), a folder or a Hub id")
-    _columns(t)
-    for flag, typ in [("--epochs", int), ("--batch-size", int), ("--max-length", int), ("--lr", float),
-                      ("--max-rows", int), ("--seed", int), ("--max-steps", int), ("--eval-every", int),
-                      ("--patience", int), ("--grad-accum", int)]:
-        t.add_argument(flag, type=typ)
     t.add_argument("--config", help="a config.json to start from (flags override it)")
+    config_options(t)
     e = sub.add_parser("evaluate", help="score runs on a labelled file")
     e.add_argument("runs", nargs="+")
     e.add_argument("--data", required=True)
@@ -42,10 +39,27 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.add_argument("--text-col")
     r.add_argument("--out", help="CSV to write (default: stdout)")
-    from core.chat_cli import add_chat_parser
+    from core.chat.cli import add_chat_parser
 
     add_chat_parser(sub)
     return p
+
+
+def config_options(p: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field (`--batch-size` for batch_size), typed and helped from
+    the field itself, so every setting can be given and the CLI cannot drift from the config."""
+    hints = typing.get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        typ = next(a for a in typing.get_args(hints[f.name]) or (hints[f.name],) if a is not type(None))
+        extra = {"choices": registry.kinds()} if f.name == "model" else {}
+        p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=typ, default=None,
+                       help=f.metadata.get("help", "") + ("" if f.default in (None, "") else f" (default: {f.default})"),
+                       **extra)
+
+
+def config_overrides(args) -> dict:
+    """The config fields given on the command line."""
+    return {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
 
 
 def _columns(p: argparse.ArgumentParser) -> None:
@@ -66,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from core.prepare import load_dataset
+    from core.cleaning import load_dataset
 
     report = load_dataset(args.file, text_col=args.text_col, label_col=args.label_col, require_labels=False).report
     if args.json:
@@ -88,14 +102,7 @@ def cmd_train(args) -> int:
     from core.train import run_training
 
     base = TrainConfig.load(args.config) if args.config else TrainConfig()
-    overrides = {k: v for k, v in {
-        "model": args.model, "checkpoint": args.checkpoint,
-        "text_col": args.text_col, "label_col": args.label_col, "epochs": args.epochs,
-        "batch_size": args.batch_size, "max_length": args.max_length, "lr": args.lr, "max_rows": args.max_rows,
-        "seed": args.seed, "max_steps": args.max_steps, "eval_every": args.eval_every, "patience": args.patience,
-        "grad_accum": args.grad_accum,
-    }.items() if v is not None}
-    config = base.with_(**overrides)
+    config = base.with_(**config_overrides(args))
     stop = {"flag": False}
     # SIGTERM (the app's Cancel) sets a flag the trainer checks every step: it stops, saves, writes 'cancelled'
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
@@ -131,16 +138,16 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
     for c in result["contenders"]:
-        print(f"{c['run']} ({c['model']}): accuracy {c['accuracy']:.4f} macro-F1 {c['macro_f1']:.4f} n={c['n']}")
+        print(f"{c['run']} ({c['name']}): accuracy {c['accuracy']:.4f} macro-F1 {c['macro_f1']:.4f} n={c['n']}")
     for m in result["mcnemar"]:
         print(m["sentence"])
     return 0
 
 
 def cmd_predict(args) -> int:
-    from core.classifier import load_classifier
-    from core.compare import model_dir
+    from core.contenders.registry import load_classifier
     from core.predict import predict_table
+    from core.runs import model_dir
 
     df = predict_table(load_classifier(model_dir(args.run)), args.file, text_col=args.text_col)
     if args.out:
@@ -152,7 +159,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from core.chat_cli import run_chat
+    from core.chat.cli import run_chat
 
     return run_chat(args)
 

@@ -6,20 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.classifier import load_classifier, read_meta
-from core.errors import DataError
+from core.cleaning import load_dataset
+from core.contenders.base import read_meta
+from core.contenders.registry import load_classifier
 from core.evaluate import evaluate, mcnemar, mcnemar_sentence
-from core.prepare import load_dataset
-
-
-def model_dir(run: str | Path) -> Path:
-    """A run folder's model/ (or the folder itself if it is a model folder)."""
-    run = Path(run)
-    if (run / "model").is_dir():
-        return run / "model"
-    if run.is_dir():
-        return run
-    raise DataError(f"There is no run folder at '{run}'; train a model first.")
+from core.runs import RunFolder, model_dir
 
 
 def evaluate_runs(runs: list[str], data: str | Path, text_col: str | None = None, label_col: str | None = None) -> dict:
@@ -33,7 +24,8 @@ def evaluate_runs(runs: list[str], data: str | Path, text_col: str | None = None
         proba = clf.predict_proba(texts)
         ev = evaluate(truth, proba, list(clf.classes_))
         preds[str(run)] = [clf.classes_[i] for i in proba.argmax(1)]
-        contenders.append({"run": str(run), "model": read_meta(folder)["kind"], "accuracy": ev.accuracy,
+        name = RunFolder(run).name if folder != Path(run) else Path(run).name
+        contenders.append({"run": str(run), "name": name, "model": read_meta(folder)["kind"], "accuracy": ev.accuracy,
                            "macro_f1": ev.macro_f1, "weighted_f1": ev.weighted_f1, "n": ev.n, "ci": ev.ci})
     return {"contenders": contenders, "mcnemar": pairwise_mcnemar(contenders, preds, truth)}
 

@@ -1,13 +1,20 @@
-"""Run configuration: one frozen dataclass, saved as config.json beside every run."""
+"""Run configuration: one frozen dataclass, saved as config.json beside every run.
+
+Each field carries its help text, so the CLI's `train` options are made from the
+fields (`core.cli`) and the two cannot drift apart.
+"""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from core.contenders import registry
 from core.errors import DataError
 
-CONTENDERS = ("baseline", "embeddings", "finetune")
+
+def _opt(default, help: str):
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass(frozen=True)
@@ -15,28 +22,27 @@ class TrainConfig:
     """Everything that decides a training run. Options that do not apply to the
     chosen contender (epochs for the baseline, say) are kept and ignored."""
 
-    model: str = "baseline"
-    checkpoint: str = "default"
-    text_col: str | None = None
-    label_col: str | None = None
-    epochs: int = 3
-    batch_size: int = 16
-    max_length: int = 128
-    lr: float = 5e-5
-    grad_accum: int = 1
-    eval_every: int = 0
-    patience: int = 2
-    max_steps: int = 0
-    max_rows: int | None = None
-    val_fraction: float = 0.1
-    test_fraction: float = 0.1
-    seed: int = 42
-    C: float | None = None  # regularisation of the linear contenders; None = each one's default
-    name: str = ""
+    model: str = _opt("baseline", "contender to train")
+    checkpoint: str = _opt("default", "Transformer checkpoint: 'default' (embedded MiniLM), a folder or a Hub id")
+    text_col: str | None = _opt(None, "column holding the text (default: guessed)")
+    label_col: str | None = _opt(None, "column holding the label (default: guessed)")
+    epochs: int = _opt(3, "passes over the training rows (fine-tune)")
+    batch_size: int = _opt(16, "texts per training step (fine-tune)")
+    max_length: int = _opt(128, "tokens kept per text; longer texts are cut")
+    lr: float = _opt(5e-5, "learning rate (fine-tune)")
+    grad_accum: int = _opt(1, "steps whose gradients are summed before each update (fine-tune)")
+    eval_every: int = _opt(0, "validate every N steps; 0 = at the end of each epoch (fine-tune)")
+    patience: int = _opt(2, "validations without a better macro-F1 before stopping early (fine-tune)")
+    max_steps: int = _opt(0, "stop after N optimizer steps; 0 = no cap (fine-tune)")
+    max_rows: int | None = _opt(None, "use a seeded random sample of at most N rows")
+    val_fraction: float = _opt(0.1, "share of rows held out for validation (below 0.5)")
+    test_fraction: float = _opt(0.1, "share of rows held out for the final test (below 0.5)")
+    seed: int = _opt(42, "random seed for the split, the sampling and the training")
+    C: float | None = _opt(None, "inverse regularisation strength of the linear contenders (default: each one's own)")
+    name: str = _opt("", "a readable name for the run (default: made from what it is)")
 
     def __post_init__(self):
-        if self.model not in CONTENDERS:
-            raise DataError(f"Unknown model '{self.model}'; choose one of: {', '.join(CONTENDERS)}.")
+        registry.get(self.model)  # one sentence naming the known kinds if it is not one
         for name in ("epochs", "batch_size", "max_length", "grad_accum"):
             if getattr(self, name) < 1:
                 raise DataError(f"--{name.replace('_', '-')} must be at least 1.")
@@ -44,6 +50,10 @@ class TrainConfig:
             raise DataError("--lr must be between 0 and 1 (for example 5e-5).")
         if not (0 <= self.val_fraction < 0.5 and 0 <= self.test_fraction < 0.5):
             raise DataError("Validation and test fractions must each be below 0.5.")
+        if self.C is not None and self.C <= 0:
+            raise DataError("--C must be above 0 (for example 4).")
+        if self.max_rows is not None and self.max_rows < 2:
+            raise DataError("--max-rows must be at least 2.")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,20 +69,11 @@ class TrainConfig:
     def with_(self, **changes) -> "TrainConfig":
         return replace(self, **changes)
 
+    def changed(self) -> dict:
+        """The fields whose values differ from the defaults."""
+        default = TrainConfig(model=self.model)
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)}
+
     def build(self):
         """The contender this config describes, unfitted."""
-        if self.model == "baseline":
-            from core.baseline import TfidfClassifier
-
-            return TfidfClassifier(C=self.C or 4.0, seed=self.seed)
-        if self.model == "embeddings":
-            from core.embeddings import EmbeddingClassifier
-
-            return EmbeddingClassifier(checkpoint=self.checkpoint, C=self.C or 10.0, seed=self.seed,
-                                       max_length=max(self.max_length, 128))
-        from core.finetune import FineTuneClassifier
-
-        return FineTuneClassifier(checkpoint=self.checkpoint, epochs=self.epochs, batch_size=self.batch_size,
-                                  max_length=self.max_length, lr=self.lr, grad_accum=self.grad_accum,
-                                  eval_every=self.eval_every,
-                                  patience=self.patience, max_steps=self.max_steps, seed=self.seed)
+        return registry.get(self.model).build(self)

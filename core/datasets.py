@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from core.errors import DataError
-from core.prepare import Dataset, split_dataset
+from core.cleaning import Dataset, split_dataset
 from core.store import Store, new_id
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_tickets.csv"
@@ -52,7 +52,7 @@ def hub_dataset_bytes(name: str, split: str = "train", max_rows: int = 50_000) -
         from datasets import load_dataset as hf_load
     except ImportError as exc:
         raise DataError("Loading Hub datasets needs the 'datasets' package; run: pip install datasets") from exc
-    from core.models import require_hub_host
+    from core.checkpoints import require_hub_host
 
     require_hub_host(f"the dataset '{name}'")
     try:

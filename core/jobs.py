@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 
 from core.config import TrainConfig
-from core.progress import final_event, read_progress
+from core.runs import RunFolder, readable_name
 from core.store import Job, Store, new_id
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORKER_LOG = "worker.log"
 
 
 def max_concurrent_default() -> int:
@@ -36,14 +35,15 @@ class JobRunner:
         self.store = store
         self.max_concurrent = max_concurrent or max_concurrent_default()
 
-    def submit(self, config: TrainConfig, data_path: str | Path, dataset_id: str | None = None) -> str:
-        """Queue a run of `config` on `data_path`; returns the job id (also the run folder name)."""
+    def submit(self, config: TrainConfig, data_path: str | Path, dataset_id: str | None = None,
+               dataset_name: str = "") -> str:
+        """Queue a run of `config` on `data_path`; returns the job id (also the run folder name).
+        A config without a name gets a readable one made from what it is."""
         job_id = new_id()
-        run_dir = self.store.run_dir(job_id)
-        run_dir.mkdir(parents=True)
-        config.save(run_dir / "config.json")
-        (run_dir / "data_path.txt").write_text(str(Path(data_path).resolve()), encoding="utf-8")
-        self.store.add_job(job_id, config.name or config.model, config.model, dataset_id, config.to_dict())
+        if not config.name:
+            config = config.with_(name=readable_name(config, dataset_name or Path(data_path).stem))
+        self.run(job_id).create(config, data_path)
+        self.store.add_job(job_id, config.name, config.model, dataset_id, config.to_dict())
         self.poll()
         return job_id
 
@@ -59,19 +59,29 @@ class JobRunner:
                 pid = self._spawn(row["id"])
                 self.store.update_job(row["id"], db=db, status="running", pid=pid, started=time.time())
 
+    def run(self, job_id: str) -> RunFolder:
+        """The run folder of a job (its id is the folder's name)."""
+        return RunFolder(self.store.run_dir(job_id))
+
+    def rename(self, job_id: str, name: str) -> str:
+        """Rename a run everywhere it is shown: its folder (for the report and the CLI) and the index."""
+        name = self.run(job_id).rename(name)
+        self.store.update_job(job_id, name=name)
+        return name
+
     def _spawn(self, job_id: str) -> int:
-        run_dir = self.store.run_dir(job_id)
-        data = (run_dir / "data_path.txt").read_text(encoding="utf-8")
-        cmd = [sys.executable, "-m", "core", "train", data, "--out", str(run_dir), "--config", str(run_dir / "config.json")]
+        run = self.run(job_id)
+        cmd = [sys.executable, "-m", "core", "train", run.data_path(), "--out", str(run.path),
+               "--config", str(run.config_path)]
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
-        with (run_dir / WORKER_LOG).open("ab") as log:
+        with run.worker_log.open("ab") as log:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         return proc.pid
 
     def _settle(self, job: Job) -> None:
-        end = final_event(read_progress(self.store.run_dir(job.id)))
+        end = self.run(job.id).end_event()
         if end is not None:
             _reap(job.pid)
             self.store.update_job(job.id, status=end.get("status", "failed"), finished=end.get("t", time.time()),

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.classifier import load_classifier
-from core.data import read_table
+from core.cleaning import MAX_TEXT_CHARS, guess_columns
+from core.contenders.registry import load_classifier
 from core.errors import DataError
-from core.prepare import MAX_TEXT_CHARS, guess_columns
+from core.reading import read_table
+from core.runs import RunFolder
 
 
 def proba_frame(texts: list[str], proba, classes: list[str]) -> pd.DataFrame:
@@ -49,13 +50,8 @@ def model_zip(run_dir: str | Path) -> bytes:
     import io
     import zipfile
 
-    run_dir = Path(run_dir)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted((run_dir / "model").rglob("*")):
-            if path.is_file():
-                zf.write(path, f"model/{path.relative_to(run_dir / 'model')}")
-        for name in ("config.json", "metrics.json"):
-            if (run_dir / name).is_file():
-                zf.write(run_dir / name, name)
+        for path, name in RunFolder(run_dir).export_files():
+            zf.write(path, name)
     return buf.getvalue()

@@ -10,14 +10,12 @@ import json
 import time
 from pathlib import Path
 
-PROGRESS_FILE = "progress.jsonl"
-
 
 class ProgressLog:
-    """Appends events to RUN_DIR/progress.jsonl; optionally echoes them to a callback."""
+    """Appends events to a progress file (a run's, see core.runs); optionally echoes them to a callback."""
 
-    def __init__(self, run_dir: str | Path, echo=None):
-        self.path = Path(run_dir) / PROGRESS_FILE
+    def __init__(self, path: str | Path, echo=None):
+        self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.echo = echo
 
@@ -30,9 +28,9 @@ class ProgressLog:
             self.echo(event)
 
 
-def read_progress(run_dir: str | Path) -> list[dict]:
-    """All complete events of a run, oldest first; [] if none yet."""
-    path = Path(run_dir) / PROGRESS_FILE
+def read_progress(path: str | Path) -> list[dict]:
+    """All complete events of a progress file, oldest first; [] if none yet."""
+    path = Path(path)
     if not path.is_file():
         return []
     events = []

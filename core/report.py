@@ -17,11 +17,7 @@ import pandas as pd
 
 from core import charts
 from core.compare import aligned_predictions, pairwise_mcnemar
-from core.progress import read_progress
-from core.train import PREDICTIONS_FILE, read_metrics
-
-# nouns that read well after "the" in every sentence: "the embeddings model is better than the TF-IDF baseline"
-KIND_LABEL = {"baseline": "TF-IDF baseline", "embeddings": "embeddings model", "finetune": "fine-tuned Transformer"}
+from core.runs import RunFolder
 
 
 @dataclass
@@ -35,28 +31,29 @@ class Dashboard:
     notes: list[str] = field(default_factory=list)
 
 
-def display_name(run_dir: Path, metrics: dict, taken: set[str]) -> str:
-    name = KIND_LABEL.get(metrics["model"], metrics["model"])
-    if metrics.get("name") and metrics["name"] not in (metrics["model"], name):
-        name = f"{metrics['name']}"
-    return name if name not in taken else f"{name} ({run_dir.name[-6:]})"
+def display_name(run: RunFolder, taken: set[str]) -> str:
+    """The run's readable name; the end of its id is added when two runs share a name."""
+    name = run.name
+    return name if name not in taken else f"{name} ({run.id[-6:]})"
 
 
 def build_dashboard(run_dirs: list[str | Path]) -> Dashboard:
+    """Read each finished run's metrics, progress and test predictions into one Dashboard."""
     rows, evals, progress, frames = [], {}, {}, {}
-    for run in map(Path, run_dirs):
-        metrics = read_metrics(run)
+    for run in map(RunFolder, run_dirs):
+        metrics = run.metrics()
         if metrics is None or "test" not in metrics:
             continue
-        name = display_name(run, metrics, set(evals))
+        name = display_name(run, set(evals))
         ev = metrics["test"]
         evals[name] = ev
-        progress[name] = read_progress(run)
-        rows.append({"run": str(run), "name": name, "model": metrics["model"], "accuracy": ev["accuracy"],
+        progress[name] = run.progress()
+        rows.append({"run": str(run.path), "name": name, "model": metrics["model"], "accuracy": ev["accuracy"],
                      "macro_f1": ev["macro_f1"], "weighted_f1": ev["weighted_f1"], "ci": ev["ci"], "n": ev["n"],
                      "ece": ev["calibration"]["ece"], "seconds": metrics.get("train_seconds")})
-        if (run / PREDICTIONS_FILE).is_file():
-            frames[str(run)] = pd.read_parquet(run / PREDICTIONS_FILE, columns=["text", "label", "pred"])
+        predictions = run.predictions(columns=["text", "label", "pred"])
+        if predictions is not None:
+            frames[str(run.path)] = predictions
     dash = Dashboard(rows, evals, progress)
     if len(frames) >= 2:
         truth, preds = aligned_predictions(frames)

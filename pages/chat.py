@@ -3,11 +3,12 @@ import json
 
 import streamlit as st
 
-from core.chat import ChatParams, transcript_markdown
+from core.chat.base import ChatParams, transcript_markdown
 from core.report import build_dashboard, explain_prompt
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.chat import badge_for, history, reply, show
+from ui import widgets
 from ui.widgets import guard
 
 SYSTEM = ("You are Tunelab's assistant. You help people understand text classifiers and their results. "
@@ -31,7 +32,7 @@ with st.expander("Model and settings"):
     c1, c2, c3 = st.columns(3)
     params = ChatParams(temperature=c1.slider("Temperature", 0.0, 1.5, 0.7), top_p=c2.slider("Top-p", 0.1, 1.0, 0.9),
                         max_tokens=c3.slider("Max new tokens", 16, 1024, 256))
-    run_labels = {j.id: f"{j.model} · {j.id}" for j in done}  # may be empty: chat works without runs
+    run_labels = widgets.run_labels(store)  # may be empty: chat works without runs
     badge_run = st.selectbox("Classify my messages with", [None, *run_labels],
                              format_func=lambda i: "no classifier" if i is None else run_labels[i])
 

@@ -3,7 +3,7 @@ import streamlit as st
 
 from core import charts
 from core.datasets import DEMO_PATH, hub_dataset_bytes, save_dataset, split_sizes
-from core.prepare import dataset_from_raw, guess_columns
+from core.cleaning import dataset_from_raw, guess_columns
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.widgets import guard, report_in_words

@@ -14,6 +14,14 @@ labels = finished_runs(store, "No finished runs yet: train some on the Train pag
 default = [i for i in state.get(state.SELECTED_RUNS, []) if i in labels] or list(labels)[:3]
 picked = st.multiselect("Runs to compare", list(labels), default=default, format_func=labels.get)
 state.put(state.SELECTED_RUNS, picked)
+with st.expander("Rename a run"):
+    with st.form("rename"):
+        run_id = st.selectbox("Run", list(labels), format_func=labels.get)
+        new_name = st.text_input("New name", max_chars=120)
+        if st.form_submit_button("Rename"):
+            with guard("Renaming"):
+                resources.runner().rename(run_id, new_name)
+                st.rerun()
 if not picked:
     st.stop()
 

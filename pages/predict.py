@@ -26,7 +26,7 @@ if clicked and text.strip() and models:
         with col, guard("Classifying"):
             row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
             classes = [c[2:] for c in row.index if c.startswith("p:")]
-            col.metric(labels[run_id].split(" · ")[0], str(row["pred"]), f"{row['confidence']:.0%} sure",
+            col.metric(labels[run_id], str(row["pred"]), f"{row['confidence']:.0%} sure",
                        delta_color="off")
             col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], "Probabilities"),
                              key=f"bars-{run_id}")

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from core.config import TrainConfig
+from core.contenders import registry
 from core.datasets import cleaned_path
 from ui import resources, state
 from ui.boot import ensure_app_navigation
@@ -18,6 +19,7 @@ if not datasets:
     st.stop()
 
 ids = [d["id"] for d in datasets]
+names = {d["id"]: d["name"] for d in datasets}
 current = state.get(state.DATASET_ID)
 pick = st.selectbox("Dataset", ids, index=ids.index(current) if current in ids else 0,
                     format_func=lambda i: next(f"{d['name']} ({d['rows']:,} rows, {len(d['classes'])} classes)"
@@ -25,10 +27,10 @@ pick = st.selectbox("Dataset", ids, index=ids.index(current) if current in ids e
 state.put(state.DATASET_ID, pick)
 
 st.subheader("Contenders")
-c1, c2, c3 = st.columns(3)
-c1.checkbox("TF-IDF baseline", value=True, disabled=True, help="Always trained: the bar the others must beat.")
-use_emb = c2.checkbox("Sentence embeddings + logistic regression", value=True)
-use_ft = c3.checkbox("Fine-tuned Transformer", value=True)
+specs = registry.all_specs()
+kinds = [spec.kind for spec, col in zip(specs, st.columns(len(specs)))
+         if col.checkbox(spec.choice or spec.title[:1].upper() + spec.title[1:], value=True, disabled=spec.always,
+                         help=spec.description + (" Always trained: the bar the others must beat." if spec.always else ""))]
 quick = st.toggle("Quick demo: small, fast settings (about a minute on a 2-core CPU with the demo data)", value=True)
 
 with st.expander("Settings", expanded=not quick):
@@ -49,9 +51,8 @@ if st.button("Start training", type="primary"):
         base = TrainConfig(checkpoint=checkpoint, epochs=int(epochs), batch_size=int(batch), max_length=int(max_len),
                            lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label")
         runner = resources.runner()
-        kinds = ["baseline"] + (["embeddings"] if use_emb else []) + (["finetune"] if use_ft else [])
         for kind in kinds:
-            runner.submit(base.with_(model=kind, name=kind), cleaned_path(store, pick), dataset_id=pick)
+            runner.submit(base.with_(model=kind), cleaned_path(store, pick), dataset_id=pick, dataset_name=names[pick])
         st.success(f"Queued {len(kinds)} run(s). Progress appears below; results on the Evaluate page.")
 
 st.subheader("Runs")

@@ -23,9 +23,8 @@ def shared(name: str) -> Path:
     return path
 
 
-@pytest.fixture
-def tiny_df() -> pd.DataFrame:
-    """48 rows, 3 easy classes: enough for a real fit in seconds."""
+def tiny_frame() -> pd.DataFrame:
+    """72 rows (24 a class), 3 easy classes: enough for a real fit in seconds."""
     pos = ["I love this, it is wonderful", "great product, works perfectly", "absolutely fantastic service",
            "really happy with it", "best purchase ever", "excellent and fast", "superb quality", "so good, thanks"]
     neg = ["terrible, it broke at once", "awful service, never again", "this is the worst", "very bad quality",
@@ -36,6 +35,11 @@ def tiny_df() -> pd.DataFrame:
             for t in ts for s in ("", " !")]
     rows += [(t + " really", y) for y, ts in (("positive", pos), ("negative", neg), ("question", q)) for t in ts]
     return pd.DataFrame(rows, columns=["text", "label"])
+
+
+@pytest.fixture
+def tiny_df() -> pd.DataFrame:
+    return tiny_frame()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 (torchrun on CPU sets up the same process group `accelerate launch` does on GPUs)."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import math
 import os
@@ -10,7 +12,7 @@ import sys
 
 import numpy as np
 
-from core.batching import length_grouped_batches
+from core.contenders.batching import length_grouped_batches
 from tests.conftest import ROOT
 
 
@@ -25,6 +27,7 @@ def test_length_grouped_batches_cover_everything_once_with_the_short_batch_last(
     assert spread < 20  # texts in a batch have similar lengths (random batches spread ~55)
 
 
+@pytest.mark.slow
 def test_finetune_under_a_two_process_launch(tmp_path, tiny_csv):
     out = tmp_path / "run"
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}

@@ -11,11 +11,13 @@ import urllib.request
 
 import pytest
 
-from core.chat import ChatParams, cpu_threads, load_engine, with_system
-from core.chat_backends import OpenAIEngine, TransformersEngine
-from core.chat_trim import trim_messages
+from core.chat.base import ChatParams, cpu_threads, with_system
+from core.chat.loader import load_engine
+from core.chat.hf import TransformersEngine
+from core.chat.openai_http import OpenAIEngine
+from core.chat.trim import trim_messages
 from core.errors import DataError
-from core.models import embedded_chat_gguf
+from core.checkpoints import embedded_chat_gguf
 from tests.conftest import ROOT
 
 GREEDY = ChatParams(temperature=0.0, max_tokens=24)
@@ -75,6 +77,7 @@ def test_concurrent_users_queue_instead_of_corrupting(llama):
     assert results == [expected] * 3
 
 
+@pytest.mark.slow
 def test_transformers_backend_on_the_embedded_weights(llama):
     gguf = embedded_chat_gguf()
     engine = TransformersEngine(str(gguf.parent), gguf_file=gguf.name)
@@ -89,6 +92,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_http_backend_against_a_real_local_llama_cpp_server():
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_chat_gguf()),

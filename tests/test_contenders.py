@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.baseline import TfidfClassifier
-from core.classifier import META_FILE, load_classifier
-from core.embeddings import EmbeddingClassifier
+from core.contenders.base import META_FILE, FitStopped
+from core.contenders.baseline import TfidfClassifier
+from core.contenders.embeddings import EmbeddingClassifier
+from core.contenders.finetune import FineTuneClassifier
+from core.contenders.registry import load_classifier
 from core.errors import DataError
-from core.finetune import FineTuneClassifier
 
 
 def _contract(model, df, tmp_path):
@@ -44,6 +45,7 @@ def test_embeddings(tiny_df, tmp_path):
     _contract(EmbeddingClassifier(batch_size=16), tiny_df, tmp_path)
 
 
+@pytest.mark.slow
 def test_finetune_loss_falls_and_best_checkpoint_saved(tiny_df, tmp_path):
     model = FineTuneClassifier(epochs=4, batch_size=8, lr=1e-4, max_length=32, seed=0)
     events = []
@@ -78,7 +80,16 @@ def test_finetune_should_stop_honoured_within_one_step(tiny_df):
     model = FineTuneClassifier(epochs=5, batch_size=4, max_length=32)
     model.fit(tiny_df["text"], tiny_df["label"], on_progress=events.append, should_stop=stop_after_two)
     assert model.stopped_ and calls["n"] == 3  # checked before every step; stopped at the first True
-    assert model.predict(["great"])  # what it has is usable
+    proba = model.predict_proba(["great", "awful"])  # what it has is usable: a real distribution per text
+    assert proba.shape == (2, 3) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert model.predict(["great"])[0] in model.classes_
+
+
+@pytest.mark.parametrize("make", [TfidfClassifier, lambda: EmbeddingClassifier(batch_size=16)])
+def test_linear_contenders_stop_the_same_way(tiny_df, make):
+    """Stopped before they have anything worth keeping: FitStopped, no model."""
+    with pytest.raises(FitStopped):
+        make().fit(tiny_df["text"], tiny_df["label"], should_stop=lambda: True)
 
 
 def test_one_class_refused(tiny_df):

@@ -15,6 +15,8 @@ import urllib.request
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a real server and a real browser
+
 from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,7 +9,6 @@ import pytest
 
 from core.config import TrainConfig
 from core.jobs import JobRunner
-from core.progress import read_progress
 from core.store import Store
 
 
@@ -37,6 +36,7 @@ def test_two_jobs_queue_then_both_finish(data_dir, tiny_csv):
     assert {j.id for j in Store(data_dir).jobs(("done",))} == {a, b}
 
 
+@pytest.mark.slow
 def test_killed_job_is_reported_failed(data_dir, tiny_csv):
     runner = JobRunner(Store(data_dir))
     job_id = runner.submit(TrainConfig(model="finetune", epochs=50, batch_size=4, max_length=32), tiny_csv)
@@ -46,18 +46,19 @@ def test_killed_job_is_reported_failed(data_dir, tiny_csv):
     assert "stopped unexpectedly" in job.error and "-9" in job.error
 
 
+@pytest.mark.slow
 def test_cancel_stops_a_running_finetune_within_seconds(data_dir, tiny_csv):
     runner = JobRunner(Store(data_dir))
     job_id = runner.submit(TrainConfig(model="finetune", epochs=50, batch_size=4, max_length=32), tiny_csv)
-    run_dir = runner.store.run_dir(job_id)
+    run = runner.run(job_id)
     end = time.time() + 120
-    while not any(e.get("event") == "step" for e in read_progress(run_dir)) and time.time() < end:
+    while not any(e.get("event") == "step" for e in run.progress()) and time.time() < end:
         time.sleep(0.3)
     t0 = time.time()
     runner.cancel(job_id)
     job = wait_for(runner, job_id, ("cancelled", "failed"), timeout=60)
     assert job.status == "cancelled" and time.time() - t0 < 30
-    assert read_progress(run_dir)[-1]["status"] == "cancelled"
+    assert run.progress()[-1]["status"] == "cancelled"
 
 
 def test_cancel_queued_job(data_dir, tiny_csv):

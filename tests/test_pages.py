@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import TrainConfig
 from core.jobs import JobRunner
 from core.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tiny_frame
 
 PAGES = ["pages/data.py", "pages/train.py", "pages/evaluate.py", "pages/predict.py", "pages/chat.py"]
 
@@ -28,14 +28,24 @@ def finish(runner: JobRunner, timeout: float = 180) -> None:
     raise AssertionError("jobs did not finish")
 
 
-@pytest.fixture
-def trained(data_dir, tiny_csv):
-    """A data dir holding two finished runs (baseline and embeddings) on the same split."""
-    runner = JobRunner(Store(data_dir))
-    ids = [runner.submit(TrainConfig(model=m, name=m), tiny_csv) for m in ("baseline", "embeddings")]
+@pytest.fixture(scope="module")
+def trained_dir(tmp_path_factory):
+    """A data dir holding two finished runs (baseline and embeddings) on the same split, made once a
+    module: the tests that use it only read it (~8 s of training each time otherwise)."""
+    root = tmp_path_factory.mktemp("trained")
+    csv = root / "tiny.csv"
+    tiny_frame().to_csv(csv, index=False)
+    runner = JobRunner(Store(root / "data"))
+    ids = [runner.submit(TrainConfig(model=m, name=m), csv) for m in ("baseline", "embeddings")]
     finish(runner)
     assert all(runner.store.get_job(i).status == "done" for i in ids)
-    return ids
+    return root / "data", ids
+
+
+@pytest.fixture
+def trained(trained_dir, monkeypatch):
+    monkeypatch.setenv("TUNELAB_DATA_DIR", str(trained_dir[0]))
+    return trained_dir[1]
 
 
 def no_errors(at: AppTest) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.chat import ChatParams, with_system
+from core.chat.base import ChatParams, with_system
 from ui import resources, state
 
 

@@ -7,8 +7,8 @@ import time
 import streamlit as st
 
 from core import charts
-from core.progress import read_progress
 from ui import resources
+from ui.safe import md
 from ui.widgets import status_badge
 
 
@@ -29,10 +29,11 @@ def _progress(events: list[dict]) -> tuple[float, str]:
 
 
 def _job_card(job, runner) -> None:
-    events = read_progress(runner.store.run_dir(job.id))
+    events = runner.run(job.id).progress()
     with st.container(border=True):
         c1, c2 = st.columns([4, 1])
-        c1.markdown(f"{status_badge(job.status)} **{job.model}** · started {time.strftime('%H:%M:%S', time.localtime(job.created))}")
+        c1.markdown(f"{status_badge(job.status)} **{md(job.name)}** · started "
+                    f"{time.strftime('%H:%M:%S', time.localtime(job.created))}")
         if job.status in ("queued", "running") and c2.button("Cancel", key=f"cancel-{job.id}"):
             runner.cancel(job.id)
             st.toast("Cancelling...")

@@ -31,7 +31,7 @@ def runner() -> JobRunner:
 
 @st.cache_resource(show_spinner=False)
 def device_label() -> str:
-    from core.models import device_label as label
+    from core.checkpoints import device_label as label
 
     return label()
 
@@ -54,7 +54,7 @@ class LockedModel:
 @st.cache_resource(max_entries=6, show_spinner="Loading the model...")
 def classifier(model_dir: str) -> LockedModel:
     """One copy per process of a trained model (max 6 kept: ~100 MB each for MiniLM)."""
-    from core.classifier import load_classifier
+    from core.contenders.registry import load_classifier
 
     return LockedModel(load_classifier(Path(model_dir)))
 
@@ -63,7 +63,7 @@ def classifier(model_dir: str) -> LockedModel:
 def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | None = None):
     """One engine per (model, endpoint) per process, shared by every session; the
     engine's own lock makes concurrent users queue for llama.cpp."""
-    from core.chat import load_engine
+    from core.chat.loader import load_engine
 
     return load_engine(model, endpoint=endpoint or None, endpoint_model=endpoint_model or None)
 
@@ -72,6 +72,6 @@ def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | N
 def read_upload(data: bytes, filename: str):
     """Parse an upload once per content (keyed by a hash of the bytes), not on every rerun:
     a 200 MB CSV takes ~20 s to parse on 2 cores. Callers must not modify the result."""
-    from core.data import read_table
+    from core.reading import read_table
 
     return read_table(data, filename)

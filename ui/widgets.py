@@ -44,9 +44,18 @@ def status_badge(status: str) -> str:
             "failed": ":red-badge[failed]", "cancelled": ":gray-badge[cancelled]"}.get(status, status)
 
 
+def run_labels(store) -> dict[str, str]:
+    """{run id: readable name} of finished runs, newest first; a shared name gets the id's end."""
+    jobs = store.jobs(("done",))
+    counts: dict[str, int] = {}
+    for j in jobs:
+        counts[j.name] = counts.get(j.name, 0) + 1
+    return {j.id: j.name if counts[j.name] == 1 else f"{j.name} ({j.id[-6:]})" for j in jobs}
+
+
 def finished_runs(store, empty_hint: str) -> dict[str, str]:
     """{run id: label} of finished runs, newest first; with none, show the hint and stop the page."""
-    labels = {j.id: f"{j.model} · {j.id}" for j in store.jobs(("done",))}
+    labels = run_labels(store)
     if not labels:
         st.info(empty_hint)
         st.stop()

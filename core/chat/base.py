@@ -1,6 +1,6 @@
-"""Chat with a generative model: messages in, text pieces out, then stats.
+"""The chat engine interface: messages in, text pieces out, then stats. Imports no backend.
 
-    engine = load_engine("default")              # embedded SmolLM2 GGUF on llama.cpp
+    engine = load_engine("default")              # core.chat.loader: embedded SmolLM2 GGUF on llama.cpp
     for piece in engine.stream(messages, ChatParams(temperature=0)):
         print(piece, end="")
     engine.last_stats.tokens_per_s
@@ -17,11 +17,9 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterator
 
-from core.chat_trim import trim_messages
-from core.errors import DataError
+from core.chat.trim import trim_messages
 
 Messages = list[dict]
 
@@ -121,28 +119,3 @@ def cpu_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS and Windows have no sched_getaffinity
         return max(1, os.cpu_count() or 1)
-
-
-def load_engine(model: str = "default", endpoint: str | None = None, endpoint_model: str | None = None,
-                context_window: int | None = None) -> ChatEngine:
-    """'default' (embedded SmolLM2 GGUF), a .gguf file, a model folder or Hub id
-    (transformers), or an OpenAI-compatible endpoint URL."""
-    if endpoint:
-        from core.chat_backends import OpenAIEngine
-
-        return OpenAIEngine(endpoint, endpoint_model or model, context_window=context_window or 8192)
-    if model in (None, "", "default"):
-        from core.chat_backends import LlamaCppEngine
-        from core.models import embedded_chat_gguf
-
-        return LlamaCppEngine(embedded_chat_gguf(), context_window=context_window or 4096)
-    path = Path(model).expanduser()
-    if path.suffix.lower() == ".gguf":
-        if not path.is_file():
-            raise DataError(f"There is no GGUF file at '{model}'; check the path.")
-        from core.chat_backends import LlamaCppEngine
-
-        return LlamaCppEngine(path, context_window=context_window or 4096)
-    from core.chat_backends import TransformersEngine
-
-    return TransformersEngine(model, context_window=context_window)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.batching import pad, sorted_batches, tokenize
-from core.classifier import (ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, fit_logistic,
-                             linear_proba, load_tensors, read_meta, save_tensors)
-from core.models import load_tokenizer, offline_error, pick_device, quiet_transformers, resolve_checkpoint
+from core.checkpoints import load_tokenizer, offline_error, pick_device, quiet_transformers, resolve_checkpoint
+from core.contenders.base import (ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, fit_logistic,
+                                  linear_proba, load_tensors, read_meta, save_tensors)
+from core.contenders.batching import pad, sorted_batches, tokenize
 
 
 class SentenceEncoder:
@@ -41,8 +41,7 @@ class SentenceEncoder:
         batches = sorted_batches([len(x) for x in ids], self.batch_size)
         with torch.inference_mode():
             for n, idx in enumerate(batches):
-                if should_stop and should_stop():
-                    raise InterruptedError("stopped")
+                check_stop(should_stop)  # no features yet, nothing to keep: FitStopped propagates
                 input_ids, mask = pad([ids[i] for i in idx], self.tokenizer.pad_token_id or 0)
                 hidden = self.model(input_ids=input_ids.to(self.device),
                                     attention_mask=mask.to(self.device)).last_hidden_state
@@ -66,6 +65,12 @@ class EmbeddingClassifier(ClassifierMixin):
         self.max_length = max_length
         self.batch_size = batch_size
         self.seed = seed
+
+    @classmethod
+    def from_config(cls, config) -> "EmbeddingClassifier":
+        # at least 128 tokens: pooling a truncated text loses meaning, and inference here is cheap
+        return cls(checkpoint=config.checkpoint, C=config.C or 10.0, seed=config.seed,
+                   max_length=max(config.max_length, 128))
 
     def _encoder(self) -> SentenceEncoder:
         if getattr(self, "encoder_", None) is None:

@@ -19,7 +19,8 @@ def add_chat_parser(sub) -> None:
 
 
 def run_chat(args) -> int:
-    from core.chat import ChatParams, load_engine, with_system
+    from core.chat.base import ChatParams, with_system
+    from core.chat.loader import load_engine
 
     engine = load_engine(args.model, endpoint=args.endpoint, endpoint_model=args.endpoint_model)
     params = ChatParams(temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)

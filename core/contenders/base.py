@@ -4,10 +4,16 @@ scikit-learn style: parameters in `__init__`, then
 `fit(texts, labels, *, on_progress=None, should_stop=None) -> self`, `predict`,
 `predict_proba`, `classes_`, `save(dir)` and `Kind.load(dir)`. A saved model
 folder holds `tunelab.json` (kind, classes, parameters) beside safetensors
-weights, so `load_classifier(dir)` can rebuild any contender without pickle.
+weights, so `registry.load_classifier(dir)` can rebuild any contender without pickle.
+
+Stopping: every contender calls `check_stop(should_stop)` between units of work.
+It raises `FitStopped`; a contender with something worth keeping (the fine-tune
+after its first step) catches it, sets `stopped_ = True` and returns; one with
+nothing yet lets it propagate, and the run ends 'cancelled' without a model.
 """
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Callable, Iterable
@@ -21,11 +27,32 @@ ProgressFn = Callable[[dict], None] | None
 StopFn = Callable[[], bool] | None
 
 
+class FitStopped(Exception):
+    """`should_stop()` said stop before the contender had anything worth keeping."""
+
+
+def check_stop(should_stop: StopFn) -> None:
+    """Raise FitStopped when the caller asked to stop (the app's Cancel, SIGTERM in the CLI)."""
+    if should_stop is not None and should_stop():
+        raise FitStopped("stopped")
+
+
 class ClassifierMixin:
     """`predict` from `predict_proba`, and the metadata file, for every contender."""
 
     kind = "abstract"
     classes_: list[str]
+    # Optional fields every contender exposes (training code reads them without getattr):
+    history_: tuple | list = ()  # validation events, for contenders that validate while training
+    best_step_: int | None = None  # the step whose weights were kept (early stopping)
+    stopped_: bool = False  # fit returned early because should_stop() said so
+
+    @classmethod
+    def from_config(cls, config) -> "ClassifierMixin":
+        """An unfitted instance from a TrainConfig: every `__init__` parameter that the config
+        has a (non-None) field of the same name for. Override where a setting needs translating."""
+        params = {p: getattr(config, p) for p in cls._param_names() if getattr(config, p, None) is not None}
+        return cls(**params)
 
     def predict(self, texts: Iterable[str]) -> list[str]:
         proba = self.predict_proba(list(texts))
@@ -40,8 +67,6 @@ class ClassifierMixin:
 
     @classmethod
     def _param_names(cls) -> list[str]:
-        import inspect
-
         return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
 
     def _write_meta(self, path: Path, **extra) -> None:
@@ -58,23 +83,9 @@ def read_meta(path: str | Path) -> dict:
     return json.loads(meta_path.read_text(encoding="utf-8"))
 
 
-def load_classifier(path: str | Path):
-    """Load any saved contender from its folder, dispatching on its kind."""
-    kind = read_meta(path)["kind"]
-    if kind == "baseline":
-        from core.baseline import TfidfClassifier as cls
-    elif kind == "embeddings":
-        from core.embeddings import EmbeddingClassifier as cls
-    elif kind == "finetune":
-        from core.finetune import FineTuneClassifier as cls
-    else:
-        raise DataError(f"'{path}' holds a model of unknown kind '{kind}'.")
-    return cls.load(path)
-
-
 def check_fit_inputs(texts, labels) -> tuple[list[str], list[str], list[str]]:
     """Texts and labels as lists of str, sorted class names; refuses one class."""
-    from core.prepare import require_two_classes
+    from core.cleaning import require_two_classes
 
     texts, labels = [str(t) for t in texts], [str(y) for y in labels]
     if len(texts) != len(labels):

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.batching import length_grouped_batches, pad, sorted_batches, tokenize
-from core.classifier import ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, read_meta
-from core.models import load_tokenizer, offline_error, pick_device, quiet_transformers, resolve_checkpoint
+from core.checkpoints import load_tokenizer, offline_error, pick_device, quiet_transformers, resolve_checkpoint
+from core.contenders.base import (ClassifierMixin, FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop,
+                                  read_meta)
+from core.contenders.batching import length_grouped_batches, pad, sorted_batches, tokenize
 
 
 class _LengthGroupedSampler:
@@ -120,7 +121,9 @@ class FineTuneClassifier(ClassifierMixin):
             self._sampler.set_epoch(epoch)
             model.train()
             for input_ids, mask, target in loader:
-                if should_stop and should_stop():
+                try:
+                    check_stop(should_stop)
+                except FitStopped:  # what it has learned so far is kept and usable
                     self.stopped_ = True
                     break
                 with acc.accumulate(model):

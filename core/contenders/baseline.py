@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from core.classifier import (ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, fit_logistic,
-                             linear_proba, load_tensors, read_meta, save_tensors)
+from core.contenders.base import (ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, fit_logistic,
+                                  linear_proba, load_tensors, read_meta, save_tensors)
 
 # sublinear tf and min_df=2 are the usual strong defaults for short texts; 300k
 # features per analyzer keep SST-2's vocabulary (~250k bigrams) nearly whole.
@@ -47,8 +47,7 @@ class TfidfClassifier(ClassifierMixin):
                 v.set_params(min_df=1)
                 blocks.append(v.fit_transform(texts))
         _emit(on_progress, 1, 2, t0)
-        if should_stop and should_stop():
-            raise InterruptedError("stopped")
+        check_stop(should_stop)  # nothing worth keeping before the regression: FitStopped propagates
         self.coef_, self.intercept_ = fit_logistic(sp.hstack(blocks).tocsr(), labels, self.classes_, self.C, self.seed)
         _emit(on_progress, 2, 2, t0)
         return self

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.data import RawTable, read_table
+from core.reading import RawTable, read_table
 from core.errors import DataError
 
 MAX_TEXT_CHARS = 20_000  # models read 128-512 tokens; 20k chars keeps a 20 MB cell from eating RAM

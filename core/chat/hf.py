@@ -1,0 +1,64 @@
+"""transformers backend: Hugging Face checkpoints (a folder, a Hub id, or a GGUF read by transformers)."""
+from __future__ import annotations
+
+import threading
+
+from core.chat.base import ChatEngine, ChatParams, Messages
+
+
+class TransformersEngine(ChatEngine):
+    """Hugging Face checkpoints (folder or Hub id, or a GGUF read by transformers):
+    the tokenizer's chat template, TextIteratorStreamer, bf16 on GPU."""
+
+    backend = "transformers"
+
+    def __init__(self, spec: str, context_window: int | None = None, gguf_file: str | None = None):
+        super().__init__()
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from core.checkpoints import offline_error, pick_device, quiet_transformers, require_hub
+
+        quiet_transformers()
+        if gguf_file is None:
+            require_hub(spec)
+        self.device = pick_device()
+        dtype = torch.bfloat16 if self.device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+        extra = {"gguf_file": gguf_file} if gguf_file else {}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(spec, **extra)
+            self.model = AutoModelForCausalLM.from_pretrained(spec, dtype=dtype, **extra).to(self.device).eval()
+        except (OSError, ValueError) as exc:
+            raise offline_error(spec, exc) from exc
+        self.context_window = context_window or int(getattr(self.model.config, "max_position_embeddings", 2048))
+        self._torch = torch
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _pieces(self, messages: Messages, params: ChatParams):
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                 return_dict=True)
+        ids = {k: v.to(self.device) for k, v in ids.items()}
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        halt = threading.Event()
+
+        class Halt(StoppingCriteria):
+            def __call__(self, *args, **kwargs):
+                return halt.is_set()
+
+        sample = params.temperature > 0
+        kwargs = dict(**ids, streamer=streamer, max_new_tokens=params.max_tokens, do_sample=sample,
+                      stopping_criteria=StoppingCriteriaList([Halt()]), pad_token_id=self.tokenizer.eos_token_id)
+        if sample:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p)
+            self._torch.manual_seed(params.seed)
+        worker = threading.Thread(target=self.model.generate, kwargs=kwargs, daemon=True)
+        worker.start()
+        try:
+            yield from streamer
+        finally:  # the caller stopped early: tell generate() to stop, then wait for it
+            halt.set()
+            worker.join(timeout=30)

@@ -1,0 +1,32 @@
+"""`load_engine`: one spec in, the right backend out."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.chat.base import ChatEngine
+from core.errors import DataError
+
+
+def load_engine(model: str = "default", endpoint: str | None = None, endpoint_model: str | None = None,
+                context_window: int | None = None) -> ChatEngine:
+    """'default' (embedded SmolLM2 GGUF), a .gguf file, a model folder or Hub id
+    (transformers), or an OpenAI-compatible endpoint URL."""
+    if endpoint:
+        from core.chat.openai_http import OpenAIEngine
+
+        return OpenAIEngine(endpoint, endpoint_model or model, context_window=context_window or 8192)
+    if model in (None, "", "default"):
+        from core.chat.llamacpp import LlamaCppEngine
+        from core.checkpoints import embedded_chat_gguf
+
+        return LlamaCppEngine(embedded_chat_gguf(), context_window=context_window or 4096)
+    path = Path(model).expanduser()
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise DataError(f"There is no GGUF file at '{model}'; check the path.")
+        from core.chat.llamacpp import LlamaCppEngine
+
+        return LlamaCppEngine(path, context_window=context_window or 4096)
+    from core.chat.hf import TransformersEngine
+
+    return TransformersEngine(model, context_window=context_window)

@@ -1,0 +1,109 @@
+"""The one list of contenders: kind -> class, display name, what it needs.
+
+Nothing else in the engine branches on a contender's kind: training, the model
+card, the report, the CLI's choices and the pages read these records. Classes
+are named as "module:Class" and imported on first use, so reading the registry
+never loads torch. Adding a contender is one module plus one `register` line below.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.contenders.base import read_meta
+from core.errors import DataError
+
+
+@dataclass(frozen=True)
+class Contender:
+    """What the rest of Tunelab needs to know about one kind of classifier."""
+
+    kind: str  # saved in tunelab.json and config.json; never renamed (old runs must load)
+    title: str  # a noun that reads after "the": "the TF-IDF baseline is better than ..."
+    target: str | type  # "module:Class", or the class itself (a contender registered at run time)
+    description: str = ""
+    name_pattern: str = ""  # how its runs are named; {checkpoint} is the checkpoint's short name
+    choice: str = ""  # its checkbox on the Train page (default: the title)
+    always: bool = False  # always trained from the Train page: the bar the others must beat
+    settings: tuple[str, ...] = ()  # TrainConfig fields that change this contender (for run names)
+    uses_checkpoint: bool = False  # built on a Transformer checkpoint (named in its runs)
+    validates: bool = False  # fit() takes eval_set=(texts, labels) and early-stops on it
+    hf_format: bool = False  # its model folder loads with transformers' Auto classes
+    needs_torch: bool = False
+
+    def cls(self) -> type:
+        """The contender's class (imported here, on first use)."""
+        if isinstance(self.target, type):
+            return self.target
+        module, name = self.target.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def run_title(self, checkpoint_name: str = "") -> str:
+        """The first part of a run's readable name: "Fine-tuned MiniLM"."""
+        return (self.name_pattern or self.title[:1].upper() + self.title[1:]).format(checkpoint=checkpoint_name)
+
+    def build(self, config):
+        """An unfitted contender for a TrainConfig."""
+        return self.cls().from_config(config)
+
+
+_REGISTRY: dict[str, Contender] = {}
+
+
+def register(spec: Contender) -> Contender:
+    """Add (or replace) a contender; returns it, so a module can register itself."""
+    _REGISTRY[spec.kind] = spec
+    return spec
+
+
+def unregister(kind: str) -> None:
+    _REGISTRY.pop(kind, None)
+
+
+def kinds() -> tuple[str, ...]:
+    """Registered kinds, in registration order (the order pages list them)."""
+    return tuple(_REGISTRY)
+
+
+def get(kind: str) -> Contender:
+    """The record of `kind`, or one plain sentence naming the kinds there are."""
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise DataError(f"Unknown model '{kind}'; choose one of: {', '.join(_REGISTRY)}.") from None
+
+
+def title(kind: str) -> str:
+    """The display noun of a kind; the kind itself for one no longer registered (an old run)."""
+    spec = _REGISTRY.get(kind)
+    return spec.title if spec else kind
+
+
+def all_specs() -> list[Contender]:
+    return list(_REGISTRY.values())
+
+
+def load_classifier(path: str | Path):
+    """Load any saved contender from its model folder, dispatching on the kind it recorded."""
+    kind = read_meta(path)["kind"]
+    if kind not in _REGISTRY:
+        raise DataError(f"'{path}' holds a model of unknown kind '{kind}'.")
+    return _REGISTRY[kind].cls().load(path)
+
+
+_FIT = ("seed", "val_fraction", "test_fraction", "max_rows")
+register(Contender("baseline", "TF-IDF baseline", "core.contenders.baseline:TfidfClassifier",
+                   "Word and character n-grams with logistic regression: seconds to train, the bar to beat.",
+                   settings=("C", *_FIT), name_pattern="TF-IDF baseline", always=True))
+register(Contender("embeddings", "embeddings model", "core.contenders.embeddings:EmbeddingClassifier",
+                   "Frozen sentence embeddings with logistic regression: strong with few labels.",
+                   settings=("C", "max_length", *_FIT), name_pattern="{checkpoint} embeddings",
+                   choice="Sentence embeddings + logistic regression", uses_checkpoint=True,
+                   needs_torch=True))
+register(Contender("finetune", "fine-tuned Transformer", "core.contenders.finetune:FineTuneClassifier",
+                   "All weights of a Transformer trained on your labels: usually the most accurate, and the slowest.",
+                   settings=("epochs", "batch_size", "max_length", "lr", "grad_accum", "eval_every", "patience",
+                             "max_steps", *_FIT),
+                   name_pattern="Fine-tuned {checkpoint}", uses_checkpoint=True, validates=True, hf_format=True,
+                   needs_torch=True))

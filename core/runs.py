@@ -1,0 +1,169 @@
+"""The run folder: the only code that knows its file names.
+
+    RUN_DIR/ config.json  data_path.txt  progress.jsonl  metrics.json  predictions.parquet
+             model/ (the contender's own safe format, + README.md model card)  worker.log  name.txt
+
+Training writes through a `RunFolder`; the job queue, the comparison, prediction,
+the report and the pages read through one. Folders written before this module
+existed have the same names, so they still load. A run's readable name
+("Fine-tuned MiniLM · demo_tickets · 5 epochs · 25 Nov 07:58") is made here too.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from core.config import TrainConfig
+from core.contenders import registry
+from core.errors import DataError
+from core.progress import ProgressLog, final_event, read_progress
+
+CONFIG, DATA_PATH, PROGRESS, METRICS = "config.json", "data_path.txt", "progress.jsonl", "metrics.json"
+PREDICTIONS, MODEL, WORKER_LOG, NAME = "predictions.parquet", "model", "worker.log", "name.txt"
+MAX_NAME = 120  # characters; a rename is cut there, so a pasted essay cannot swamp every page
+
+
+class RunFolder:
+    """One run's folder. Reading methods return None (not raise) for what is not written yet."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    def create(self, config: TrainConfig, data_path: str | Path | None = None) -> "RunFolder":
+        """Make the folder and write what a worker needs to start: the config and the data's path."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        config.save(self.path / CONFIG)
+        if data_path is not None:
+            (self.path / DATA_PATH).write_text(str(Path(data_path).resolve()), encoding="utf-8")
+        return self
+
+    # what was asked for
+    def config(self) -> TrainConfig | None:
+        path = self.path / CONFIG
+        return TrainConfig.load(path) if path.is_file() else None
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG
+
+    def data_path(self) -> str:
+        return (self.path / DATA_PATH).read_text(encoding="utf-8")
+
+    # what happened
+    def progress_log(self, echo=None) -> ProgressLog:
+        return ProgressLog(self.path / PROGRESS, echo=echo)
+
+    def progress(self) -> list[dict]:
+        return read_progress(self.path / PROGRESS)
+
+    def end_event(self) -> dict | None:
+        return final_event(self.progress())
+
+    @property
+    def worker_log(self) -> Path:
+        return self.path / WORKER_LOG
+
+    # results
+    def metrics(self) -> dict | None:
+        path = self.path / METRICS
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def write_metrics(self, metrics: dict) -> None:
+        (self.path / METRICS).write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    def predictions(self, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """The held-out test rows with text, label, pred, confidence and p:<class> columns."""
+        path = self.path / PREDICTIONS
+        return pd.read_parquet(path, columns=columns) if path.is_file() else None
+
+    def write_predictions(self, df: pd.DataFrame) -> None:
+        df.to_parquet(self.path / PREDICTIONS, index=False)
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / MODEL
+
+    def export_files(self) -> list[tuple[Path, str]]:
+        """(file, name in an archive) for everything a downloaded model needs: the model
+        folder (model card included), the config and the metrics."""
+        files = [(p, f"{MODEL}/{p.relative_to(self.model_dir).as_posix()}")
+                 for p in sorted(self.model_dir.rglob("*")) if p.is_file()]
+        return files + [(self.path / n, n) for n in (CONFIG, METRICS) if (self.path / n).is_file()]
+
+    def load_model(self):
+        """The trained contender, whatever its kind."""
+        return registry.load_classifier(self.model_dir)
+
+    # names
+    @property
+    def kind(self) -> str:
+        metrics, config = self.metrics(), self.config()
+        return (metrics or {}).get("model") or (config.model if config else "unknown")
+
+    @property
+    def name(self) -> str:
+        """The user's rename, else the name given at training time, else the folder's id."""
+        renamed = self.path / NAME
+        if renamed.is_file():
+            return renamed.read_text(encoding="utf-8").strip() or self.id
+        metrics, config = self.metrics(), self.config()
+        return (metrics or {}).get("name") or (config.name if config else "") or self.id
+
+    def rename(self, name: str) -> str:
+        """Give the run a new readable name (the id, and every path, stay as they are)."""
+        name = " ".join(str(name).split())[:MAX_NAME]
+        if not name:
+            raise DataError("A run's name cannot be empty; type a few words.")
+        (self.path / NAME).write_text(name, encoding="utf-8")
+        return name
+
+
+def model_dir(path: str | Path) -> Path:
+    """A run folder's model/, or the folder itself when it is a model folder (CLI users pass either)."""
+    path = Path(path)
+    if (path / MODEL).is_dir():
+        return path / MODEL
+    if path.is_dir():
+        return path
+    raise DataError(f"There is no run folder at '{path}'; train a model first.")
+
+
+def checkpoint_name(checkpoint: str) -> str:
+    """A short name for a checkpoint: 'MiniLM' for the embedded default, else its last path part."""
+    from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME
+
+    if checkpoint in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
+        return "MiniLM"
+    return Path(str(checkpoint).rstrip("/")).name or str(checkpoint)
+
+
+def _setting(name: str, value) -> str:
+    words = {"epochs": "{} epochs", "batch_size": "batch {}", "max_length": "{} tokens", "lr": "lr {:g}",
+             "max_rows": "at most {:,} rows", "grad_accum": "{} accumulation steps", "max_steps": "{} steps max",
+             "seed": "seed {}", "C": "C {:g}", "patience": "patience {}", "eval_every": "validate every {} steps",
+             "val_fraction": "{:.0%} validation", "test_fraction": "{:.0%} test"}
+    return words.get(name, name + " {}").format(value)
+
+
+def readable_name(config: TrainConfig, dataset: str, when: float | None = None, max_settings: int = 3) -> str:
+    """What the run is: contender (with checkpoint), dataset, settings that differ from the defaults, time."""
+    spec = registry.get(config.model)
+    parts = [spec.run_title(checkpoint_name(config.checkpoint) if spec.uses_checkpoint else "")]
+    dataset = re.sub(r"\.(csv|tsv|txt|jsonl?|parquet|xlsx)$", "", dataset or "", flags=re.IGNORECASE)
+    if dataset:
+        parts.append(dataset)
+    changed = config.changed()
+    parts += [_setting(k, changed[k]) for k in spec.settings if k in changed][:max_settings]
+    parts.append(time.strftime("%d %b %H:%M", time.localtime(when or time.time())))
+    return " · ".join(parts)

@@ -1,0 +1,75 @@
+"""core.report on run folders built without training: the summary sentences, the CSV,
+and the HTML report escaping every user string."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.config import TrainConfig
+from core.evaluate import evaluate
+from core.predict import proba_frame
+from core.report import build_dashboard, explain_prompt, html_report, metrics_csv, summary_sentences
+from core.runs import RunFolder
+
+SCRIPT, IMG = "<script>alert(1)</script>", "<img src=x onerror=alert(2)>"
+CLASSES = [f"ok {SCRIPT}", f"bad {IMG}"]
+
+
+def make_run(root, name: str, model: str, right: list[bool]) -> RunFolder:
+    """A finished run whose test predictions are right exactly where `right` says."""
+    truth = [CLASSES[i % 2] for i in range(len(right))]
+    texts = [f"text {i} {SCRIPT} and {IMG} and **bold** [link](http://example.com)" for i in range(len(right))]
+    proba = np.array([[0.9, 0.1] if (t == CLASSES[0]) == r else [0.2, 0.8] for t, r in zip(truth, right)])
+    ev = evaluate(truth, proba, CLASSES, texts=texts)
+    run = RunFolder(root / name).create(TrainConfig(model=model, name=name))
+    frame = proba_frame(texts, proba, CLASSES)
+    frame.insert(1, "label", truth)
+    run.write_predictions(frame)
+    run.write_metrics({"model": model, "name": name, "train_seconds": 1.0, "test": ev.to_dict()})
+    return run
+
+
+@pytest.fixture
+def two_runs(tmp_path):
+    rng = np.random.default_rng(0)
+    good = make_run(tmp_path, f"strong {SCRIPT}", "finetune", list(rng.random(200) < 0.9))
+    weak = make_run(tmp_path, "weak", "baseline", list(rng.random(200) < 0.6))
+    return build_dashboard([good.path, weak.path])
+
+
+def test_summary_names_the_best_run_its_weak_class_and_the_significance(two_runs):
+    first, second, third = summary_sentences(two_runs)
+    best = next(r for r in two_runs.rows if r["name"].startswith("strong"))
+    assert first.startswith(f"The best model is the {best['name']}: it labels {best['accuracy']:.0%}")
+    assert "for the weak" in first
+    assert second.startswith("It is most reliable on '") and "weakest on" in second
+    assert "the gap is not luck" in third  # 0.9 vs 0.6 on 200 shared rows
+
+
+def test_summary_with_nothing_finished(tmp_path):
+    RunFolder(tmp_path / "r").create(TrainConfig())
+    assert summary_sentences(build_dashboard([tmp_path / "r"])) == ["No finished runs to summarise yet."]
+
+
+def test_metrics_csv_has_a_row_per_run_with_the_cis(two_runs):
+    df = pd.read_csv(io.StringIO(metrics_csv(two_runs)))
+    assert len(df) == 2 and set(df["kind"]) == {"finetune", "baseline"}
+    assert (df["accuracy_ci_low"] <= df["accuracy"]).all() and (df["accuracy"] <= df["accuracy_ci_high"]).all()
+
+
+def test_html_report_escapes_every_user_string(two_runs):
+    page = html_report(two_runs, title=f"Report {IMG}")
+    assert SCRIPT not in page and IMG not in page and "<img" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text, in names and sentences
+    assert page.count("<script") == page.count("</script>")  # only plotly's own script blocks
+    for chunk in page.split("<script")[1:]:  # inside the figure data, user strings are JSON, '<' escaped
+        assert "alert(1)</script>" not in chunk and "onerror=alert(2)>" not in chunk
+
+
+def test_explain_prompt_carries_the_numbers(two_runs):
+    prompt = explain_prompt(two_runs)
+    for row in two_runs.rows:
+        assert f"{row['accuracy']:.1%}" in prompt
