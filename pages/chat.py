@@ -7,7 +7,7 @@ from core.chat.base import ChatParams, transcript_markdown
 from core.report import build_dashboard, explain_prompt
 from ui import resources, state
 from ui.boot import ensure_app_navigation
-from ui.chat import badge_for, history, reply, show
+from ui.chat import badge_for, history, pick_engine, reply, show
 from ui import widgets
 from ui.widgets import guard
 
@@ -19,15 +19,7 @@ st.title("Chat")
 store = resources.store()
 done = store.jobs(("done",))
 with st.expander("Model and settings"):
-    source = st.radio("Chat model", ["Embedded SmolLM2-135M (llama.cpp, offline)", "Local GGUF file or model folder",
-                                     "OpenAI-compatible server (vLLM, TGI, llama.cpp server)"])
-    model, endpoint, endpoint_model = "default", None, None
-    if source.startswith("Local"):
-        model = st.text_input("Path to a .gguf file or a model folder (or a Hub id when online)")
-    elif source.startswith("OpenAI"):
-        endpoint = st.text_input("Base URL", placeholder="http://127.0.0.1:8000/v1")
-        endpoint_model = st.text_input("Model name", value="default")
-        st.caption("An API key, if needed, is read from TUNELAB_API_KEY or OPENAI_API_KEY on the server.")
+    engine_source = pick_engine()
     system = st.text_area("System prompt", SYSTEM)
     c1, c2, c3 = st.columns(3)
     params = ChatParams(temperature=c1.slider("Temperature", 0.0, 1.5, 0.7), top_p=c2.slider("Top-p", 0.1, 1.0, 0.9),
@@ -55,10 +47,10 @@ if state.get(state.PENDING_PROMPT) == "explain" or explain:
     st.session_state.pop(state.PENDING_PROMPT, None)
     runs = [i for i in state.get(state.SELECTED_RUNS, []) if i in run_labels] or [j.id for j in done[:3]]
     prompt = explain_prompt(build_dashboard([store.run_dir(i) for i in runs]))
-if prompt and (model or endpoint):
+if prompt and engine_source:
     with guard("The chat"):
         user = {"role": "user", "content": prompt, "badge": badge_for(prompt, str(store.run_dir(badge_run) / "model")
                                                                       if badge_run else None)}
         messages.append(user)
         show(user)
-        reply(resources.chat_engine(model, endpoint, endpoint_model), messages, system, params)
+        reply(engine_source(), messages, system, params)

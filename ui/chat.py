@@ -3,8 +3,44 @@ from __future__ import annotations
 
 import streamlit as st
 
+from typing import Callable
+
+from core.chat import endpoints
 from core.chat.base import ChatParams, with_system
 from ui import resources, state
+from ui.safe import md
+
+
+EMBEDDED, LOCAL, SERVER = ("Embedded SmolLM2-135M (llama.cpp, offline)", "Local GGUF file or model folder",
+                           "OpenAI-compatible server (vLLM, TGI, llama.cpp server)")
+OWN_SERVER = "Another server, with your own key"
+
+
+def pick_engine() -> Callable[[], object] | None:
+    """The chat model picker. Returns a function that gives the engine, or None until the
+    choice is complete. The operator's key goes only to the servers the operator configured
+    (core.chat.endpoints); a typed address gets only the key typed here, kept in this session."""
+    source = st.radio("Chat model", [EMBEDDED, LOCAL, SERVER])
+    if source == EMBEDDED:
+        return lambda: resources.chat_engine("default")
+    if source == LOCAL:
+        path = st.text_input("Path to a .gguf file or a model folder (or a Hub id when online)")
+        return (lambda: resources.chat_engine(path)) if path.strip() else None
+    servers = {e.label: e for e in endpoints.configured()}
+    choices = list(servers) + ([OWN_SERVER] if endpoints.custom_allowed() else [])
+    if not choices:
+        st.info("No chat server is configured on this installation.")
+        return None
+    pick = st.selectbox("Server", choices)
+    if pick in servers:
+        e = servers[pick]
+        st.caption("Configured by whoever runs this app; their key is used.")
+        return lambda: resources.chat_engine("default", e.url, e.model)
+    url = st.text_input("Base URL", placeholder="http://127.0.0.1:8000/v1")
+    model = st.text_input("Model name", value="default")
+    key = st.text_input("API key (if the server needs one)", type="password", key=state.CHAT_VISITOR_KEY)
+    st.caption("Your key stays in this browser session and is sent only to the address above.")
+    return (lambda: resources.visitor_chat_engine(url.strip(), model, key)) if url.strip() else None
 
 
 def history() -> list[dict]:
@@ -25,7 +61,7 @@ def show(message: dict) -> None:
             if message.get("badge"):
                 st.badge(message["badge"], icon=":material/label:")
         else:
-            st.markdown(message["content"])  # model text; raw HTML is not rendered (no unsafe_allow_html)
+            st.markdown(md(message["content"]))  # model text: shown as written, never as links or images
             if message.get("stats"):
                 st.caption(message["stats"])
 

@@ -68,6 +68,14 @@ def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | N
     return load_engine(model, endpoint=endpoint or None, endpoint_model=endpoint_model or None)
 
 
+def visitor_chat_engine(url: str, model: str, key: str | None):
+    """A server a visitor typed, with the visitor's own key: made per request, never cached
+    (a shared cache would keep one visitor's key in the process for everyone)."""
+    from core.chat.loader import load_engine
+
+    return load_engine(endpoint=url, endpoint_model=model or None, api_key=key or None)
+
+
 @st.cache_resource(max_entries=2, ttl=3600, show_spinner="Reading the file...")
 def read_upload(data: bytes, filename: str):
     """Parse an upload once per content (keyed by a hash of the bytes), not on every rerun:

@@ -8,13 +8,16 @@ from core.errors import DataError
 
 
 def load_engine(model: str = "default", endpoint: str | None = None, endpoint_model: str | None = None,
-                context_window: int | None = None) -> ChatEngine:
+                context_window: int | None = None, api_key: str | None = None) -> ChatEngine:
     """'default' (embedded SmolLM2 GGUF), a .gguf file, a model folder or Hub id
-    (transformers), or an OpenAI-compatible endpoint URL."""
+    (transformers), or an OpenAI-compatible endpoint URL. For an endpoint, `api_key` is the
+    caller's own key; the operator's key goes only to endpoints the operator configured."""
     if endpoint:
+        from core.chat.endpoints import key_for
         from core.chat.openai_http import OpenAIEngine
 
-        return OpenAIEngine(endpoint, endpoint_model or model, context_window=context_window or 8192)
+        return OpenAIEngine(endpoint, endpoint_model or model, context_window=context_window or 8192,
+                            api_key=key_for(endpoint, api_key))
     if model in (None, "", "default"):
         from core.chat.llamacpp import LlamaCppEngine
         from core.checkpoints import embedded_chat_gguf

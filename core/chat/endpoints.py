@@ -1,0 +1,68 @@
+"""Which chat servers may receive the operator's API key, and which URLs visitors may use.
+
+The operator lists trusted OpenAI-compatible servers in `TUNELAB_CHAT_ENDPOINTS`:
+entries separated by commas or new lines, each `Label=https://host/v1`, optionally
+`Label=https://host/v1|model-name`. Only these receive the operator's key
+(`TUNELAB_API_KEY`, else `OPENAI_API_KEY`). A URL a visitor types gets only the key
+that visitor typed (kept in their browser session, never in the environment or a
+shared cache). `TUNELAB_CUSTOM_ENDPOINTS=0` switches typed URLs off, for a public Space
+where the server should not make requests to addresses strangers choose.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from core.errors import DataError
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    url: str
+    model: str = "default"
+
+
+def configured() -> list[Endpoint]:
+    """The operator's endpoints, in the order given; malformed entries are skipped."""
+    out = []
+    for entry in os.environ.get("TUNELAB_CHAT_ENDPOINTS", "").replace("\n", ",").split(","):
+        label, sep, rest = entry.strip().partition("=")
+        url, _, model = rest.strip().partition("|")
+        if sep and label.strip() and _valid(url.strip()):
+            out.append(Endpoint(label.strip(), url.strip(), model.strip() or "default"))
+    return out
+
+
+def operator_key() -> str | None:
+    return os.environ.get("TUNELAB_API_KEY") or os.environ.get("OPENAI_API_KEY") or None
+
+
+def custom_allowed() -> bool:
+    return os.environ.get("TUNELAB_CUSTOM_ENDPOINTS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _norm(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/")
+
+
+def _valid(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def is_configured(url: str) -> bool:
+    return any(_norm(e.url) == _norm(url) for e in configured())
+
+
+def key_for(url: str, visitor_key: str | None = None) -> str | None:
+    """The key to send to `url`: the operator's for a configured endpoint, else only the visitor's own."""
+    if is_configured(url):
+        return operator_key()
+    if not custom_allowed():
+        raise DataError("This server only talks to the chat servers its operator configured; pick one from the list.")
+    if not _valid(url):
+        raise DataError("Enter the server's address starting with http:// or https://, for example http://127.0.0.1:8000/v1.")
+    return visitor_key or None

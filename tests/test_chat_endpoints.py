@@ -1,0 +1,96 @@
+"""The operator's API key goes only to endpoints the operator configured; a typed URL gets
+only the visitor's own key; another server's words are never echoed. A real HTTP listener on
+127.0.0.1 records what arrives."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.chat.base import ChatParams
+from core.chat.loader import load_engine
+from core.errors import DataError
+from tests.conftest import ROOT
+
+ASK = [{"role": "user", "content": "hi"}]
+
+
+class Listener(BaseHTTPRequestHandler):
+    seen: list[dict] = []
+    status = 200
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).seen.append({"auth": self.headers.get("Authorization"), "body": json.loads(body)})
+        if type(self).status != 200:
+            self.send_response(type(self).status)
+            self.end_headers()
+            self.wfile.write(b"SECRET-SERVER-DETAILS: internal stack trace")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for piece in ("Hello", " there"):
+            self.wfile.write(f"data: {json.dumps({'choices': [{'delta': {'content': piece}}]})}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def listener(monkeypatch):
+    Listener.seen, Listener.status = [], 200
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("TUNELAB_API_KEY", "operator-secret")
+    monkeypatch.delenv("TUNELAB_CHAT_ENDPOINTS", raising=False)
+    monkeypatch.delenv("TUNELAB_CUSTOM_ENDPOINTS", raising=False)
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def test_a_typed_url_never_gets_the_operators_key(listener):
+    assert load_engine(endpoint=listener).complete(ASK, ChatParams(max_tokens=8)) == "Hello there"
+    assert Listener.seen[-1]["auth"] is None
+    load_engine(endpoint=listener, api_key="visitor-own").complete(ASK)
+    assert Listener.seen[-1]["auth"] == "Bearer visitor-own"
+
+
+def test_a_configured_endpoint_gets_the_operators_key(listener, monkeypatch):
+    monkeypatch.setenv("TUNELAB_CHAT_ENDPOINTS", f"Our server={listener}/|served-model")
+    load_engine(endpoint=listener + "/", endpoint_model="served-model").complete(ASK)
+    assert Listener.seen[-1]["auth"] == "Bearer operator-secret"
+    assert Listener.seen[-1]["body"]["model"] == "served-model"
+
+
+def test_typed_urls_can_be_switched_off(listener, monkeypatch):
+    monkeypatch.setenv("TUNELAB_CUSTOM_ENDPOINTS", "0")
+    with pytest.raises(DataError, match="only talks to the chat servers its operator configured"):
+        load_engine(endpoint=listener)
+    with pytest.raises(DataError, match="http:// or https://"):
+        monkeypatch.setenv("TUNELAB_CUSTOM_ENDPOINTS", "1")
+        load_engine(endpoint="file:///etc/passwd")
+    assert not Listener.seen
+
+
+def test_another_servers_error_text_is_never_echoed(listener):
+    Listener.status = 500
+    with pytest.raises(DataError) as err:
+        load_engine(endpoint=listener).complete(ASK)
+    assert "HTTP 500" in str(err.value) and "SECRET" not in str(err.value)
+
+
+def test_chat_page_sends_no_operator_key_to_a_typed_url(listener, data_dir):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/chat.py").run()
+    at.radio[0].set_value("OpenAI-compatible server (vLLM, TGI, llama.cpp server)").run()
+    at.text_input[0].input(listener).run()
+    at.chat_input[0].set_value("hello?").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert Listener.seen and Listener.seen[-1]["auth"] is None
+    assistant = [m for m in at.chat_message if m.name == "assistant"]
+    assert "Hello there" in assistant[0].markdown[0].value
