@@ -41,20 +41,37 @@ def embedded_chat_gguf() -> Path:
     return files[0]
 
 
+def not_a_model_folder(spec: str) -> DataError:
+    """One sentence for every local path that cannot be used, whether or not it exists,
+    so the message never tells a visitor what is on the server's disk."""
+    return DataError(f"'{spec}' is not a model folder Tunelab can use: it needs a Hugging Face model with config.json "
+                     "and .safetensors weights (pickle files such as pytorch_model.bin are never loaded, for safety); "
+                     "check the path, or use the embedded default.")
+
+
+def _looks_like_path(spec: str) -> bool:
+    return spec.startswith((".", "/", "~", "\\")) or bool(Path(spec).suffix) or spec.count("/") > 1
+
+
 def resolve_checkpoint(spec: str | None) -> str:
-    """'default' -> embedded MiniLM folder; an existing folder -> itself; else a Hub id."""
+    """'default' -> embedded MiniLM folder; a usable model folder -> itself; else a Hub id.
+    A folder without config.json and safetensors weights is refused (no pickle, ever)."""
     if spec in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
         return str(embedded_classifier_dir())
     path = Path(spec).expanduser()
     if path.is_dir():
-        return str(path)
-    if path.suffix or spec.startswith((".", "/", "~")):
-        raise DataError(f"There is no model folder at '{spec}'; check the path.")
+        if (path / "config.json").is_file() and any(path.glob("*.safetensors")):
+            return str(path)
+        raise not_a_model_folder(spec)
+    if _looks_like_path(spec):
+        raise not_a_model_folder(spec)
     return spec  # a Hub id such as 'distilbert-base-uncased'
 
 
 def offline_error(spec: str, exc: Exception) -> DataError:
-    """The one sentence for a Hub id that cannot be fetched."""
+    """The one sentence for a checkpoint that cannot be loaded: a local folder, or a Hub id offline."""
+    if Path(str(spec)).expanduser().is_dir() or _looks_like_path(str(spec)):
+        return not_a_model_folder(spec)
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         why = "Hub downloads are switched off on this machine (HF_HUB_OFFLINE=1)"
     else:

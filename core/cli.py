@@ -106,7 +106,13 @@ def cmd_train(args) -> int:
     stop = {"flag": False}
     # SIGTERM (the app's Cancel) sets a flag the trainer checks every step: it stops, saves, writes 'cancelled'
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
-    metrics = run_training(config, args.file, args.out, on_progress=_print_progress, should_stop=lambda: stop["flag"])
+    try:
+        metrics = run_training(config, args.file, args.out, on_progress=_print_progress,
+                               should_stop=lambda: stop["flag"])
+    finally:
+        from core.jobs import poll_after_worker
+
+        poll_after_worker()
     if "test" in metrics:
         ev = metrics["test"]
         print(f"{config.model}: accuracy {ev['accuracy']:.4f}, macro-F1 {ev['macro_f1']:.4f} on {ev['n']} test rows "

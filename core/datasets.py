@@ -8,26 +8,35 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from pathlib import Path
 
 from core.errors import DataError
 from core.cleaning import Dataset, split_dataset
-from core.store import Store, new_id
+from core.store import Store, new_id, require_free_space, storage_error
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_tickets.csv"
 SAFE_EXT = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".parquet", ".xlsx"}
 
 
 def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> str:
-    """Store a cleaned dataset and its original bytes; returns the dataset id."""
+    """Store a cleaned dataset and its original bytes; returns the dataset id. Written into a
+    hidden folder first and renamed when complete, so a full disk leaves nothing half-written."""
     dataset_id = new_id()
     folder = store.dataset_dir(dataset_id)
-    folder.mkdir(parents=True)
-    ext = Path(filename).suffix.lower()
-    (folder / f"original{ext if ext in SAFE_EXT else '.bin'}").write_bytes(original)  # user names never reach a path
-    ds.df[["text", "label"]].to_parquet(folder / "cleaned.parquet", index=False)
-    (folder / "report.json").write_text(json.dumps({**ds.report.to_dict(), "filename": filename}, ensure_ascii=False),
-                                        encoding="utf-8")
+    partial = folder.with_name(f".partial-{dataset_id}")
+    require_free_space(store.root, 3 * len(original) // 2**20 + 10)  # original + parquet + report, roughly
+    try:
+        partial.mkdir(parents=True)
+        ext = Path(filename).suffix.lower()
+        (partial / f"original{ext if ext in SAFE_EXT else '.bin'}").write_bytes(original)  # user names never reach a path
+        ds.df[["text", "label"]].to_parquet(partial / "cleaned.parquet", index=False)
+        (partial / "report.json").write_text(json.dumps({**ds.report.to_dict(), "filename": filename},
+                                                        ensure_ascii=False), encoding="utf-8")
+        partial.rename(folder)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise storage_error(store.root, exc) from exc
     store.add_dataset(dataset_id, Path(filename).name[:120], ds.report.rows, ds.report.classes)
     return dataset_id
 

@@ -1,26 +1,37 @@
 """The training queue: jobs run as their own processes, never in the web server.
 
-Lifecycle: queued -> running -> done | failed | cancelled. Anything may call
-`poll()` (every open browser tab does, once a second): it settles finished or
-vanished workers and starts queued jobs while fewer than `max_concurrent` run.
-Starting happens under SQLite's write lock, so two tabs polling at once start a
-job once. The worker is `python -m core train ...`, in its own session so a
-server restart does not kill it; it writes RUN_DIR/progress.jsonl.
+Lifecycle: queued -> running -> done | failed | cancelled. `poll()` settles
+finished or vanished workers and starts queued jobs while fewer than
+`max_concurrent` run; starting happens under SQLite's write lock, so two pollers
+start a job once. The worker is `python -m core train ...`, in its own session so
+a server restart does not kill it; it writes RUN_DIR/progress.jsonl.
+
+The queue moves with no browser open, three ways: the process that spawned a
+worker waits for it in a thread (reaping it at once, so no zombie lingers) and
+polls when it exits; a worker polls as its last act (so the queue also moves
+after the server restarted); and the app runs one background poller per data
+directory (`start_background_poller`), which settles workers that were killed.
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from core.config import TrainConfig
 from core.runs import RunFolder, readable_name
-from core.store import Job, Store, new_id
+from core.contenders import registry
+from core.store import Job, Store, new_id, require_free_space
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+STORE_ENV = "TUNELAB_JOB_STORE"  # set in a worker's environment: the data directory whose queue it belongs to
+log = logging.getLogger("tunelab.jobs")
+_exit_codes: dict[int, int] = {}  # pid -> exit code of workers this process reaped (process-wide, not per user)
 
 
 def max_concurrent_default() -> int:
@@ -39,6 +50,7 @@ class JobRunner:
                dataset_name: str = "") -> str:
         """Queue a run of `config` on `data_path`; returns the job id (also the run folder name).
         A config without a name gets a readable one made from what it is."""
+        require_free_space(self.store.root, registry.get(config.model).disk_mb)
         job_id = new_id()
         if not config.name:
             config = config.with_(name=readable_name(config, dataset_name or Path(data_path).stem))
@@ -74,11 +86,20 @@ class JobRunner:
         cmd = [sys.executable, "-m", "core", "train", run.data_path(), "--out", str(run.path),
                "--config", str(run.config_path)]
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
-        with run.worker_log.open("ab") as log:
-            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+               "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false", STORE_ENV: str(self.store.root)}
+        with run.worker_log.open("ab") as out:
+            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        threading.Thread(target=self._watch, args=(proc,), daemon=True, name=f"watch-{job_id}").start()
         return proc.pid
+
+    def _watch(self, proc: subprocess.Popen) -> None:
+        """Wait for a worker, keep its exit code, and move the queue on as soon as it exits."""
+        _exit_codes[proc.pid] = proc.wait()
+        try:
+            self.poll()
+        except Exception:  # the data directory went away or is broken: the next poller reports it
+            log.exception("polling after a worker exited failed")
 
     def _settle(self, job: Job) -> None:
         end = self.run(job.id).end_event()
@@ -123,6 +144,8 @@ def _reap(pid: int | None) -> int | None:
     """Collect a finished child's exit status so it does not linger as a zombie."""
     if not pid:
         return None
+    if pid in _exit_codes:
+        return _exit_codes[pid]
     try:
         done, status = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
@@ -130,11 +153,44 @@ def _reap(pid: int | None) -> int | None:
     return os.waitstatus_to_exitcode(status) if done else None
 
 
+def poll_after_worker() -> None:
+    """A worker's last act: move its queue on (settle itself, start the next job), so the
+    queue advances even when no server is running. A no-op outside the job queue."""
+    root = os.environ.get(STORE_ENV)
+    if not root or int(os.environ.get("RANK", "0")) != 0:  # under a multi-process launch, rank 0 speaks
+        return
+    try:
+        JobRunner(Store(root)).poll()
+    except Exception:  # never turn a finished training into a failed process
+        log.exception("could not start the next queued job")
+
+
+def start_background_poller(store: Store, every_s: float = 2.0) -> threading.Thread:
+    """A daemon thread that polls the queue of `store` every `every_s` seconds for the life of
+    the process (or until the data directory disappears): settles killed workers and starts
+    queued jobs with no browser open. The app starts one per data directory."""
+    runner = JobRunner(store)
+
+    def loop():
+        while store.root.is_dir():
+            try:
+                runner.poll()
+            except Exception:  # a full or read-only disk: pages say so; keep trying
+                log.exception("background poll failed")
+            time.sleep(every_s)
+
+    thread = threading.Thread(target=loop, daemon=True, name=f"poller-{store.root.name}")
+    thread.start()
+    return thread
+
+
 def process_state(pid: int | None) -> tuple[bool, int | None]:
     """(alive, exit code if known). Works for our own children (reaped here) and for
     workers started by an earlier server process (checked through /proc)."""
     if not pid:
         return False, None
+    if pid in _exit_codes:
+        return False, _exit_codes[pid]
     try:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:

@@ -7,15 +7,19 @@ taken from user text, so nothing a user types reaches a path.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import secrets
+import shutil
 import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.errors import DataError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -28,6 +32,38 @@ CREATE TABLE IF NOT EXISTS datasets (
 """
 ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 FINAL = ("done", "failed", "cancelled")
+
+
+class StorageError(DataError):
+    """The data folder cannot be used (read-only, full, missing): one sentence naming the folder."""
+
+
+def storage_error(root: Path, exc: BaseException) -> StorageError:
+    """The plain sentence for an OSError or SQLite error about the data folder."""
+    text = str(exc).lower()
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "full" in text or "no space" in text:
+        why = "is full; free some space on that disk"
+    elif isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) \
+            or "readonly" in text or "read-only" in text or "permission" in text or "not permitted" in text:
+        why = "is read-only; make it writable"
+    else:
+        why = "cannot be used (it may be missing, read-only or full); check it"
+    return StorageError(f"Tunelab's data folder {root} {why}, or point TUNELAB_DATA_DIR at another folder.")
+
+
+def require_free_space(folder: Path, megabytes: int) -> None:
+    """Refuse to start work that will need `megabytes` on the disk holding `folder`."""
+    free = shutil.disk_usage(_existing_parent(folder)).free / 2**20
+    if free < megabytes:
+        raise StorageError(f"The disk holding {folder} has {free:.0f} MB free, and this needs about {megabytes} MB; "
+                           "free some space first.")
+
+
+def _existing_parent(path: Path) -> Path:
+    path = Path(path).resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def default_data_dir() -> Path:
@@ -64,11 +100,14 @@ class Store:
 
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root else default_data_dir()
-        (self.root / "runs").mkdir(parents=True, exist_ok=True)
-        (self.root / "datasets").mkdir(parents=True, exist_ok=True)
-        db = self._open()
-        db.executescript(SCHEMA)  # executescript commits on its own, so it stays outside connect()
-        db.close()
+        try:
+            (self.root / "runs").mkdir(parents=True, exist_ok=True)
+            (self.root / "datasets").mkdir(parents=True, exist_ok=True)
+            db = self._open()
+            db.executescript(SCHEMA)  # executescript commits on its own, so it stays outside connect()
+            db.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise storage_error(self.root, exc) from exc
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.root / "index.sqlite", timeout=30, isolation_level=None, check_same_thread=False)
@@ -80,14 +119,21 @@ class Store:
     @contextmanager
     def connect(self, immediate: bool = False):
         """A short-lived connection in one transaction; `immediate` takes the write lock
-        up front so two pollers cannot both start the same queued job."""
-        db = self._open()
+        up front so two pollers cannot both start the same queued job. A read-only, full
+        or vanished data folder raises StorageError with one plain sentence."""
         try:
+            db = self._open()
             db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except sqlite3.Error as exc:
+            raise storage_error(self.root, exc) from exc
+        try:
             yield db
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise storage_error(self.root, exc) from exc
             raise
         finally:
             db.close()
@@ -114,16 +160,18 @@ class Store:
             row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         return Job(**dict(row)) if row else None
 
-    def jobs(self, statuses: tuple[str, ...] | None = None, limit: int = 500) -> list[Job]:
-        """Newest first."""
+    def jobs(self, statuses: tuple[str, ...] | None = None, limit: int = 500, offset: int = 0) -> list[Job]:
+        """Newest first; `offset` pages through long histories."""
+        where = f"WHERE status IN ({','.join('?' * len(statuses))})" if statuses else ""
         with self.connect() as db:
-            if statuses:
-                marks = ",".join("?" * len(statuses))
-                rows = db.execute(f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created DESC LIMIT ?",
-                                  (*statuses, limit)).fetchall()
-            else:
-                rows = db.execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
+            rows = db.execute(f"SELECT * FROM jobs {where} ORDER BY created DESC LIMIT ? OFFSET ?",
+                              (*(statuses or ()), limit, offset)).fetchall()
         return [Job(**dict(r)) for r in rows]
+
+    def count_jobs(self, statuses: tuple[str, ...]) -> int:
+        with self.connect() as db:
+            return db.execute(f"SELECT COUNT(*) FROM jobs WHERE status IN ({','.join('?' * len(statuses))})",
+                              statuses).fetchone()[0]
 
     def update_job(self, job_id: str, db=None, **fields) -> None:
         sets = ", ".join(f"{k}=?" for k in fields)

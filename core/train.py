@@ -6,6 +6,7 @@ core.runs' business; this module only says what goes in it.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from core.errors import DataError
 from core.evaluate import evaluate
 from core.predict import proba_frame
 from core.runs import RunFolder, readable_name
+from core.store import require_free_space, storage_error
 
 
 def is_main_process() -> bool:
@@ -61,6 +63,8 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
     split = split_dataset(df, config.val_fraction, config.test_fraction, config.seed)
     log({"event": "log", "message": f"Split: {len(split.train)} train, {len(split.val)} validation, {len(split.test)} test rows."})
     spec = registry.get(config.model)
+    if main:  # a whole epoch trained, then "no space left" at save time, wastes the user's time
+        require_free_space(run.path, spec.disk_mb)
     clf = spec.build(config)
     fit_kwargs = {"eval_set": (split.val["text"].tolist(), split.val["label"].tolist())} \
         if spec.validates and len(split.val) else {}
@@ -79,12 +83,16 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
                "train_seconds": train_seconds, "stopped": bool(clf.stopped_), "best_step": clf.best_step_,
                "history": list(clf.history_), "data_report": ds.report.to_dict(), "test": ev.to_dict()}
     if main:
-        clf.save(run.model_dir)
-        write_model_card(run.model_dir, config, metrics)
         frame = proba_frame(test["text"].tolist(), proba, list(clf.classes_))
         frame.insert(1, "label", test["label"].values)
-        run.write_predictions(frame)
-        run.write_metrics(metrics)
+        try:
+            clf.save(run.model_dir)
+            write_model_card(run.model_dir, config, metrics)
+            run.write_predictions(frame)
+            run.write_metrics(metrics)  # last: a run with metrics.json is a complete run
+        except OSError as exc:  # full or read-only disk: leave no half-written model behind
+            shutil.rmtree(run.model_dir, ignore_errors=True)
+            raise storage_error(run.path, exc) from exc
     return metrics
 
 

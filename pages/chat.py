@@ -16,15 +16,15 @@ SYSTEM = ("You are Tunelab's assistant. You help people understand text classifi
 
 ensure_app_navigation()
 st.title("Chat")
-store = resources.store()
-done = store.jobs(("done",))
+store = resources.store_or_none()  # chat works without saved runs
+done = store.jobs(("done",)) if store else []
 with st.expander("Model and settings"):
     engine_source = pick_engine()
     system = st.text_area("System prompt", SYSTEM)
     c1, c2, c3 = st.columns(3)
     params = ChatParams(temperature=c1.slider("Temperature", 0.0, 1.5, 0.7), top_p=c2.slider("Top-p", 0.1, 1.0, 0.9),
                         max_tokens=c3.slider("Max new tokens", 16, 1024, 256))
-    run_labels = widgets.run_labels(store)  # may be empty: chat works without runs
+    run_labels = widgets.run_labels(store) if store else {}  # may be empty: chat works without runs
     badge_run = st.selectbox("Classify my messages with", [None, *run_labels],
                              format_func=lambda i: "no classifier" if i is None else run_labels[i])
 

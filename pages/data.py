@@ -6,6 +6,7 @@ from core.datasets import DEMO_PATH, hub_dataset_bytes, save_dataset, split_size
 from core.cleaning import dataset_from_raw, guess_columns
 from ui import resources, state
 from ui.boot import ensure_app_navigation
+from ui.safe import md
 from ui.widgets import guard, report_in_words
 
 ensure_app_navigation()
@@ -39,7 +40,7 @@ if upload:
         raw = table.df
         guess_text, guess_label = guess_columns(raw)
         cols = list(raw.columns)
-        st.subheader(f"Columns of {filename}")
+        st.subheader(f"Columns of {md(filename)}")
         st.dataframe(raw.head(5), hide_index=True)
         c1, c2 = st.columns(2)
         text_col = c1.selectbox("Text column", cols, index=cols.index(guess_text) if guess_text else 0)
@@ -57,7 +58,7 @@ if upload:
         if len(report["classes"]) < 2:
             st.error("Only one class was found in the label column; a classifier needs at least two different labels.")
         elif st.button("Save and use this dataset", type="primary"):
-            dataset_id = save_dataset(resources.store(), ds, data, filename)
+            dataset_id = save_dataset(resources.store(), ds, data, filename)  # a StorageError is one sentence
             state.put(state.DATASET_ID, dataset_id)
             st.success(f"Saved {ds.report.rows:,} rows. Next: train models on the Train page.")
             st.page_link("pages/train.py", label="Go to Train", icon=":material/arrow_forward:")

@@ -9,7 +9,7 @@ from ui.widgets import finished_runs, guard
 
 ensure_app_navigation()
 st.title("Evaluate")
-store = resources.store()
+store = resources.store_or_stop()
 labels = finished_runs(store, "No finished runs yet: train some on the Train page.")
 default = [i for i in state.get(state.SELECTED_RUNS, []) if i in labels] or list(labels)[:3]
 picked = st.multiselect("Runs to compare", list(labels), default=default, format_func=labels.get)

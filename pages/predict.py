@@ -5,11 +5,12 @@ from core import charts
 from core.predict import model_zip, predict_frame, predict_table
 from ui import resources
 from ui.boot import ensure_app_navigation
+from ui.safe import md
 from ui.widgets import finished_runs, guard
 
 ensure_app_navigation()
 st.title("Predict")
-store = resources.store()
+store = resources.store_or_stop()
 labels = finished_runs(store, "No trained models yet: train one on the Train page.")
 picked = st.multiselect("Models", list(labels), default=list(labels)[:3], format_func=labels.get)
 models = {i: str(store.run_dir(i) / "model") for i in picked}
@@ -26,7 +27,7 @@ if clicked and text.strip() and models:
         with col, guard("Classifying"):
             row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
             classes = [c[2:] for c in row.index if c.startswith("p:")]
-            col.metric(labels[run_id], str(row["pred"]), f"{row['confidence']:.0%} sure",
+            col.metric(md(labels[run_id]), md(row["pred"]), f"{row['confidence']:.0%} sure",
                        delta_color="off")
             col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], "Probabilities"),
                              key=f"bars-{run_id}")

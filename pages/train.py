@@ -6,12 +6,12 @@ from core.contenders import registry
 from core.datasets import cleaned_path
 from ui import resources, state
 from ui.boot import ensure_app_navigation
-from ui.jobs_panel import live_jobs
+from ui.jobs_panel import finished_jobs, live_jobs
 from ui.widgets import guard
 
 ensure_app_navigation()
 st.title("Train")
-store = resources.store()
+store = resources.store_or_stop()
 datasets = store.datasets()
 if not datasets:
     st.info("Add a dataset on the Data page first (the demo dataset takes one click).")
@@ -57,3 +57,4 @@ if st.button("Start training", type="primary"):
 
 st.subheader("Runs")
 live_jobs()
+finished_jobs()

@@ -122,7 +122,7 @@ def test_unreachable_endpoint_and_offline_hub_id_are_one_sentence():
         engine.complete(ASK, GREEDY)
     with pytest.raises(DataError, match="could not be loaded"):
         load_engine("someorg/some-chat-model")
-    with pytest.raises(DataError, match="no GGUF file"):
+    with pytest.raises(DataError, match="is not a GGUF model file"):
         load_engine("/nonexistent/model.gguf")
 
 

@@ -21,6 +21,7 @@ ASK = [{"role": "user", "content": "hi"}]
 class Listener(BaseHTTPRequestHandler):
     seen: list[dict] = []
     status = 200
+    pieces = ("Hello", " there")
 
     def do_POST(self):  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -33,7 +34,7 @@ class Listener(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for piece in ("Hello", " there"):
+        for piece in type(self).pieces:
             self.wfile.write(f"data: {json.dumps({'choices': [{'delta': {'content': piece}}]})}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
 
@@ -43,7 +44,7 @@ class Listener(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def listener(monkeypatch):
-    Listener.seen, Listener.status = [], 200
+    Listener.seen, Listener.status, Listener.pieces = [], 200, ("Hello", " there")
     server = ThreadingHTTPServer(("127.0.0.1", 0), Listener)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("TUNELAB_API_KEY", "operator-secret")
@@ -94,3 +95,14 @@ def test_chat_page_sends_no_operator_key_to_a_typed_url(listener, data_dir):
     assert Listener.seen and Listener.seen[-1]["auth"] is None
     assistant = [m for m in at.chat_message if m.name == "assistant"]
     assert "Hello there" in assistant[0].markdown[0].value
+
+
+def test_model_output_with_markdown_is_shown_as_text(listener, data_dir):
+    Listener.pieces = ("See ", "![x](http://127.0.0.1:9/x.png)", " and [this](http://127.0.0.1:9/y)")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/chat.py").run()
+    at.radio[0].set_value("OpenAI-compatible server (vLLM, TGI, llama.cpp server)").run()
+    at.text_input[0].input(listener).run()
+    at.chat_input[0].set_value("show me a picture").run()
+    answer = [m for m in at.chat_message if m.name == "assistant"][0].markdown[0].value
+    assert r"x\.png" in answer and "![" not in answer and "](" not in answer

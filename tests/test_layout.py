@@ -101,7 +101,7 @@ def test_no_import_cycles_inside_core():
 
 
 def test_run_folder_file_names_live_in_runs_only():
-    names = re.compile(r"[\"'](config\.json|metrics\.json|predictions\.parquet|progress\.jsonl|data_path\.txt|worker\.log)[\"']")
+    names = re.compile(r"[\"'](metrics\.json|predictions\.parquet|progress\.jsonl|data_path\.txt|worker\.log)[\"']")
     bad = [str(p.relative_to(ROOT)) for p in [*(ROOT / "core").rglob("*.py"), *(ROOT / "ui").glob("*.py"),
                                               *(ROOT / "pages").glob("*.py")]
            if p.name != "runs.py" and names.search(p.read_text(encoding="utf-8"))]

@@ -59,7 +59,7 @@ def show(message: dict) -> None:
         if message["role"] == "user":
             st.text(message["content"])  # exactly what was typed; never markup
             if message.get("badge"):
-                st.badge(message["badge"], icon=":material/label:")
+                st.badge(md(message["badge"]), icon=":material/label:")
         else:
             st.markdown(md(message["content"]))  # model text: shown as written, never as links or images
             if message.get("stats"):
@@ -80,19 +80,19 @@ def reply(engine, messages: list[dict], system: str, params: ChatParams) -> None
     turns = [{"role": m["role"], "content": m["content"]} for m in messages]
     st.session_state[state.CHAT_PARTIAL] = ""
 
-    def pieces():
+    def pieces():  # escaped piece by piece: write_stream renders Markdown as it goes
         for piece in engine.stream(with_system(turns, system), params):
             st.session_state[state.CHAT_PARTIAL] += piece
-            yield piece
+            yield md(piece)
 
     with st.chat_message("assistant"):
         if engine.lock.locked():
             st.caption("Another user's answer is being written; yours starts right after.")
-        text = st.write_stream(pieces())
+        st.write_stream(pieces())
         s = engine.last_stats
         stats = f"{s.tokens} tokens · {s.tokens_per_s:.1f} tokens/s · first token after {s.ttft_s:.2f} s"
         if s.trimmed_messages:
             stats += f" · {s.trimmed_messages} old message(s) left out to fit the model's memory"
         st.caption(stats)
-    st.session_state.pop(state.CHAT_PARTIAL, None)
-    messages.append({"role": "assistant", "content": text if isinstance(text, str) else "".join(text), "stats": stats})
+    text = st.session_state.pop(state.CHAT_PARTIAL, "")  # the model's own words, unescaped, for the history
+    messages.append({"role": "assistant", "content": text, "stats": stats})

@@ -1,5 +1,6 @@
-"""The live job list on the Train page: polled about once a second by st.fragment,
-so progress, ETA and curves refresh without rerunning the page."""
+"""The job list on the Train page. Active jobs refresh about once a second in a fragment
+(one read of the index and of each running job's progress file); finished jobs are drawn
+once per page run, ten to a page, so an idle tab costs next to nothing."""
 from __future__ import annotations
 
 import time
@@ -7,9 +8,12 @@ import time
 import streamlit as st
 
 from core import charts
-from ui import resources
+from core.store import FINAL
+from ui import resources, state
 from ui.safe import md
 from ui.widgets import status_badge
+
+PAGE = 10  # finished jobs per page
 
 
 def _progress(events: list[dict]) -> tuple[float, str]:
@@ -28,39 +32,72 @@ def _progress(events: list[dict]) -> tuple[float, str]:
     return min(1.0, last["step"] / max(1, total)), words
 
 
-def _job_card(job, runner) -> None:
-    events = runner.run(job.id).progress()
+def _header(job, runner) -> None:
+    c1, c2 = st.columns([4, 1])
+    c1.markdown(f"{status_badge(job.status)} **{md(job.name)}** · created "
+                f"{time.strftime('%d %b %H:%M:%S', time.localtime(job.created))}")
+    if job.status in ("queued", "running") and c2.button("Cancel", key=f"cancel-{job.id}"):
+        runner.cancel(job.id)
+        st.toast("Cancelling...")
+
+
+def _active_card(job, runner, position: int) -> None:
     with st.container(border=True):
-        c1, c2 = st.columns([4, 1])
-        c1.markdown(f"{status_badge(job.status)} **{md(job.name)}** · started "
-                    f"{time.strftime('%H:%M:%S', time.localtime(job.created))}")
-        if job.status in ("queued", "running") and c2.button("Cancel", key=f"cancel-{job.id}"):
-            runner.cancel(job.id)
-            st.toast("Cancelling...")
+        _header(job, runner)
         if job.status == "queued":
-            st.caption(f"Waiting: number {runner.queue_position(job.id)} in the queue.")
-        elif job.status == "running":
-            fraction, words = _progress(events)
-            st.progress(fraction, text=words)
-        elif job.status == "failed":
-            st.error(job.error or "The run failed.")
-        elif job.status == "done":
-            end = next((e for e in reversed(events) if e.get("event") == "end"), {})
-            st.caption(f"Finished in {end.get('seconds', 0):.0f} s.")
+            st.caption(f"Waiting: number {position} in the queue.")
+            return
+        events = runner.run(job.id).progress()
+        fraction, words = _progress(events)
+        st.progress(fraction, text=words)
         if charts.has_curves(events):
             st.plotly_chart(charts.training_curves({job.model: events}), key=f"curve-{job.id}-{len(events)}")
 
 
+def _finished_card(job, runner) -> None:
+    with st.container(border=True):
+        _header(job, runner)
+        events = runner.run(job.id).progress()
+        if job.status == "failed":
+            st.error(md(job.error or "The run failed."))
+        elif job.status == "done":
+            end = next((e for e in reversed(events) if e.get("event") == "end"), {})
+            st.caption(f"Finished in {end.get('seconds', 0):.0f} s.")
+        if charts.has_curves(events):
+            st.plotly_chart(charts.training_curves({job.model: events}), key=f"curve-{job.id}")
+
+
 @st.fragment(run_every=1.0)
-def live_jobs(limit: int = 6) -> None:
+def live_jobs() -> None:
+    """Every queued and running job, oldest first. When one finishes, the whole page reruns
+    once so the finished list shows it."""
     runner = resources.runner()
-    runner.poll()
-    jobs = runner.store.jobs(limit=limit)
-    if not jobs:
-        st.info("No training runs yet.")
+    active = sorted(runner.store.jobs(("queued", "running"), limit=100_000), key=lambda j: j.created)
+    ids = [j.id for j in active]
+    before = state.get(state.ACTIVE_JOBS)
+    state.put(state.ACTIVE_JOBS, ids)
+    if before is not None and set(before) - set(ids):
+        st.rerun(scope="app")
+    if not active:
+        st.caption("No job is running or waiting.")
         return
-    active = [j for j in jobs if j.status in ("queued", "running")]
     st.caption(f"{len(active)} active job(s); one trains at a time, the rest wait their turn. "
                "You can close this tab: training goes on.")
-    for job in jobs:
-        _job_card(job, runner)
+    queued = [j for j in active if j.status == "queued"]
+    for job in active:
+        _active_card(job, runner, queued.index(job) + 1 if job in queued else 0)
+
+
+def finished_jobs() -> None:
+    """Finished, failed and cancelled jobs, newest first, a page at a time."""
+    store = resources.store()
+    total = store.count_jobs(FINAL)
+    if not total:
+        st.info("No finished runs yet.")
+        return
+    pages = -(-total // PAGE)
+    page = st.number_input(f"Page (of {pages})", 1, pages, 1, key="finished_page") if pages > 1 else 1
+    st.caption(f"{total} finished job(s), newest first.")
+    runner = resources.runner()
+    for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE):
+        _finished_card(job, runner)

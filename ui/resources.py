@@ -11,8 +11,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.errors import DataError
 from core.jobs import JobRunner
 from core.store import Store, default_data_dir
+from ui.safe import md
 
 
 @st.cache_resource(show_spinner=False)
@@ -21,12 +23,44 @@ def _store(root: str) -> Store:
 
 
 def store() -> Store:
-    """The Store for TUNELAB_DATA_DIR (keyed by path, so tests can point elsewhere)."""
+    """The Store for TUNELAB_DATA_DIR (keyed by path, so tests can point elsewhere).
+    Raises StorageError (one sentence) when the folder is read-only, full or missing."""
     return _store(str(default_data_dir()))
+
+
+def store_or_stop() -> Store:
+    """The Store, or the page shows which folder is unusable and why, and stops there."""
+    try:
+        return store()
+    except DataError as exc:
+        st.error(md(str(exc)))
+        st.stop()
+
+
+def store_or_none() -> Store | None:
+    """The Store, or None (with a warning) for pages that work without saved data."""
+    try:
+        return store()
+    except DataError as exc:
+        st.warning(md(str(exc)))
+        return None
 
 
 def runner() -> JobRunner:
     return JobRunner(store())
+
+
+@st.cache_resource(show_spinner=False)
+def _poller(root: str):
+    from core.jobs import start_background_poller
+
+    return start_background_poller(_store(root))
+
+
+def start_poller() -> None:
+    """One background queue poller per data directory per server process (started by the
+    first page view), so jobs finish and start with every tab closed."""
+    _poller(str(default_data_dir()))
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.errors import DataError
+from ui.safe import md
 
 log = logging.getLogger("tunelab")
 
@@ -19,7 +20,7 @@ def guard(what: str = "That"):
     try:
         yield
     except DataError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
     except Exception:  # a bug: the details go to the server log, not to the user
         log.exception("unexpected error")
         st.error(f"{what} failed because of a problem on our side; the details are in the server log. "
@@ -36,7 +37,7 @@ def report_in_words(report: dict) -> None:
     if dropped:
         st.markdown("Left out: " + "; ".join(dropped) + ".")
     for warning in report.get("warnings", []):
-        st.warning(warning)
+        st.warning(md(warning))
 
 
 def status_badge(status: str) -> str:

@@ -24,10 +24,11 @@ class TransformersEngine(ChatEngine):
             require_hub(spec)
         self.device = pick_device()
         dtype = torch.bfloat16 if self.device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-        extra = {"gguf_file": gguf_file} if gguf_file else {}
+        gguf = {"gguf_file": gguf_file} if gguf_file else {}
+        weights = gguf or {"use_safetensors": True}  # never unpickle weights
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(spec, **extra)
-            self.model = AutoModelForCausalLM.from_pretrained(spec, dtype=dtype, **extra).to(self.device).eval()
+            self.tokenizer = AutoTokenizer.from_pretrained(spec, **gguf)
+            self.model = AutoModelForCausalLM.from_pretrained(spec, dtype=dtype, **weights).to(self.device).eval()
         except (OSError, ValueError) as exc:
             raise offline_error(spec, exc) from exc
         self.context_window = context_window or int(getattr(self.model.config, "max_position_embeddings", 2048))

@@ -7,6 +7,11 @@ from core.chat.base import ChatEngine
 from core.errors import DataError
 
 
+def not_a_gguf(spec: str) -> DataError:
+    return DataError(f"'{spec}' is not a GGUF model file llama.cpp can read; check the path, "
+                     "or use the embedded default.")
+
+
 def load_engine(model: str = "default", endpoint: str | None = None, endpoint_model: str | None = None,
                 context_window: int | None = None, api_key: str | None = None) -> ChatEngine:
     """'default' (embedded SmolLM2 GGUF), a .gguf file, a model folder or Hub id
@@ -25,11 +30,14 @@ def load_engine(model: str = "default", endpoint: str | None = None, endpoint_mo
         return LlamaCppEngine(embedded_chat_gguf(), context_window=context_window or 4096)
     path = Path(model).expanduser()
     if path.suffix.lower() == ".gguf":
-        if not path.is_file():
-            raise DataError(f"There is no GGUF file at '{model}'; check the path.")
         from core.chat.llamacpp import LlamaCppEngine
 
-        return LlamaCppEngine(path, context_window=context_window or 4096)
+        if not path.is_file():  # the same sentence as an unreadable file: nothing said of the server's disk
+            raise not_a_gguf(model)
+        try:
+            return LlamaCppEngine(path, context_window=context_window or 4096)
+        except (ValueError, RuntimeError, OSError) as exc:  # llama.cpp: "Failed to load model from file"
+            raise not_a_gguf(model) from exc
     from core.chat.hf import TransformersEngine
 
     return TransformersEngine(model, context_window=context_window)

@@ -27,7 +27,7 @@ class SentenceEncoder:
         quiet_transformers()
         self.tokenizer = load_tokenizer(checkpoint)
         try:
-            self.model = AutoModel.from_pretrained(resolve_checkpoint(checkpoint))
+            self.model = AutoModel.from_pretrained(resolve_checkpoint(checkpoint), use_safetensors=True)  # never pickle
         except (OSError, ValueError) as exc:
             raise offline_error(checkpoint, exc) from exc
         self.device = pick_device()

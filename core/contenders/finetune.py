@@ -190,7 +190,8 @@ class FineTuneClassifier(ClassifierMixin):
         try:
             return AutoModelForSequenceClassification.from_pretrained(
                 resolve_checkpoint(self.checkpoint), num_labels=len(labels), id2label=labels,
-                label2id={c: i for i, c in labels.items()}, ignore_mismatched_sizes=True)
+                label2id={c: i for i, c in labels.items()}, ignore_mismatched_sizes=True,
+                use_safetensors=True)  # never unpickle a checkpoint
         except (OSError, ValueError) as exc:
             raise offline_error(self.checkpoint, exc) from exc
 
@@ -228,7 +229,8 @@ class FineTuneClassifier(ClassifierMixin):
         model = cls(**meta["params"])
         model.classes_ = meta["classes"]
         model.tokenizer_ = AutoTokenizer.from_pretrained(str(path))
-        model.model_ = AutoModelForSequenceClassification.from_pretrained(str(path)).to(pick_device()).eval()
+        model.model_ = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=True).to(
+            pick_device()).eval()
         model.best_step_, model.stopped_ = meta.get("best_step", 0), meta.get("stopped", False)
         return model
 

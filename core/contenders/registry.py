@@ -31,6 +31,7 @@ class Contender:
     validates: bool = False  # fit() takes eval_set=(texts, labels) and early-stops on it
     hf_format: bool = False  # its model folder loads with transformers' Auto classes
     needs_torch: bool = False
+    disk_mb: int = 100  # free disk a run needs (model, predictions, logs); checked before it starts
 
     def cls(self) -> type:
         """The contender's class (imported here, on first use)."""
@@ -95,15 +96,15 @@ def load_classifier(path: str | Path):
 _FIT = ("seed", "val_fraction", "test_fraction", "max_rows")
 register(Contender("baseline", "TF-IDF baseline", "core.contenders.baseline:TfidfClassifier",
                    "Word and character n-grams with logistic regression: seconds to train, the bar to beat.",
-                   settings=("C", *_FIT), name_pattern="TF-IDF baseline", always=True))
+                   settings=("C", *_FIT), name_pattern="TF-IDF baseline", always=True, disk_mb=200))
 register(Contender("embeddings", "embeddings model", "core.contenders.embeddings:EmbeddingClassifier",
                    "Frozen sentence embeddings with logistic regression: strong with few labels.",
                    settings=("C", "max_length", *_FIT), name_pattern="{checkpoint} embeddings",
                    choice="Sentence embeddings + logistic regression", uses_checkpoint=True,
-                   needs_torch=True))
+                   needs_torch=True, disk_mb=50))
 register(Contender("finetune", "fine-tuned Transformer", "core.contenders.finetune:FineTuneClassifier",
                    "All weights of a Transformer trained on your labels: usually the most accurate, and the slowest.",
                    settings=("epochs", "batch_size", "max_length", "lr", "grad_accum", "eval_every", "patience",
                              "max_steps", *_FIT),
                    name_pattern="Fine-tuned {checkpoint}", uses_checkpoint=True, validates=True, hf_format=True,
-                   needs_torch=True))
+                   needs_torch=True, disk_mb=600))  # MiniLM saves ~90 MB; multilingual-e5-small ~470 MB
