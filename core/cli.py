@@ -9,6 +9,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 import typing
 from dataclasses import fields
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.add_argument("--text-col")
     r.add_argument("--out", help="CSV to write (default: stdout)")
+    r.add_argument("--progress", help="append progress as JSON lines to this file (the app's file jobs use it)")
     from core.chat.cli import add_chat_parser
 
     add_chat_parser(sub)
@@ -155,13 +157,41 @@ def cmd_predict(args) -> int:
     from core.predict import predict_table
     from core.runs import model_dir
 
-    df = predict_table(load_classifier(model_dir(args.run)), args.file, text_col=args.text_col)
-    if args.out:
-        df.to_csv(args.out, index=False)
-        print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)
-    else:
-        df.to_csv(sys.stdout, index=False)
+    log = _progress_file(args.progress)
+    stop = {"flag": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))  # the app's Cancel
+    t0 = time.time()
+    try:
+        log({"event": "start"})
+        df = predict_table(load_classifier(model_dir(args.run)), args.file, text_col=args.text_col,
+                           on_progress=log, should_stop=lambda: stop["flag"])
+        if args.out:
+            df.to_csv(args.out, index=False)
+            print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)
+        else:
+            df.to_csv(sys.stdout, index=False)
+        log({"event": "end", "status": "done", "rows": len(df), "seconds": round(time.time() - t0, 2)})
+    except InterruptedError:
+        log({"event": "end", "status": "cancelled", "seconds": round(time.time() - t0, 2)})
+    except DataError as exc:
+        log({"event": "end", "status": "failed", "error": str(exc)})
+        raise
+    except Exception as exc:
+        log({"event": "end", "status": "failed", "error": f"Unexpected error: {type(exc).__name__}"})
+        raise
+    finally:
+        from core.jobs import poll_after_worker
+
+        poll_after_worker()
     return 0
+
+
+def _progress_file(path: str | None):
+    if not path:
+        return lambda event: None
+    from core.progress import ProgressLog
+
+    return ProgressLog(path)
 
 
 def cmd_chat(args) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 from core.config import TrainConfig
 from core.runs import RunFolder, readable_name
 from core.contenders import registry
+from core.errors import DataError
 from core.store import Job, Store, new_id, require_free_space
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -59,16 +60,34 @@ class JobRunner:
         self.poll()
         return job_id
 
+    def submit_batch(self, model_job_id: str, data: bytes, filename: str, text_col: str | None = None) -> str:
+        """Queue the classification of a whole uploaded file by a trained run; returns the job id.
+        The result (the file's columns plus pred, confidence, p:<class>) lands in the job's folder."""
+        from core.datasets import SAFE_EXT
+
+        model_run = self.run(model_job_id)
+        if model_run.metrics() is None:
+            raise DataError("That model has not finished training; pick a finished one.")
+        require_free_space(self.store.root, 4 * len(data) // 2**20 + 10)  # input, output with probabilities
+        job_id = new_id()
+        ext = Path(filename).suffix.lower()
+        request = {"model_job": model_job_id, "filename": Path(filename).name[:200], "text_col": text_col}
+        self.run(job_id).create_batch(data, ext if ext in SAFE_EXT else ".bin", request)
+        name = f"Classify {Path(filename).name[:80]} with {model_run.name}"
+        self.store.add_job(job_id, name, model_run.kind, None, request, kind="predict")
+        self.poll()
+        return job_id
+
     def poll(self) -> None:
         """Settle running jobs, then start queued ones while there is room."""
         for job in self.store.jobs(("running",)):
             self._settle(job)
         with self.store.connect(immediate=True) as db:
             running = db.execute("SELECT COUNT(*) FROM jobs WHERE status='running'").fetchone()[0]
-            queued = db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY created LIMIT ?",
+            queued = db.execute("SELECT id, kind FROM jobs WHERE status='queued' ORDER BY created LIMIT ?",
                                 (max(0, self.max_concurrent - running),)).fetchall()
             for row in queued:
-                pid = self._spawn(row["id"])
+                pid = self._spawn(row["id"], self._command(row["id"], row["kind"]))
                 self.store.update_job(row["id"], db=db, status="running", pid=pid, started=time.time())
 
     def run(self, job_id: str) -> RunFolder:
@@ -81,10 +100,20 @@ class JobRunner:
         self.store.update_job(job_id, name=name)
         return name
 
-    def _spawn(self, job_id: str) -> int:
+    def _command(self, job_id: str, kind: str) -> list[str]:
+        """The worker's command line: the same CLI a user would type."""
         run = self.run(job_id)
-        cmd = [sys.executable, "-m", "core", "train", run.data_path(), "--out", str(run.path),
-               "--config", str(run.config_path)]
+        if kind == "predict":
+            request = run.request()
+            cmd = ["predict", str(self.run(request["model_job"]).path), run.data_path(),
+                   "--out", str(run.labelled_path), "--progress", str(run.progress_path)]
+            cmd += ["--text-col", request["text_col"]] if request.get("text_col") else []
+        else:
+            cmd = ["train", run.data_path(), "--out", str(run.path), "--config", str(run.config_path)]
+        return [sys.executable, "-m", "core", *cmd]
+
+    def _spawn(self, job_id: str, cmd: list[str]) -> int:
+        run = self.run(job_id)
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false", STORE_ENV: str(self.store.root)}
         with run.worker_log.open("ab") as out:

@@ -24,6 +24,7 @@ from core.progress import ProgressLog, final_event, read_progress
 
 CONFIG, DATA_PATH, PROGRESS, METRICS = "config.json", "data_path.txt", "progress.jsonl", "metrics.json"
 PREDICTIONS, MODEL, WORKER_LOG, NAME = "predictions.parquet", "model", "worker.log", "name.txt"
+REQUEST, LABELLED, INPUT = "request.json", "labelled.csv", "input"  # a file-classification job's folder
 MAX_NAME = 120  # characters; a rename is cut there, so a pasted essay cannot swamp every page
 
 
@@ -59,6 +60,26 @@ class RunFolder:
 
     def data_path(self) -> str:
         return (self.path / DATA_PATH).read_text(encoding="utf-8")
+
+    # a file-classification job: the upload, what to do with it, the labelled result
+    def create_batch(self, data: bytes, extension: str, request: dict) -> "RunFolder":
+        """A folder for classifying one uploaded file (`extension` from a fixed list, never a user's name)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / f"{INPUT}{extension}").write_bytes(data)
+        (self.path / REQUEST).write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
+        (self.path / DATA_PATH).write_text(str((self.path / f"{INPUT}{extension}").resolve()), encoding="utf-8")
+        return self
+
+    def request(self) -> dict:
+        return json.loads((self.path / REQUEST).read_text(encoding="utf-8"))
+
+    @property
+    def labelled_path(self) -> Path:
+        return self.path / LABELLED
+
+    @property
+    def progress_path(self) -> Path:
+        return self.path / PROGRESS
 
     # what happened
     def progress_log(self, echo=None) -> ProgressLog:

@@ -89,6 +89,7 @@ class Job:
     error: str | None
     cancel_requested: int
     config: str
+    kind: str = "train"  # "train": a run folder with a model; "predict": a file classified by a run
 
     @property
     def config_dict(self) -> dict:
@@ -105,6 +106,8 @@ class Store:
             (self.root / "datasets").mkdir(parents=True, exist_ok=True)
             db = self._open()
             db.executescript(SCHEMA)  # executescript commits on its own, so it stays outside connect()
+            if "kind" not in {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}:  # an older index
+                db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'train'")
             db.close()
         except (OSError, sqlite3.Error) as exc:
             raise storage_error(self.root, exc) from exc
@@ -150,22 +153,27 @@ class Store:
         return self.root / kind / ident
 
     # jobs
-    def add_job(self, job_id: str, name: str, model: str, dataset_id: str | None, config: dict) -> None:
+    def add_job(self, job_id: str, name: str, model: str, dataset_id: str | None, config: dict,
+                kind: str = "train") -> None:
         with self.connect() as db:
-            db.execute("INSERT INTO jobs (id, name, model, dataset_id, status, created, config) VALUES (?,?,?,?,?,?,?)",
-                       (job_id, name, model, dataset_id, "queued", time.time(), json.dumps(config)))
+            db.execute("INSERT INTO jobs (id, name, model, dataset_id, status, created, config, kind) "
+                       "VALUES (?,?,?,?,?,?,?,?)",
+                       (job_id, name, model, dataset_id, "queued", time.time(), json.dumps(config), kind))
 
     def get_job(self, job_id: str) -> Job | None:
         with self.connect() as db:
             row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         return Job(**dict(row)) if row else None
 
-    def jobs(self, statuses: tuple[str, ...] | None = None, limit: int = 500, offset: int = 0) -> list[Job]:
-        """Newest first; `offset` pages through long histories."""
-        where = f"WHERE status IN ({','.join('?' * len(statuses))})" if statuses else ""
+    def jobs(self, statuses: tuple[str, ...] | None = None, limit: int = 500, offset: int = 0,
+             kind: str | None = None) -> list[Job]:
+        """Newest first; `offset` pages through long histories; `kind` keeps "train" or "predict" jobs only."""
+        where = [f"status IN ({','.join('?' * len(statuses))})"] if statuses else []
+        where += ["kind = ?"] if kind else []
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
         with self.connect() as db:
-            rows = db.execute(f"SELECT * FROM jobs {where} ORDER BY created DESC LIMIT ? OFFSET ?",
-                              (*(statuses or ()), limit, offset)).fetchall()
+            rows = db.execute(f"SELECT * FROM jobs {clause} ORDER BY created DESC LIMIT ? OFFSET ?",
+                              (*(statuses or ()), *([kind] if kind else []), limit, offset)).fetchall()
         return [Job(**dict(r)) for r in rows]
 
     def count_jobs(self, statuses: tuple[str, ...]) -> int:

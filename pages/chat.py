@@ -17,7 +17,7 @@ SYSTEM = ("You are Tunelab's assistant. You help people understand text classifi
 ensure_app_navigation()
 st.title("Chat")
 store = resources.store_or_none()  # chat works without saved runs
-done = store.jobs(("done",)) if store else []
+done = store.jobs(("done",), kind="train") if store else []
 with st.expander("Model and settings"):
     engine_source = pick_engine()
     system = st.text_area("System prompt", SYSTEM)

@@ -3,10 +3,13 @@ import streamlit as st
 
 from core import charts
 from core.predict import model_zip, predict_frame, predict_table
-from ui import resources
+from ui import resources, state
+from ui.jobs_panel import file_jobs
 from ui.boot import ensure_app_navigation
 from ui.safe import md
 from ui.widgets import finished_runs, guard
+
+INLINE_BYTES = 256 * 1024  # ~2,500 short texts: seconds for any contender on 2 cores; bigger files run as jobs
 
 ensure_app_navigation()
 st.title("Predict")
@@ -37,12 +40,21 @@ up = st.file_uploader("A file with a text column (CSV, TSV, TXT, Excel, JSON, JS
                       type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"], key="predict_upload")
 if up is not None and models:
     run_id = st.selectbox("Model for the file", list(models), format_func=labels.get)
-    with guard("Classifying the file"), st.spinner("Classifying every row..."):
-        out = predict_table(resources.classifier(models[run_id]), up.getvalue(), up.name)
-        st.dataframe(out.head(200), hide_index=True)
-        st.caption(f"{len(out):,} rows labelled; the preview shows the first 200.")
-        st.download_button("Download all predictions (CSV)", out.to_csv(index=False).encode("utf-8"),
-                           "predictions.csv", "text/csv")
+    if up.size > INLINE_BYTES:  # big files run as a job: queued, cancellable, and no one else waits
+        st.caption(f"This file is over {INLINE_BYTES // 1024} KB, so it is classified in the background; "
+                   "you can leave this page and come back for the result.")
+        if st.button("Classify the whole file", type="primary"):
+            with guard("Queueing the file"):
+                job_id = resources.runner().submit_batch(run_id, up.getvalue(), up.name)
+                state.put(state.FILE_JOBS, [job_id, *state.get(state.FILE_JOBS, [])])
+    else:
+        with guard("Classifying the file"), st.spinner("Classifying every row..."):
+            out = predict_table(resources.classifier(models[run_id]), up.getvalue(), up.name)
+            st.dataframe(out.head(200), hide_index=True)
+            st.caption(f"{len(out):,} rows labelled; the preview shows the first 200.")
+            st.download_button("Download all predictions (CSV)", out.to_csv(index=False).encode("utf-8"),
+                               "predictions.csv", "text/csv")
+file_jobs()
 
 st.subheader("Download a model")
 run_id = st.selectbox("Model to download", list(labels), format_func=labels.get, key="zip_pick")

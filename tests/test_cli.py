@@ -66,3 +66,26 @@ def test_train_evaluate_predict_roundtrip(tmp_path, tiny_csv):
     assert len(pred) == 72 and list(pred.columns[:2]) == ["text", "label"]
     assert {"pred", "confidence", "p:positive"} <= set(pred.columns)
     assert (pred["pred"] == pred["label"]).mean() > 0.9
+
+
+def test_predict_writes_progress_lines_and_stops_when_asked(tmp_path, tiny_csv):
+    from core import cli as cli_module
+    from core.contenders.registry import load_classifier
+    from core.config import TrainConfig
+    from core.predict import predict_table
+    from core.progress import read_progress
+    from core.train import run_training
+
+    run_training(TrainConfig(), tiny_csv, tmp_path / "run")
+    progress = tmp_path / "progress.jsonl"
+    assert cli_module.main(["predict", str(tmp_path / "run"), str(tiny_csv), "--out", str(tmp_path / "o.csv"),
+                            "--progress", str(progress)]) == 0
+    events = read_progress(progress)
+    assert events[0]["event"] == "start" and events[-1]["status"] == "done" and events[-1]["rows"] == 72
+    model = load_classifier(tmp_path / "run" / "model")
+    steps = []
+    table = predict_table(model, tiny_csv, on_progress=steps.append, chunk=20)
+    assert [e["step"] for e in steps] == [20, 40, 60, 72] and len(table) == 72
+    calls = iter([False, True])
+    with pytest.raises(InterruptedError):
+        predict_table(model, tiny_csv, should_stop=lambda: next(calls), chunk=20)

@@ -1,8 +1,10 @@
 """Pages through streamlit.testing.v1.AppTest: render, golden path, refusals, chat."""
 from __future__ import annotations
 
+import os
 import time
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -151,3 +153,25 @@ def test_hub_dataset_offline_is_one_clear_sentence(data_dir, monkeypatch):
     next(b for b in at.button if b.label == "Load from the Hub").click().run()
     assert not at.exception and len(at.error) == 1
     assert "needs the Hugging Face Hub" in at.error[0].value and "imdb" in at.error[0].value
+
+
+def test_a_big_file_is_classified_as_a_job_with_a_download(trained, tmp_path):
+    rows = "\n".join(f"great product number {i}, works perfectly and I love it" for i in range(6000))
+    data = ("text\n" + rows + "\n").encode()
+    assert len(data) > 256 * 1024
+    at = app().switch_page("pages/predict.py").run()
+    at.file_uploader[0].set_value(("big.csv", data, "text/csv")).run()
+    no_errors(at)
+    next(b for b in at.button if b.label == "Classify the whole file").click().run()
+    no_errors(at)
+    store = Store(os.environ["TUNELAB_DATA_DIR"])
+    job = store.jobs(kind="predict")[0]
+    assert job.name.startswith("Classify big.csv with ")
+    finish(JobRunner(store))
+    assert store.get_job(job.id).status == "done", store.get_job(job.id).error
+    at.run()
+    no_errors(at)
+    assert any(b.label == "Download the labelled file (CSV)" for b in at.get("download_button"))
+    labelled = pd.read_csv(JobRunner(store).run(job.id).labelled_path)
+    assert len(labelled) == 6000 and (labelled["pred"] == "positive").mean() > 0.9
+    assert [j.id for j in store.jobs(("done",), kind="train")] == trained[::-1]  # not a model to pick

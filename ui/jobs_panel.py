@@ -101,3 +101,37 @@ def finished_jobs() -> None:
     runner = resources.runner()
     for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE):
         _finished_card(job, runner)
+
+
+def file_jobs() -> None:
+    """The files this session sent to be classified: live while any is active, then drawn once."""
+    ids = state.get(state.FILE_JOBS, [])
+    jobs = [j for j in (resources.store().get_job(i) for i in ids) if j is not None]
+    if any(j.status in ("queued", "running") for j in jobs):
+        _live_file_jobs()
+    elif jobs:
+        _file_cards(jobs)
+
+
+@st.fragment(run_every=1.0)
+def _live_file_jobs() -> None:
+    store = resources.store()
+    jobs = [j for j in (store.get_job(i) for i in state.get(state.FILE_JOBS, [])) if j is not None]
+    if not any(j.status in ("queued", "running") for j in jobs):
+        st.rerun(scope="app")  # all settled: draw the results once, outside the timer
+    _file_cards(jobs)
+
+
+def _file_cards(jobs) -> None:
+    runner = resources.runner()
+    for job in jobs:
+        with st.container(border=True):
+            _header(job, runner)
+            run = runner.run(job.id)
+            if job.status == "running":
+                st.progress(*_progress(run.progress()))
+            elif job.status == "failed":
+                st.error(md(job.error or "Classifying the file failed."))
+            elif job.status == "done" and run.labelled_path.is_file():
+                st.download_button("Download the labelled file (CSV)", run.labelled_path.read_bytes(),
+                                   "predictions.csv", "text/csv", key=f"dl-{job.id}")

@@ -47,7 +47,7 @@ def status_badge(status: str) -> str:
 
 def run_labels(store) -> dict[str, str]:
     """{run id: readable name} of finished runs, newest first; a shared name gets the id's end."""
-    jobs = store.jobs(("done",))
+    jobs = store.jobs(("done",), kind="train")
     counts: dict[str, int] = {}
     for j in jobs:
         counts[j.name] = counts.get(j.name, 0) + 1
