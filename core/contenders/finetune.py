@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.checkpoints import load_tokenizer, offline_error, pick_device, quiet_transformers, resolve_checkpoint
+from core.checkpoints import (load_tokenizer, not_a_model_folder, offline_error, pick_device, quiet_transformers,
+                              resolve_checkpoint)
 from core.contenders.base import (ClassifierMixin, FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop,
                                   read_meta)
 from core.contenders.batching import length_grouped_batches, pad, sorted_batches, tokenize
@@ -228,9 +229,12 @@ class FineTuneClassifier(ClassifierMixin):
         meta = read_meta(path)
         model = cls(**meta["params"])
         model.classes_ = meta["classes"]
-        model.tokenizer_ = AutoTokenizer.from_pretrained(str(path))
-        model.model_ = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=True).to(
-            pick_device()).eval()
+        try:
+            model.tokenizer_ = AutoTokenizer.from_pretrained(str(path))
+            model.model_ = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=True).to(
+                pick_device()).eval()
+        except (OSError, ValueError) as exc:  # no safetensors (a pickle-only folder), or a damaged one
+            raise not_a_model_folder(str(path)) from exc
         model.best_step_, model.stopped_ = meta.get("best_step", 0), meta.get("stopped", False)
         return model
 

@@ -99,7 +99,7 @@ register(Contender("baseline", "TF-IDF baseline", "core.contenders.baseline:Tfid
                    settings=("C", *_FIT), name_pattern="TF-IDF baseline", always=True, disk_mb=200))
 register(Contender("embeddings", "embeddings model", "core.contenders.embeddings:EmbeddingClassifier",
                    "Frozen sentence embeddings with logistic regression: strong with few labels.",
-                   settings=("C", "max_length", *_FIT), name_pattern="{checkpoint} embeddings",
+                   settings=("C", *_FIT), name_pattern="{checkpoint} embeddings",
                    choice="Sentence embeddings + logistic regression", uses_checkpoint=True,
                    needs_torch=True, disk_mb=50))
 register(Contender("finetune", "fine-tuned Transformer", "core.contenders.finetune:FineTuneClassifier",
