@@ -155,6 +155,7 @@ def test_hub_dataset_offline_is_one_clear_sentence(data_dir, monkeypatch):
     assert "needs the Hugging Face Hub" in at.error[0].value and "imdb" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_a_big_file_is_classified_as_a_job_with_a_download(trained, tmp_path):
     rows = "\n".join(f"great product number {i}, works perfectly and I love it" for i in range(6000))
     data = ("text\n" + rows + "\n").encode()

@@ -45,6 +45,7 @@ def test_queue_moves_with_nobody_polling(data_dir, tiny_csv):
         assert wait_status(runner.store, job_id, ("done", "failed")) == "done"
 
 
+@pytest.mark.slow
 def test_queue_moves_after_the_submitting_server_is_gone(data_dir, tiny_csv):
     code = ("import sys; from core.jobs import JobRunner; from core.store import Store; from core.config import TrainConfig;"
             f"r = JobRunner(Store({str(data_dir)!r}), max_concurrent=1);"
