@@ -176,3 +176,19 @@ def test_a_big_file_is_classified_as_a_job_with_a_download(trained, tmp_path):
     labelled = pd.read_csv(JobRunner(store).run(job.id).labelled_path)
     assert len(labelled) == 6000 and (labelled["pred"] == "positive").mean() > 0.9
     assert [j.id for j in store.jobs(("done",), kind="train")] == trained[::-1]  # not a model to pick
+
+
+def test_rename_a_run_and_see_the_new_name_everywhere(data_dir, tiny_csv):
+    runner = JobRunner(Store(data_dir))
+    job_id = runner.submit(TrainConfig(), tiny_csv, dataset_name="reviews.csv")
+    finish(runner)
+    at = app().switch_page("pages/evaluate.py").run()
+    assert at.multiselect[0].format_func(job_id).startswith("TF-IDF baseline · reviews · ")
+    at.text_input[0].input("Support triage v1")
+    next(b for b in at.button if b.label == "Rename").click().run()
+    no_errors(at)
+    assert at.multiselect[0].format_func(job_id) == "Support triage v1"
+    assert at.text[0].value.startswith("The best model is the Support triage v1")  # the summary
+    at.switch_page("pages/predict.py").run()
+    assert at.multiselect[0].format_func(job_id) == "Support triage v1"
+    assert runner.run(job_id).name == "Support triage v1"  # the report and the CLI read the folder
