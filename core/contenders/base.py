@@ -46,6 +46,7 @@ class ClassifierMixin:
     history_: tuple | list = ()  # validation events, for contenders that validate while training
     best_step_: int | None = None  # the step whose weights were kept (early stopping)
     stopped_: bool = False  # fit returned early because should_stop() said so
+    explain_method = "occlusion"  # how core.explain weighs words; any contender gets occlusion for free
 
     @classmethod
     def from_config(cls, config) -> "ClassifierMixin":

@@ -27,6 +27,7 @@ class TfidfClassifier(ClassifierMixin):
     """TF-IDF (word 1-2-grams + char 1-4-grams) and logistic regression."""
 
     kind = "baseline"
+    explain_method = "tfidf"  # see core.explain
 
     def __init__(self, C: float = 4.0, use_chars: bool = True, seed: int = 42):
         self.C = C

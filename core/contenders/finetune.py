@@ -57,6 +57,7 @@ class FineTuneClassifier(ClassifierMixin):
     """Fine-tunes all weights of a checkpoint (embedded MiniLM by default)."""
 
     kind = "finetune"
+    explain_method = "integrated_gradients"  # see core.explain
 
     def __init__(self, checkpoint: str = "default", epochs: int = 3, batch_size: int = 16, max_length: int = 128,
                  lr: float = 5e-5, weight_decay: float = 0.01, warmup_ratio: float = 0.06, grad_accum: int = 1,
