@@ -48,7 +48,7 @@ class CleanReport:
 
 @dataclass
 class Dataset:
-    """Clean rows (columns `text`, `label`) and the report that describes them."""
+    """Clean rows (columns `text`, `label`, and `row`: the position in the file) and the report that describes them."""
 
     df: pd.DataFrame
     report: CleanReport
@@ -136,9 +136,11 @@ def _label_score(name: str, s: dict, n: int) -> float:
 
 
 def clean(raw: RawTable, text_col: str, label_col: str | None) -> Dataset:
-    """Drop empty texts, missing labels and exact duplicates; truncate huge texts; report."""
+    """Drop empty texts, missing labels and exact duplicates; truncate huge texts; report.
+    The rows keep `row`, their position among the file's data rows (for reports that point back)."""
     df = pd.DataFrame({"text": raw.df[text_col].astype(str).str.strip()})
     df["label"] = raw.df[label_col].astype(str).str.strip() if label_col else ""
+    df["row"] = np.arange(len(df))  # 0-based position among the file's data rows, kept through cleaning
     rows_in = len(df) + raw.malformed_rows
     dropped = {"malformed": raw.malformed_rows, "empty_text": int((df["text"] == "").sum())}
     df = df[df["text"] != ""]

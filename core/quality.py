@@ -1,0 +1,157 @@
+"""Can we trust the data? Labels that look wrong, and other label problems.
+
+`check_labels(df)` takes cleaned rows (text, label, row) and returns a `LabelReport`:
+- suspicious labels: out-of-fold probabilities (5 folds) from the TF-IDF baseline and
+  from frozen sentence embeddings + logistic regression, averaged, then cleanlab's
+  `find_label_issues(filter_by="both")`, ranked worst first with cleanlab's quality score
+  (measured here: TF-IDF alone 0.55 precision / 0.87 recall on flipped labels, the
+  average 0.65 / 0.87);
+- conflicts: the same text (ignoring case, spacing and punctuation) under different labels;
+- leakage: such texts in both the train and the test split training would use;
+- classes too small to learn (under 5 rows).
+Rows are named by `row`, their 0-based position among the file's data rows.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.cleaning import split_dataset
+
+FOLDS = 5
+SMALL_CLASS = 5  # fewer rows than this: too few to learn, and too few for 5 folds
+
+
+@dataclass
+class LabelReport:
+    rows: int
+    issues: list[dict] = field(default_factory=list)  # row, text, given, suggested, confidence, score
+    conflicts: list[dict] = field(default_factory=list)  # text, labels: {label: [rows]}
+    leakage: list[dict] = field(default_factory=list)  # text, train_rows, test_rows
+    small_classes: dict[str, int] = field(default_factory=dict)
+    method: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def sentence(self) -> str:
+        """One plain sentence for the Data page and the CLI."""
+        if not self.issues:
+            return f"None of the {self.rows:,} labels looks wrong to the models."
+        share = len(self.issues) / max(1, self.rows)
+        return (f"About {share:.0%} of the labels look wrong ({len(self.issues):,} of {self.rows:,}); "
+                "here they are, most likely first.")
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", str(text).lower()).split())
+
+
+def out_of_fold_proba(texts: list[str], labels: list[str], classes: list[str], *, use_embeddings: bool = True,
+                      seed: int = 0, on_progress=None, should_stop=None) -> np.ndarray:
+    """Each row's class probabilities from models that never saw it (TF-IDF, and embeddings when asked), averaged."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from core.contenders.base import check_stop, fit_logistic, linear_proba
+    from core.contenders.baseline import TfidfClassifier
+
+    y = np.array(labels)
+    folds = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed).split(texts, y))
+    total = len(folds) * (2 if use_embeddings else 1) + (1 if use_embeddings else 0)
+    step = _counter(on_progress, total)
+    tfidf = np.zeros((len(texts), len(classes)))
+    for train, held in folds:
+        check_stop(should_stop)
+        model = TfidfClassifier(seed=seed).fit([texts[i] for i in train], y[train].tolist())
+        tfidf[held] = model.predict_proba([texts[i] for i in held])
+        step()
+    if not use_embeddings:
+        return tfidf
+    from core.contenders.embeddings import SentenceEncoder
+
+    features = SentenceEncoder().encode(texts, should_stop=should_stop)
+    step()
+    emb = np.zeros_like(tfidf)
+    for train, held in folds:
+        check_stop(should_stop)
+        coef, intercept = fit_logistic(features[train], y[train].tolist(), classes, C=10.0, seed=seed)
+        emb[held] = linear_proba(features[held], coef, intercept)
+        step()
+    return (tfidf + emb) / 2
+
+
+def _counter(on_progress, total: int):
+    done = [0]
+
+    def step():
+        done[0] += 1
+        if on_progress:
+            on_progress({"event": "step", "step": done[0], "total_steps": total})
+    return step
+
+
+def check_labels(df: pd.DataFrame, *, use_embeddings: bool = True, seed: int = 0, on_progress=None,
+                 should_stop=None) -> LabelReport:
+    """The LabelReport of cleaned rows (see the module docstring)."""
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    rows = df["row"].to_numpy() if "row" in df else np.arange(len(df))
+    counts = df["label"].value_counts()
+    report = LabelReport(rows=len(df), small_classes={str(k): int(v) for k, v in counts.items() if v < SMALL_CLASS},
+                         method="TF-IDF" + (" + embeddings" if use_embeddings else "") + ", 5-fold, cleanlab")
+    report.conflicts, report.leakage = _conflicts(df, rows), _leakage(df, rows)
+    keep = ~df["label"].isin(report.small_classes).to_numpy()
+    sub = df[keep]
+    classes = sorted(sub["label"].unique())
+    if len(classes) < 2:
+        return report
+    texts, labels = sub["text"].tolist(), sub["label"].tolist()
+    proba = out_of_fold_proba(texts, labels, classes, use_embeddings=use_embeddings, seed=seed,
+                              on_progress=on_progress, should_stop=should_stop)
+    y = np.array([classes.index(v) for v in labels])
+    ranked = find_label_issues(y, proba, filter_by="both", return_indices_ranked_by="self_confidence")
+    scores = get_label_quality_scores(y, proba)
+    sub_rows = rows[keep]
+    report.issues = [{"row": int(sub_rows[i]), "text": texts[i], "given": labels[i],
+                      "suggested": classes[int(proba[i].argmax())], "confidence": round(float(proba[i].max()), 4),
+                      "score": round(float(scores[i]), 4)} for i in ranked]
+    return report
+
+
+def _conflicts(df: pd.DataFrame, rows: np.ndarray) -> list[dict]:
+    out = []
+    keys = df["text"].map(_normal)
+    for key, idx in keys.groupby(keys).indices.items():
+        labels = df["label"].iloc[idx]
+        if key and labels.nunique() > 1:
+            out.append({"text": str(df["text"].iloc[idx[0]]),
+                        "labels": {str(l): [int(rows[i]) for i, v in zip(idx, labels) if v == l] for l in sorted(set(labels))}})
+    return out
+
+
+def _leakage(df: pd.DataFrame, rows: np.ndarray) -> list[dict]:
+    """Texts (normalised) in both the train and the test split that training would make."""
+    frame = df.assign(_pos=np.arange(len(df)))
+    split = split_dataset(frame)
+    train = {}
+    for pos in split.train["_pos"]:
+        train.setdefault(_normal(df["text"].iloc[pos]), []).append(int(rows[pos]))
+    out = {}
+    for pos in split.test["_pos"]:
+        key = _normal(df["text"].iloc[pos])
+        if key in train:
+            item = out.setdefault(key, {"text": str(df["text"].iloc[pos]), "train_rows": train[key], "test_rows": []})
+            item["test_rows"].append(int(rows[pos]))
+    return list(out.values())
+
+
+def fixed_table(raw: pd.DataFrame, label_col: str, report: LabelReport) -> pd.DataFrame:
+    """The file's own table with each flagged row's label replaced by the suggestion; nothing else changed."""
+    fixed = raw.copy()
+    for issue in report.issues:
+        fixed.iat[issue["row"], fixed.columns.get_loc(label_col)] = issue["suggested"]
+    return fixed
