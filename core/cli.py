@@ -42,8 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="CSV to write (default: stdout)")
     r.add_argument("--progress", help="append progress as JSON lines to this file (the app's file jobs use it)")
     from core.chat.cli import add_chat_parser
+    from core.cli_trust import add_parsers as add_trust_parsers
 
     add_chat_parser(sub)
+    add_trust_parsers(sub)
     return p
 
 
@@ -200,5 +202,17 @@ def cmd_chat(args) -> int:
     return run_chat(args)
 
 
+def cmd_explain(args) -> int:
+    from core.cli_trust import cmd_explain as run
+
+    return run(args)
+
+
+def cmd_label_issues(args) -> int:
+    from core.cli_trust import cmd_label_issues as run
+
+    return run(args)
+
+
 COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "chat": cmd_chat}
+            "chat": cmd_chat, "explain": cmd_explain, "label-issues": cmd_label_issues}

@@ -155,3 +155,28 @@ def _integrated_gradients(model, text: str, spans, t: int):
 
 
 METHODS = {"occlusion": _occlusion, "tfidf": _tfidf, "integrated_gradients": _integrated_gradients}
+
+
+def highlight_html(text: str, ex: Explanation) -> str:
+    """The text with each word tinted by its weight (green towards the target, red away,
+    stronger for heavier words; the weight on hover). Every piece of the text is
+    HTML-escaped, so a `<script>` in it is shown, never run."""
+    import html
+
+    peak = max((abs(w["weight"]) for w in ex.words), default=0.0) or 1.0
+    out, pos = [], 0
+    for w in ex.words:
+        out.append(html.escape(text[pos:w["start"]]))
+        alpha = min(1.0, abs(w["weight"]) / peak) * 0.75
+        rgb = "18,184,134" if w["weight"] >= 0 else "250,82,82"
+        out.append(f'<span title="{w["weight"]:+.4f}" style="background:rgba({rgb},{alpha:.2f});'
+                   f'border-radius:3px;padding:0 1px">{html.escape(text[w["start"]:w["end"]])}</span>')
+        pos = w["end"]
+    out.append(html.escape(text[pos:]))
+    return "<div style='line-height:1.9;white-space:pre-wrap'>" + "".join(out) + "</div>"
+
+
+def top_words_sentence(ex: Explanation, n: int = 3) -> str:
+    """'Weighed most: "refund" (for), "late" (for), "thanks" (against).' Plain text."""
+    parts = [f'"{w["word"]}" ({"for" if w["weight"] >= 0 else "against"})' for w in ex.top(n)]
+    return f"Weighed most for '{ex.target}': " + ", ".join(parts) + "." if parts else "No words to weigh."

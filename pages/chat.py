@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.chat.base import ChatParams, transcript_markdown
 from core.report import build_dashboard, explain_prompt
+from core.runs import RunFolder
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.chat import badge_for, history, pick_engine, reply, show
@@ -49,8 +50,8 @@ if state.get(state.PENDING_PROMPT) == "explain" or explain:
     prompt = explain_prompt(build_dashboard([store.run_dir(i) for i in runs]))
 if prompt and engine_source:
     with guard("The chat"):
-        user = {"role": "user", "content": prompt, "badge": badge_for(prompt, str(store.run_dir(badge_run) / "model")
-                                                                      if badge_run else None)}
+        badge_model = str(RunFolder(store.run_dir(badge_run)).model_dir) if badge_run else None
+        user = {"role": "user", "content": prompt, "badge": badge_for(prompt, badge_model)}
         messages.append(user)
         show(user)
         reply(engine_source(), messages, system, params)

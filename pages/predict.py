@@ -3,7 +3,8 @@ import streamlit as st
 
 from core import charts
 from core.predict import model_zip, predict_frame, predict_table
-from ui import resources, state
+from core.runs import RunFolder
+from ui import explain_view, resources, state
 from ui.jobs_panel import file_jobs
 from ui.boot import ensure_app_navigation
 from ui.safe import md
@@ -16,7 +17,7 @@ st.title("Predict")
 store = resources.store_or_stop()
 labels = finished_runs(store, "No trained models yet: train one on the Train page.")
 picked = st.multiselect("Models", list(labels), default=list(labels)[:3], format_func=labels.get)
-models = {i: str(store.run_dir(i) / "model") for i in picked}
+models = {i: str(RunFolder(store.run_dir(i)).model_dir) for i in picked}
 
 st.subheader("Classify a text")
 text = st.text_area("Text", placeholder="Type or paste a text, e.g. 'My parcel never arrived and I want a refund'")
@@ -32,6 +33,7 @@ if clicked and text.strip() and models:
             classes = [c[2:] for c in row.index if c.startswith("p:")]
             col.metric(md(labels[run_id]), md(row["pred"]), f"{row['confidence']:.0%} sure",
                        delta_color="off")
+            explain_view.show(text, resources.classifier(model_dir).explain(text))
             col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], "Probabilities"),
                              key=f"bars-{run_id}")
 

@@ -89,3 +89,34 @@ def test_predict_writes_progress_lines_and_stops_when_asked(tmp_path, tiny_csv):
     calls = iter([False, True])
     with pytest.raises(InterruptedError):
         predict_table(model, tiny_csv, should_stop=lambda: next(calls), chunk=20)
+
+
+def test_explain_and_label_issues_json_shapes(tmp_path, tiny_csv, tiny_df):
+    from core.config import TrainConfig
+    from core.train import run_training
+
+    run_training(TrainConfig(), tiny_csv, tmp_path / "run")
+    res = cli("explain", tmp_path / "run", "--text", "terrible, it broke at once", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["label"] == "negative" and out["method"] == "tfidf" and 0 < out["confidence"] <= 1
+    assert [w["word"] for w in out["words"]] == ["terrible", ",", "it", "broke", "at", "once"]
+    res = cli("explain", tmp_path / "run", "--file", tiny_csv, "--out", tmp_path / "ex.jsonl", "--label", "question")
+    lines = [json.loads(x) for x in (tmp_path / "ex.jsonl").read_text().splitlines()]
+    assert res.returncode == 0 and len(lines) == 72 and {x["target"] for x in lines} == {"question"}
+    assert cli("explain", tmp_path / "run", "--text", "hi", "--label", "nope").returncode == 2
+    flipped = tiny_df.copy()
+    flipped.loc[0, "label"] = "question"  # "I love this, it is wonderful" is positive
+    flipped.to_csv(tmp_path / "noisy.csv", index=False)
+    res = cli("label-issues", tmp_path / "noisy.csv", "--json", "--fast", "--fix-out", tmp_path / "fixed.csv",
+              "--out", tmp_path / "issues.csv")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert set(out) >= {"rows", "issues", "leakage", "conflicts"} and out["rows"] == 72
+    first = out["issues"][0]
+    assert {"row", "text", "given", "suggested", "score"} <= set(first)
+    assert (first["row"], first["given"], first["suggested"]) == (0, "question", "positive")
+    fixed = pd.read_csv(tmp_path / "fixed.csv")
+    assert fixed.loc[0, "label"] == "positive" and fixed.drop(index=[i["row"] for i in out["issues"]]).equals(
+        flipped.drop(index=[i["row"] for i in out["issues"]]))
+    assert pd.read_csv(tmp_path / "issues.csv")["row"].tolist() == [i["row"] for i in out["issues"]]

@@ -1,7 +1,9 @@
 """Pages through streamlit.testing.v1.AppTest: render, golden path, refusals, chat."""
 from __future__ import annotations
 
+import html
 import os
+import re
 import time
 
 import pandas as pd
@@ -192,3 +194,18 @@ def test_rename_a_run_and_see_the_new_name_everywhere(data_dir, tiny_csv):
     at.switch_page("pages/predict.py").run()
     assert at.multiselect[0].format_func(job_id) == "Support triage v1"
     assert runner.run(job_id).name == "Support triage v1"  # the report and the CLI read the folder
+
+
+def test_predict_explains_each_model_and_keeps_hostile_text_as_text(trained):
+    hostile = "<script>alert(1)</script> <img src=x onerror=alert(2)> **fantastic** [x](http://h/) love it"
+    at = app().switch_page("pages/predict.py").run()
+    at.text_area[0].input(hostile).run()
+    next(b for b in at.button if b.label == "Classify").click().run()
+    no_errors(at)
+    shown = [e.proto.body for e in at.get("html")]
+    assert len(shown) == 2  # one highlighted text per model
+    for body in shown:
+        assert "<script" not in body and "<img" not in body and 'title="+' in body  # weights on hover
+        assert html.unescape(re.sub(r"<[^>]+>", "", body)) == hostile  # what a reader sees is exactly the text
+    sentences = [t.value for t in at.text if t.value.startswith("Weighed most for 'positive'")]
+    assert len(sentences) == 2 and '"love" (for)' in sentences[0]

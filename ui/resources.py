@@ -84,6 +84,13 @@ class LockedModel:
         with self.lock:
             return self.model.predict_proba(texts)
 
+    def explain(self, text: str, target: str | None = None):
+        """core.explain under the same lock (the explainers call the model many times)."""
+        from core.explain import explain
+
+        with self.lock:
+            return explain(self.model, text, target)
+
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the model...")
 def classifier(model_dir: str) -> LockedModel:

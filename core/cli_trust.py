@@ -1,0 +1,108 @@
+"""`python -m core explain` and `python -m core label-issues`: the trust commands."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def add_parsers(sub) -> None:
+    e = sub.add_parser("explain", help="explain a model's prediction: a weight per word")
+    e.add_argument("run", help="a run folder (or its model folder)")
+    src = e.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", help="one text to explain")
+    src.add_argument("--file", help="a file whose every row is explained (needs --out)")
+    e.add_argument("--label", help="explain this label instead of the predicted one")
+    e.add_argument("--text-col", help="the text column of --file (default: guessed)")
+    e.add_argument("--out", help="JSON lines to write, one explanation a row (with --file)")
+    e.add_argument("--json", action="store_true")
+    q = sub.add_parser("label-issues", help="find labels that look wrong, conflicts, leakage and tiny classes")
+    q.add_argument("file")
+    q.add_argument("--text-col")
+    q.add_argument("--label-col")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("--out", help="CSV of the flagged rows, most likely wrong first")
+    q.add_argument("--fix-out", help="CSV of the file with each flagged label replaced by the suggestion")
+    q.add_argument("--fast", action="store_true", help="TF-IDF only (no sentence embeddings): seconds, lower precision")
+    q.add_argument("--progress", help="append progress as JSON lines to this file (the app's jobs use it)")
+
+
+def _shape(ex) -> dict:
+    return {"label": ex.label, "confidence": round(ex.confidence, 4), "target": ex.target, "method": ex.method,
+            "words": [{"word": w["word"], "weight": round(w["weight"], 5)} for w in ex.words]}
+
+
+def cmd_explain(args) -> int:
+    from core.contenders.registry import load_classifier
+    from core.errors import DataError
+    from core.explain import explain
+    from core.runs import model_dir
+
+    model = load_classifier(model_dir(args.run))
+    if args.text is not None:
+        ex = explain(model, args.text, args.label)
+        if args.json:
+            print(json.dumps(_shape(ex), ensure_ascii=False))
+        else:
+            print(f"{ex.label} ({ex.confidence:.0%} sure), words weighed for '{ex.target}' by {ex.method}:")
+            for w in ex.top(10):
+                print(f"  {w['weight']:+.4f}  {w['word']}")
+        return 0
+    if not args.out:
+        raise DataError("--file needs --out: the JSON lines file to write the explanations to.")
+    from core.cleaning import guess_columns
+    from core.reading import read_table
+
+    raw = read_table(args.file).df
+    col = args.text_col or guess_columns(raw)[0]
+    if col not in raw.columns:
+        raise DataError("No column of free text was found in this file; name it with --text-col.")
+    with open(args.out, "w", encoding="utf-8") as out:
+        for i, text in enumerate(raw[col].astype(str)):
+            out.write(json.dumps({"row": i, **_shape(explain(model, text, args.label))}, ensure_ascii=False) + "\n")
+    print(f"explained {len(raw)} rows -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_label_issues(args) -> int:
+    import pandas as pd
+
+    from core.cleaning import dataset_from_raw
+    from core.quality import check_labels, fixed_table
+    from core.reading import read_table
+
+    log = _progress_log(args.progress)
+    raw = read_table(args.file)
+    ds = dataset_from_raw(raw, text_col=args.text_col, label_col=args.label_col)
+    log({"event": "start", "rows": len(ds.df)})
+    report = check_labels(ds.df, use_embeddings=not args.fast, on_progress=log)
+    result = {"rows": report.rows, "issues": report.issues, "leakage": report.leakage, "conflicts": report.conflicts,
+              "small_classes": report.small_classes, "sentence": report.sentence()}
+    if args.out:
+        pd.DataFrame(report.issues, columns=["row", "text", "given", "suggested", "confidence", "score"]).to_csv(
+            args.out, index=False)
+    if args.fix_out:
+        fixed_table(raw.df, ds.report.label_column, report).to_csv(args.fix_out, index=False)
+    log({"event": "end", "status": "done", "issues": len(report.issues)})
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        print(report.sentence())
+        for issue in report.issues[:20]:
+            print(f"  row {issue['row']}: '{issue['given']}' -> '{issue['suggested']}' ({issue['score']:.2f}) "
+                  f"{issue['text'][:70]}")
+        for c in report.conflicts[:10]:
+            print(f"  same text, different labels ({', '.join(c['labels'])}): {c['text'][:70]}")
+        if report.leakage:
+            print(f"  {len(report.leakage)} text(s) would be in both the train and the test split")
+        if report.small_classes:
+            print(f"  classes too small to learn: {', '.join(report.small_classes)}")
+    return 0
+
+
+def _progress_log(path):
+    if not path:
+        return lambda event: print(f"checked {event['step']} of {event['total_steps']}", file=sys.stderr) \
+            if event.get("event") == "step" else None
+    from core.progress import ProgressLog
+
+    return ProgressLog(path)
