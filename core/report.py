@@ -125,8 +125,46 @@ def metrics_csv(dash: Dashboard) -> str:
     return buf.getvalue()
 
 
-def html_report(dash: Dashboard, title: str = "Tunelab model comparison") -> str:
-    """One self-contained HTML file (plotly.js inlined once). Every user string is escaped."""
+def mistake_explanations(dash: Dashboard, explain_fn=None, per_contender: int = 3) -> dict[str, list[dict]]:
+    """The most confident mistakes of each contender with the explanation of what it predicted:
+    {name: [{"text", "true", "pred", "confidence", "explanation": Explanation}]}.
+    `explain_fn(run_dir, text, target)` defaults to loading the run's model here; the app passes
+    its cached, locked models instead."""
+    if explain_fn is None:
+        from core.explain import explain
+
+        models = {}
+
+        def explain_fn(run, text, target):
+            if run not in models:
+                models[run] = RunFolder(run).load_model()
+            return explain(models[run], text, target)
+    out = {}
+    for row in dash.rows:
+        errors = dash.evals[row["name"]]["errors"][:per_contender]
+        if errors:
+            out[row["name"]] = [{**e, "explanation": explain_fn(row["run"], e["text"], e["pred"])} for e in errors]
+    return out
+
+
+def _mistakes_html(explained: dict[str, list[dict]]) -> list[str]:
+    from core.explain import highlight_html
+
+    esc = html.escape
+    parts = ["<h2>Why the models got these wrong</h2><p>The most confident mistakes of each model; green words "
+             "pushed it towards the label it wrongly chose, red words against it.</p>"]
+    for name, items in explained.items():
+        parts.append(f"<h3>{esc(name)}</h3>")
+        for e in items:
+            parts.append(f"<p><b>True:</b> {esc(e['true'])} &middot; <b>predicted:</b> {esc(e['pred'])} "
+                         f"({e['confidence']:.0%} sure)</p>{highlight_html(e['text'], e['explanation'])}")
+    return parts
+
+
+def html_report(dash: Dashboard, title: str = "Tunelab model comparison",
+                explained: dict[str, list[dict]] | None = None) -> str:
+    """One self-contained HTML file (plotly.js inlined once). Every user string is escaped;
+    `explained` (from `mistake_explanations`) adds the most confident mistakes, highlighted."""
     esc = html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
              "<style>body{font-family:Inter,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;color:#212529}"
@@ -141,6 +179,7 @@ def html_report(dash: Dashboard, title: str = "Tunelab model comparison") -> str
                      f"<td>{r['macro_f1']:.3f} ({f[0]:.3f}-{f[1]:.3f})</td><td>{r['n']}</td></tr>")
     parts.append("</table>")
     parts += [f"<p>{esc(t['sentence'])}</p>" for t in dash.tests] + [f"<p><i>{esc(n)}</i></p>" for n in dash.notes]
+    parts += _mistakes_html(explained) if explained else []
     for i, fig in enumerate(figures(dash).values()):
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
     parts.append("</body></html>")

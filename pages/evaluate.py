@@ -5,6 +5,7 @@ import streamlit as st
 from core.report import build_dashboard, figures, html_report, metrics_csv, summary_sentences
 from ui import resources, state
 from ui.boot import ensure_app_navigation
+from ui.error_explorer import error_explorer, report_mistakes
 from ui.widgets import finished_runs, guard
 
 ensure_app_navigation()
@@ -60,22 +61,11 @@ with guard("Building the comparison"):
                 st.caption("No training curves: only the fine-tuned Transformer trains step by step.")
 
     st.subheader("Error explorer")
-    name = st.selectbox("Contender", list(dash.evals))
-    errors = pd.DataFrame(dash.evals[name]["errors"], columns=["text", "true", "pred", "confidence"])
-    classes = dash.evals[name]["classes"]
-    f1, f2 = st.columns(2)
-    true_pick = f1.multiselect("True class", classes)
-    pred_pick = f2.multiselect("Predicted class", classes)
-    if true_pick:
-        errors = errors[errors["true"].isin(true_pick)]
-    if pred_pick:
-        errors = errors[errors["pred"].isin(pred_pick)]
-    st.caption(f"{len(errors)} mistakes, most confident first (those are the surprising ones).")
-    st.dataframe(errors, hide_index=True, column_config={"confidence": st.column_config.ProgressColumn(
-        min_value=0.0, max_value=1.0, format="%.2f")})
+    error_explorer(dash)
 
     d1, d2 = st.columns(2)
-    d1.download_button("Download the report (HTML)", html_report(dash), "tunelab-report.html", "text/html")
+    d1.download_button("Download the report (HTML)", html_report(dash, explained=report_mistakes(dash)),
+                       "tunelab-report.html", "text/html")
     d2.download_button("Download metrics (CSV)", metrics_csv(dash), "tunelab-metrics.csv", "text/csv")
     if st.button("Explain these results in the chat"):
         state.put(state.PENDING_PROMPT, "explain")

@@ -2,7 +2,9 @@
 and the HTML report escaping every user string."""
 from __future__ import annotations
 
+import html
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -73,3 +75,23 @@ def test_explain_prompt_carries_the_numbers(two_runs):
     prompt = explain_prompt(two_runs)
     for row in two_runs.rows:
         assert f"{row['accuracy']:.1%}" in prompt
+
+
+def test_report_explains_the_most_confident_mistakes_escaped(tmp_path, tiny_csv):
+    from core.report import mistake_explanations
+    from core.train import run_training
+
+    rows = pd.concat([pd.read_csv(tiny_csv)] * 3, ignore_index=True)
+    rows["text"] = [f"{SCRIPT} {t} {IMG} #{i}" for i, t in enumerate(rows["text"])]  # every mistake is hostile
+    rotate = {"positive": "negative", "negative": "question", "question": "positive"}
+    rows.loc[::5, "label"] = rows.loc[::5, "label"].map(rotate)  # label noise: the test split will hold mistakes
+    rows.to_csv(tmp_path / "d.csv", index=False)
+    run_training(TrainConfig(test_fraction=0.3), tmp_path / "d.csv", tmp_path / "run")
+    dash = build_dashboard([tmp_path / "run"])
+    explained = mistake_explanations(dash)
+    items = next(iter(explained.values()))
+    assert items and all(i["explanation"].target == i["pred"] and i["explanation"].method == "tfidf" for i in items)
+    page = html_report(dash, explained=explained)
+    assert "Why the models got these wrong" in page
+    assert SCRIPT not in page and IMG not in page
+    assert IMG in html.unescape(re.sub(r"<[^>]+>", "", page))  # shown to the reader, as text

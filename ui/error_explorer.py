@@ -1,0 +1,56 @@
+"""The Evaluate page's error explorer: filter the mistakes, select one, see why the model chose
+what it chose and what spoke for the true label."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.report import Dashboard, mistake_explanations
+from core.runs import RunFolder
+from ui import explain_view, resources
+from ui.safe import md
+from ui.widgets import guard
+
+
+def _model(run_dir: str):
+    return resources.classifier(str(RunFolder(run_dir).model_dir))
+
+
+def error_explorer(dash: Dashboard) -> None:
+    name = st.selectbox("Contender", list(dash.evals))
+    errors = pd.DataFrame(dash.evals[name]["errors"], columns=["text", "true", "pred", "confidence"])
+    classes = dash.evals[name]["classes"]
+    f1, f2 = st.columns(2)
+    true_pick = f1.multiselect("True class", classes)
+    pred_pick = f2.multiselect("Predicted class", classes)
+    if true_pick:
+        errors = errors[errors["true"].isin(true_pick)]
+    if pred_pick:
+        errors = errors[errors["pred"].isin(pred_pick)]
+    st.caption(f"{len(errors)} mistakes, most confident first (those are the surprising ones). "
+               "Select a row to see why.")
+    event = st.dataframe(errors, hide_index=True, on_select="rerun", selection_mode="single-row", key="errors",
+                         column_config={"confidence": st.column_config.ProgressColumn(
+                             min_value=0.0, max_value=1.0, format="%.2f")})
+    picked = event.selection.rows if event else []
+    if picked:
+        err = errors.iloc[picked[0]]
+        run = next(r["run"] for r in dash.rows if r["name"] == name)
+        c1, c2 = st.columns(2)
+        with c1, guard("Explaining"):
+            explain_view.show(err["text"], _model(run).explain(err["text"], err["pred"]),
+                              caption=f"Why it said {md(err['pred'])}")
+        with c2, guard("Explaining"):
+            explain_view.show(err["text"], _model(run).explain(err["text"], err["true"]),
+                              caption=f"What spoke for the true label, {md(err['true'])}")
+
+
+def report_mistakes(dash: Dashboard) -> dict:
+    """The report's explained mistakes, computed once per set of runs (explaining costs up to ~1 s a text)."""
+    return _cached_mistakes(tuple(r["run"] for r in dash.rows), dash)
+
+
+@st.cache_data(max_entries=8, show_spinner="Explaining the most confident mistakes...",
+               hash_funcs={Dashboard: lambda d: tuple((r["run"], r["name"]) for r in d.rows)})
+def _cached_mistakes(runs: tuple[str, ...], dash: Dashboard) -> dict:
+    return mistake_explanations(dash, lambda run, text, target: _model(run).explain(text, target))
