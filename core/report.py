@@ -189,7 +189,7 @@ def html_report(dash: Dashboard, title: str = "Tunelab model comparison",
 def explain_prompt(dash: Dashboard) -> str:
     """The prompt behind "Explain my results": contenders, metrics and the largest
     confusions, with a request for a plain-language summary for stakeholders."""
-    lines = ["Here are the results of comparing text classifiers on held-out test data."]
+    lines = [f"Here are the results of comparing {len(dash.rows)} text classifier(s) on held-out test data."]
     for r in dash.rows:
         lines.append(f"- {r['name']}: accuracy {r['accuracy']:.1%}, macro-F1 {r['macro_f1']:.3f}, "
                      f"tested on {r['n']} texts.")

@@ -43,15 +43,15 @@ b4.download_button("Transcript (JSON)", json.dumps(messages, ensure_ascii=False,
                    "application/json")
 st.button("Stop", help="Stops the answer being written; what has arrived is kept.")
 
-prompt = st.chat_input("Ask about your models, or anything else")
+prompt, facts = st.chat_input("Ask about your models, or anything else"), None
 if state.get(state.PENDING_PROMPT) == "explain" or explain:
     st.session_state.pop(state.PENDING_PROMPT, None)
     runs = [i for i in state.get(state.SELECTED_RUNS, []) if i in run_labels] or [j.id for j in done[:3]]
-    prompt = explain_prompt(build_dashboard([store.run_dir(i) for i in runs]))
+    prompt = facts = explain_prompt(build_dashboard([store.run_dir(i) for i in runs]))
 if prompt and engine_source:
     with guard("The chat"):
         badge_model = str(RunFolder(store.run_dir(badge_run)).model_dir) if badge_run else None
         user = {"role": "user", "content": prompt, "badge": badge_for(prompt, badge_model)}
         messages.append(user)
         show(user)
-        reply(engine_source(), messages, system, params)
+        reply(engine_source(), messages, system, params, facts=facts)

@@ -106,3 +106,23 @@ def test_model_output_with_markdown_is_shown_as_text(listener, data_dir):
     at.chat_input[0].set_value("show me a picture").run()
     answer = [m for m in at.chat_message if m.name == "assistant"][0].markdown[0].value
     assert r"x\.png" in answer and "![" not in answer and "](" not in answer
+
+
+def test_explain_my_results_marks_a_number_that_is_not_in_the_results(listener, data_dir, tiny_csv):
+    from core.config import TrainConfig
+    from core.jobs import JobRunner
+    from core.store import Store
+    from tests.test_pages import finish
+
+    runner = JobRunner(Store(data_dir))
+    runner.submit(TrainConfig(), tiny_csv)
+    finish(runner)
+    Listener.pieces = ("The baseline is right ", "97.3% of the time.")  # a scripted model that invents a figure
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/chat.py").run()
+    at.radio[0].set_value("OpenAI-compatible server (vLLM, TGI, llama.cpp server)").run()
+    at.text_input[0].input(listener).run()
+    next(b for b in at.button if b.label == "Explain my results").click().run()
+    assert not at.exception and [w.value for w in at.warning] == ["This number is not in your results\\: 97\\.3\\%\\."]
+    at.run()  # the mark stays with the answer on later runs
+    assert len(at.warning) == 1

@@ -7,6 +7,7 @@ from typing import Callable
 
 from core.chat import endpoints
 from core.chat.base import ChatParams, with_system
+from core.facts import unsupported_numbers
 from ui import resources, state
 from ui.safe import md
 
@@ -62,6 +63,8 @@ def show(message: dict) -> None:
                 st.badge(md(message["badge"]), icon=":material/label:")
         else:
             st.markdown(md(message["content"]))  # model text: shown as written, never as links or images
+            if message.get("unsupported"):
+                _flag(message["unsupported"])
             if message.get("stats"):
                 st.caption(message["stats"])
 
@@ -75,8 +78,15 @@ def badge_for(text: str, model_dir: str | None) -> str | None:
     return f"{row['pred']} · {row['confidence']:.0%}"
 
 
-def reply(engine, messages: list[dict], system: str, params: ChatParams) -> None:
-    """Stream the assistant's answer into the page and the history."""
+def _flag(unsupported: list[str]) -> None:
+    st.warning(md("This number is not in your results: " if len(unsupported) == 1 else
+                  "These numbers are not in your results: ") + md(", ".join(unsupported)) + md("."),
+               icon=":material/report:")
+
+
+def reply(engine, messages: list[dict], system: str, params: ChatParams, facts: str | None = None) -> None:
+    """Stream the assistant's answer into the page and the history. With `facts` (the results the
+    model was given), every number in the answer is checked against them and the others are marked."""
     turns = [{"role": m["role"], "content": m["content"]} for m in messages]
     st.session_state[state.CHAT_PARTIAL] = ""
 
@@ -94,5 +104,8 @@ def reply(engine, messages: list[dict], system: str, params: ChatParams) -> None
         if s.trimmed_messages:
             stats += f" · {s.trimmed_messages} old message(s) left out to fit the model's memory"
         st.caption(stats)
-    text = st.session_state.pop(state.CHAT_PARTIAL, "")  # the model's own words, unescaped, for the history
-    messages.append({"role": "assistant", "content": text, "stats": stats})
+        text = st.session_state.pop(state.CHAT_PARTIAL, "")  # the model's own words, unescaped, for the history
+        unsupported = unsupported_numbers(text, facts) if facts else []
+        if unsupported:
+            _flag(unsupported)
+    messages.append({"role": "assistant", "content": text, "stats": stats, "unsupported": unsupported})
