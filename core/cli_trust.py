@@ -24,6 +24,7 @@ def add_parsers(sub) -> None:
     q.add_argument("--fix-out", help="CSV of the file with each flagged label replaced by the suggestion")
     q.add_argument("--fast", action="store_true", help="TF-IDF only (no sentence embeddings): seconds, lower precision")
     q.add_argument("--progress", help="append progress as JSON lines to this file (the app's jobs use it)")
+    q.add_argument("--json-out", help="write the JSON result to this file")
 
 
 def _shape(ex) -> dict:
@@ -64,17 +65,43 @@ def cmd_explain(args) -> int:
 
 
 def cmd_label_issues(args) -> int:
+    import signal
+
+    from core.contenders.base import FitStopped
+    from core.errors import DataError
+    from core.jobs import poll_after_worker
+
+    log = _progress_log(args.progress)
+    stop = {"flag": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))  # the app's Cancel
+    try:
+        result = _label_issues(args, log, lambda: stop["flag"])
+    except FitStopped:
+        log({"event": "end", "status": "cancelled"})
+        return 0
+    except DataError as exc:
+        log({"event": "end", "status": "failed", "error": str(exc)})
+        raise
+    finally:
+        poll_after_worker()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        _print_issues(result)
+    return 0
+
+
+def _label_issues(args, log, should_stop) -> dict:
     import pandas as pd
 
     from core.cleaning import dataset_from_raw
     from core.quality import check_labels, fixed_table
     from core.reading import read_table
 
-    log = _progress_log(args.progress)
     raw = read_table(args.file)
     ds = dataset_from_raw(raw, text_col=args.text_col, label_col=args.label_col)
     log({"event": "start", "rows": len(ds.df)})
-    report = check_labels(ds.df, use_embeddings=not args.fast, on_progress=log)
+    report = check_labels(ds.df, use_embeddings=not args.fast, on_progress=log, should_stop=should_stop)
     result = {"rows": report.rows, "issues": report.issues, "leakage": report.leakage, "conflicts": report.conflicts,
               "small_classes": report.small_classes, "sentence": report.sentence()}
     if args.out:
@@ -82,21 +109,24 @@ def cmd_label_issues(args) -> int:
             args.out, index=False)
     if args.fix_out:
         fixed_table(raw.df, ds.report.label_column, report).to_csv(args.fix_out, index=False)
+    if args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as f:
+            json.dump(result, f, ensure_ascii=False)
     log({"event": "end", "status": "done", "issues": len(report.issues)})
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=1))
-    else:
-        print(report.sentence())
-        for issue in report.issues[:20]:
-            print(f"  row {issue['row']}: '{issue['given']}' -> '{issue['suggested']}' ({issue['score']:.2f}) "
-                  f"{issue['text'][:70]}")
-        for c in report.conflicts[:10]:
-            print(f"  same text, different labels ({', '.join(c['labels'])}): {c['text'][:70]}")
-        if report.leakage:
-            print(f"  {len(report.leakage)} text(s) would be in both the train and the test split")
-        if report.small_classes:
-            print(f"  classes too small to learn: {', '.join(report.small_classes)}")
-    return 0
+    return result
+
+
+def _print_issues(result: dict) -> None:
+    print(result["sentence"])
+    for issue in result["issues"][:20]:
+        print(f"  row {issue['row']}: '{issue['given']}' -> '{issue['suggested']}' ({issue['score']:.2f}) "
+              f"{issue['text'][:70]}")
+    for c in result["conflicts"][:10]:
+        print(f"  same text, different labels ({', '.join(c['labels'])}): {c['text'][:70]}")
+    if result["leakage"]:
+        print(f"  {len(result['leakage'])} text(s) would be in both the train and the test split")
+    if result["small_classes"]:
+        print(f"  classes too small to learn: {', '.join(result['small_classes'])}")
 
 
 def _progress_log(path):

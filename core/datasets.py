@@ -45,6 +45,16 @@ def cleaned_path(store: Store, dataset_id: str) -> Path:
     return store.dataset_dir(dataset_id) / "cleaned.parquet"
 
 
+def original_path(store: Store, dataset_id: str) -> Path:
+    """The upload as received (its rows are what `row` numbers in reports point at)."""
+    return next(store.dataset_dir(dataset_id).glob("original.*"))
+
+
+def read_report(store: Store, dataset_id: str) -> dict:
+    """The cleaning report saved with the dataset (columns used, counts, file name)."""
+    return json.loads((store.dataset_dir(dataset_id) / "report.json").read_text(encoding="utf-8"))
+
+
 
 def split_sizes(ds: Dataset, val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 42) -> dict[str, int]:
     s = split_dataset(ds.df, val_fraction, test_fraction, seed)

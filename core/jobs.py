@@ -78,6 +78,19 @@ class JobRunner:
         self.poll()
         return job_id
 
+    def submit_label_check(self, dataset_id: str) -> str:
+        """Queue the label check of a saved dataset (core.quality); the result lands in the job's folder."""
+        from core.datasets import original_path, read_report
+
+        report = read_report(self.store, dataset_id)
+        job_id = new_id()
+        request = {"dataset_id": dataset_id, "text_col": report["text_column"], "label_col": report["label_column"]}
+        self.run(job_id).create_batch(original_path(self.store, dataset_id), "", request)
+        name = f"Check the labels of {str(report.get('filename', 'the dataset'))[:80]}"
+        self.store.add_job(job_id, name, "quality", dataset_id, request, kind="quality")
+        self.poll()
+        return job_id
+
     def poll(self) -> None:
         """Settle running jobs, then start queued ones while there is room."""
         for job in self.store.jobs(("running",)):
@@ -103,7 +116,11 @@ class JobRunner:
     def _command(self, job_id: str, kind: str) -> list[str]:
         """The worker's command line: the same CLI a user would type."""
         run = self.run(job_id)
-        if kind == "predict":
+        if kind == "quality":
+            request = run.request()
+            cmd = ["label-issues", run.data_path(), "--text-col", request["text_col"], "--label-col",
+                   request["label_col"], "--json-out", str(run.label_report_path), "--progress", str(run.progress_path)]
+        elif kind == "predict":
             request = run.request()
             cmd = ["predict", str(self.run(request["model_job"]).path), run.data_path(),
                    "--out", str(run.labelled_path), "--progress", str(run.progress_path)]

@@ -25,6 +25,7 @@ from core.progress import ProgressLog, final_event, read_progress
 CONFIG, DATA_PATH, PROGRESS, METRICS = "config.json", "data_path.txt", "progress.jsonl", "metrics.json"
 PREDICTIONS, MODEL, WORKER_LOG, NAME = "predictions.parquet", "model", "worker.log", "name.txt"
 REQUEST, LABELLED, INPUT = "request.json", "labelled.csv", "input"  # a file-classification job's folder
+LABEL_REPORT = "label_issues.json"  # a label-check job's result
 MAX_NAME = 120  # characters; a rename is cut there, so a pasted essay cannot swamp every page
 
 
@@ -62,12 +63,15 @@ class RunFolder:
         return (self.path / DATA_PATH).read_text(encoding="utf-8")
 
     # a file-classification job: the upload, what to do with it, the labelled result
-    def create_batch(self, data: bytes, extension: str, request: dict) -> "RunFolder":
-        """A folder for classifying one uploaded file (`extension` from a fixed list, never a user's name)."""
+    def create_batch(self, data: bytes | Path, extension: str, request: dict) -> "RunFolder":
+        """A folder for a job on one file: the bytes are copied in (`extension` from a fixed list, never a
+        user's name), or an existing file of the data directory is pointed at."""
         self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / f"{INPUT}{extension}").write_bytes(data)
+        target = data if isinstance(data, Path) else self.path / f"{INPUT}{extension}"
+        if not isinstance(data, Path):
+            target.write_bytes(data)
         (self.path / REQUEST).write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
-        (self.path / DATA_PATH).write_text(str((self.path / f"{INPUT}{extension}").resolve()), encoding="utf-8")
+        (self.path / DATA_PATH).write_text(str(target.resolve()), encoding="utf-8")
         return self
 
     def request(self) -> dict:
@@ -76,6 +80,14 @@ class RunFolder:
     @property
     def labelled_path(self) -> Path:
         return self.path / LABELLED
+
+    @property
+    def label_report_path(self) -> Path:
+        return self.path / LABEL_REPORT
+
+    def label_report(self) -> dict | None:
+        path = self.label_report_path
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     @property
     def progress_path(self) -> Path:

@@ -6,6 +6,7 @@ from core.datasets import DEMO_PATH, hub_dataset_bytes, save_dataset, split_size
 from core.cleaning import dataset_from_raw, guess_columns
 from ui import resources, state
 from ui.boot import ensure_app_navigation
+from ui.label_check import label_check
 from ui.safe import md
 from ui.widgets import guard, report_in_words
 
@@ -60,5 +61,8 @@ if upload:
         elif st.button("Save and use this dataset", type="primary"):
             dataset_id = save_dataset(resources.store(), ds, data, filename)  # a StorageError is one sentence
             state.put(state.DATASET_ID, dataset_id)
-            st.success(f"Saved {ds.report.rows:,} rows. Next: train models on the Train page.")
+            st.success(f"Saved {ds.report.rows:,} rows. Next: check the labels below, or train models on the "
+                       "Train page.")
             st.page_link("pages/train.py", label="Go to Train", icon=":material/arrow_forward:")
+if state.get(state.DATASET_ID):
+    label_check(state.get(state.DATASET_ID))

@@ -16,7 +16,7 @@ from ui.widgets import status_badge
 PAGE = 10  # finished jobs per page
 
 
-def _progress(events: list[dict]) -> tuple[float, str]:
+def progress_words(events: list[dict]) -> tuple[float, str]:
     start = next((e for e in events if e.get("event") == "start"), {})
     steps = [e for e in events if e.get("event") == "step"]
     if not steps:
@@ -48,7 +48,7 @@ def _active_card(job, runner, position: int) -> None:
             st.caption(f"Waiting: number {position} in the queue.")
             return
         events = runner.run(job.id).progress()
-        fraction, words = _progress(events)
+        fraction, words = progress_words(events)
         st.progress(fraction, text=words)
         if charts.has_curves(events):
             st.plotly_chart(charts.training_curves({job.model: events}), key=f"curve-{job.id}-{len(events)}")
@@ -129,7 +129,7 @@ def _file_cards(jobs) -> None:
             _header(job, runner)
             run = runner.run(job.id)
             if job.status == "running":
-                st.progress(*_progress(run.progress()))
+                st.progress(*progress_words(run.progress()))
             elif job.status == "failed":
                 st.error(md(job.error or "Classifying the file failed."))
             elif job.status == "done" and run.labelled_path.is_file():

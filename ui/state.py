@@ -11,6 +11,7 @@ CHAT = "chat_messages"  # [{"role", "content", "stats"?, "badge"?}]
 CHAT_PARTIAL = "chat_partial"  # the answer streamed so far, so a Stop (a rerun) loses nothing
 PENDING_PROMPT = "pending_prompt"  # a prompt queued by "Explain my results"
 NAV_CHECKED = "nav_checked"  # ui.boot ran once in this session
+LABEL_CHECKS = "label_checks"  # dataset id -> the label-check job this session started for it
 FILE_JOBS = "file_jobs"  # ids of the file-classification jobs this session started (only it sees them)
 ACTIVE_JOBS = "active_jobs"  # ids of the jobs the live panel drew last time: a change reruns the page
 CHAT_VISITOR_KEY = "chat_visitor_key"  # a visitor's own API key for a server they typed: this session only
