@@ -102,6 +102,14 @@ def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
         page.get_by_text("Confusion matrix: TF-IDF baseline").wait_for()
         page.get_by_text("The best model is the TF-IDF baseline").wait_for()
         assert page.evaluate("window.__xss") is None  # the <script> cell never ran
+        nav(page, "Predict")
+        page.get_by_role("heading", name="Predict").wait_for()
+        page.get_by_role("textbox", name="Text").fill("<b>wonderful</b> and great, I love it")
+        page.get_by_role("button", name="Classify").click()
+        page.locator("span[title]", has_text="wonderful").first.wait_for()  # the highlighted word, weight on hover
+        assert float(page.locator("span[title]", has_text="love").first.get_attribute("title")) > 0
+        page.get_by_text("Weighed most for 'positive'").wait_for()
+        assert page.locator("b", has_text="wonderful").count() == 0  # the typed <b> is text, not markup
 
 
 def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(server):
