@@ -42,10 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="CSV to write (default: stdout)")
     r.add_argument("--progress", help="append progress as JSON lines to this file (the app's file jobs use it)")
     from core.chat.cli import add_chat_parser
+    from core.cli_deploy import add_parsers as add_deploy_parsers
     from core.cli_trust import add_parsers as add_trust_parsers
 
     add_chat_parser(sub)
     add_trust_parsers(sub)
+    add_deploy_parsers(sub)
     return p
 
 
@@ -214,5 +216,12 @@ def cmd_label_issues(args) -> int:
     return run(args)
 
 
+def cmd_serve(args) -> int:
+    from core.cli_deploy import cmd_serve as run
+
+    return run(args)
+
+
 COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "chat": cmd_chat, "explain": cmd_explain, "label-issues": cmd_label_issues}
+            "chat": cmd_chat, "explain": cmd_explain, "label-issues": cmd_label_issues,
+            "serve": cmd_serve}

@@ -1,0 +1,135 @@
+"""`python -m core serve RUN_DIR [RUN_DIR ...]`: a REST API for trained runs (FastAPI + uvicorn).
+
+    GET  /health          {"status": "ok"}
+    GET  /v1/models       each model's id (its run id), name, kind, classes and test metrics
+    POST /v1/classify     {"texts": [...], "model": ID?, "explain": false} -> labels, confidences, probabilities
+    POST /v1/feedback     {"text", "label", "model"} -> stored for review in the data directory
+    GET  /docs            OpenAPI docs
+
+Every refusal is JSON `{"error": "one plain sentence"}` with the right status, never a
+traceback. Requests that arrive together are batched (a 5 ms window), so 16 concurrent
+clients get close to offline batch throughput. The server keeps nothing in memory that
+matters (feedback goes to files), so replicas behind a load balancer scale it.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from core.cleaning import MAX_TEXT_CHARS
+from core.contenders.registry import load_classifier
+from core.errors import DataError
+from core.runs import RunFolder, model_dir
+
+MAX_TEXTS = 256
+MAX_BODY = 5 * 2**20  # bytes
+WINDOW_S = 0.005  # how long the first request of a batch waits for company
+MAX_BATCH = 64  # texts per model call; bigger batches gain little on 2 cores
+log = logging.getLogger("tunelab.serve")
+
+
+class Served:
+    """One loaded model, its lock (backends are not thread-safe) and its request batcher."""
+
+    def __init__(self, run_dir: str | Path):
+        run = RunFolder(run_dir)
+        self.id = run.id
+        self.model = load_classifier(model_dir(run_dir))  # a run folder, or a model folder itself
+        metrics = run.metrics() or {}
+        test = metrics.get("test", {})
+        self.info = {"id": self.id, "name": run.name, "kind": run.kind, "classes": list(self.model.classes_),
+                     "metrics": {k: test.get(k) for k in ("accuracy", "macro_f1", "n")}}
+        self.lock = threading.Lock()
+        self.queue: asyncio.Queue | None = None
+
+    def proba(self, texts: list[str]) -> np.ndarray:
+        with self.lock:
+            return np.asarray(self.model.predict_proba(texts))
+
+    def explain(self, text: str, target: str) -> list[dict]:
+        from core.explain import explain
+
+        with self.lock:
+            return [{"word": w["word"], "weight": round(w["weight"], 5)} for w in explain(self.model, text, target).words]
+
+    def too_long(self, texts: list[str]) -> list[int]:
+        """Indices of texts the model will cut: over its token limit, or over Tunelab's character cap."""
+        cut = {i for i, t in enumerate(texts) if len(t) > MAX_TEXT_CHARS}
+        tok, limit = getattr(self.model, "tokenizer_", None), getattr(self.model, "max_length", None)
+        if tok is not None and limit:
+            with self.lock:
+                lengths = [len(ids) for ids in tok(texts, truncation=False)["input_ids"]]
+            cut |= {i for i, n in enumerate(lengths) if n > limit}
+        return sorted(cut)
+
+    async def classify(self, texts: list[str]) -> np.ndarray:
+        """Queue the texts; the batcher answers when their batch has been scored."""
+        future = asyncio.get_running_loop().create_future()
+        await self.queue.put((texts, future))
+        return await future
+
+    async def batcher(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            items = [await self.queue.get()]
+            deadline = loop.time() + WINDOW_S
+            while sum(len(t) for t, _ in items) < MAX_BATCH and (left := deadline - loop.time()) > 0:
+                try:
+                    items.append(await asyncio.wait_for(self.queue.get(), left))
+                except asyncio.TimeoutError:
+                    break
+            texts = [t for batch, _ in items for t in batch]
+            try:
+                proba = await loop.run_in_executor(None, self.proba, texts)
+            except Exception as exc:  # answer every waiting request, keep serving
+                for _, future in items:
+                    future.set_exception(exc)
+                continue
+            start = 0
+            for batch, future in items:
+                future.set_result(proba[start:start + len(batch)])
+                start += len(batch)
+
+
+def load_models(run_dirs: list[str]) -> dict[str, Served]:
+    if not run_dirs:
+        raise DataError("Name at least one run folder to serve.")
+    models = {}
+    for run_dir in run_dirs:
+        served = Served(run_dir)
+        models[served.id] = served
+    return models
+
+
+def store_feedback(data_dir: Path, record: dict) -> None:
+    """Append one correction to DATA_DIR/feedback/feedback.jsonl (a lock keeps lines whole across replicas)."""
+    import fcntl
+
+    folder = data_dir / "feedback"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "feedback.jsonl").open("a", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def key_ok(header: str | None, key: str | None) -> bool:
+    if not key:
+        return True
+    given = (header or "").removeprefix("Bearer ").strip()
+    return secrets.compare_digest(given.encode(), key.encode())
+
+
+def api_key_from_env(var: str | None) -> str | None:
+    if not var:
+        return None
+    key = os.environ.get(var)
+    if not key:
+        raise DataError(f"--api-key-env names {var}, but that environment variable is empty; set it or drop the option.")
+    return key

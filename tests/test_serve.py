@@ -1,0 +1,133 @@
+"""`python -m core serve` as a real server on 127.0.0.1: every endpoint, every refusal, the key,
+feedback on disk, and 32 parallel requests answered correctly and in order."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from core.config import TrainConfig
+from core.contenders.registry import load_classifier
+from core.train import run_training
+from tests.conftest import ROOT, tiny_frame
+
+KEY = "test-key-123"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serve")
+    tiny_frame().to_csv(root / "tiny.csv", index=False)
+    runs = [root / "a", root / "b"]
+    for run, seed in zip(runs, (1, 2)):
+        run_training(TrainConfig(seed=seed), root / "tiny.csv", run)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SERVE_KEY": KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "core", "serve", *map(str, runs), "--port", str(port),
+                             "--api-key-env", "SERVE_KEY", "--data-dir", str(root / "data")],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            requests.get(url + "/health", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.25)
+    yield {"url": url, "runs": runs, "data": root / "data", "ids": [r.name for r in runs]}
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def post(server, path, body=None, key=KEY, **kw):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return requests.post(server["url"] + path, json=body, headers=headers, timeout=30, **kw)
+
+
+def test_health_models_and_docs(server):
+    assert requests.get(server["url"] + "/health").json() == {"status": "ok"}
+    models = requests.get(server["url"] + "/v1/models", headers={"Authorization": f"Bearer {KEY}"}).json()["models"]
+    assert [m["id"] for m in models] == server["ids"]
+    assert models[0]["classes"] == ["negative", "positive", "question"] and models[0]["kind"] == "baseline"
+    assert 0 < models[0]["metrics"]["accuracy"] <= 1 and models[0]["name"].startswith("TF-IDF baseline · tiny")
+    assert requests.get(server["url"] + "/docs").status_code == 200
+
+
+def test_classify_in_order_with_probabilities_and_explanations(server):
+    texts = ["I love it, wonderful", "terrible, broke at once", "where is my order?"]
+    res = post(server, "/v1/classify", {"texts": texts, "model": server["ids"][0], "explain": True})
+    assert res.status_code == 200, res.text
+    out = res.json()
+    assert out["model"] == server["ids"][0] and [p["label"] for p in out["predictions"]] == ["positive", "negative", "question"]
+    first = out["predictions"][0]
+    assert abs(sum(first["probabilities"].values()) - 1) < 1e-4 and first["confidence"] == max(first["probabilities"].values())
+    assert [w["word"] for w in first["explanation"]] == ["I", "love", "it", ",", "wonderful"]
+    assert "truncated" not in out
+
+
+@pytest.mark.parametrize("body,status,words", [
+    ("{not json", 422, "not valid JSON"),
+    ({"texts": "just a string"}, 422, "'texts'"),
+    ({"texts": ["ok", 5]}, 422, "'texts.1'"),
+    ({"texts": []}, 422, "at least one text"),
+    ({"texts": ["x"] * 257}, 413, "at most 256 texts"),
+    ({"texts": ["x"], "model": "nope"}, 404, "No model 'nope'"),
+    ({"texts": ["x"]}, 422, "Several models are served"),
+])
+def test_bad_requests_get_one_sentence_and_the_right_status(server, body, status, words):
+    if isinstance(body, str):
+        res = requests.post(server["url"] + "/v1/classify", data=body, timeout=30,
+                            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+    else:
+        res = post(server, "/v1/classify", {"model": server["ids"][0], **body} if "model" not in body
+                   and words != "Several models are served" else body)
+    assert res.status_code == status, res.text
+    assert set(res.json()) == {"error"} and words in res.json()["error"] and "Traceback" not in res.text
+
+
+def test_oversized_body_missing_key_and_unknown_path(server):
+    huge = post(server, "/v1/classify", {"texts": ["a" * (6 * 2**20)], "model": server["ids"][0]})
+    assert huge.status_code == 413 and "larger than 5 MB" in huge.json()["error"]
+    assert post(server, "/v1/classify", {"texts": ["x"]}, key=None).status_code == 401
+    wrong = post(server, "/v1/classify", {"texts": ["x"]}, key="guess")
+    assert wrong.status_code == 401 and "API key" in wrong.json()["error"]
+    missing = requests.get(server["url"] + "/nothing-here")
+    assert missing.status_code == 404 and set(missing.json()) == {"error"}
+
+
+def test_long_texts_are_cut_and_the_response_says_so(server):
+    res = post(server, "/v1/classify", {"texts": ["short", "great " * 4000], "model": server["ids"][0]}).json()
+    assert res["truncated"] == [1] and "cut" in res["note"]
+
+
+def test_feedback_is_stored_and_unknown_labels_refused(server):
+    ok = post(server, "/v1/feedback", {"text": "meh <b>x</b>", "label": "negative", "model": server["ids"][0]})
+    assert ok.status_code == 200 and ok.json() == {"status": "stored"}
+    lines = (server["data"] / "feedback" / "feedback.jsonl").read_text().splitlines()
+    record = json.loads(lines[-1])
+    assert (record["text"], record["label"], record["model"], record["source"]) == \
+        ("meh <b>x</b>", "negative", server["ids"][0], "api")
+    bad = post(server, "/v1/feedback", {"text": "x", "label": "sarcasm", "model": server["ids"][0]})
+    assert bad.status_code == 422 and "not one of this model's labels" in bad.json()["error"]
+
+
+def test_32_parallel_requests_are_answered_correctly_and_in_order(server):
+    texts = [f"{w} number {i}" for i, w in enumerate(["wonderful, love it", "awful, broken", "where is my order?"] * 11)][:32]
+    offline = load_classifier(server["runs"][1] / "model").predict(texts)
+
+    def one(i):
+        return post(server, "/v1/classify", {"texts": [texts[i], texts[(i + 1) % 32]], "model": server["ids"][1]})
+
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(one, range(32)))
+    assert all(a.status_code == 200 for a in answers)
+    for i, a in enumerate(answers):
+        assert [p["label"] for p in a.json()["predictions"]] == [offline[i], offline[(i + 1) % 32]]
