@@ -118,6 +118,26 @@ def load_tokenizer(spec: str):
         raise offline_error(spec, exc) from exc
 
 
+def visible_gpus() -> int:
+    """How many GPUs a training job may use, without importing torch (the app's process stays light):
+    TUNELAB_GPUS if set, else the devices CUDA_VISIBLE_DEVICES lists, else what `nvidia-smi -L` counts."""
+    import shutil
+    import subprocess
+
+    if os.environ.get("TUNELAB_GPUS", "").strip().isdigit():
+        return int(os.environ["TUNELAB_GPUS"])
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+    if not shutil.which("nvidia-smi"):
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(line.startswith("GPU ") for line in out.splitlines())
+
+
 def pick_device() -> str:
     """CUDA if present, else Apple MPS, else CPU."""
     import torch

@@ -45,7 +45,7 @@ class JobRunner:
 
     def __init__(self, store: Store, max_concurrent: int | None = None):
         self.store = store
-        self.max_concurrent = max_concurrent or max_concurrent_default()
+        self.max_concurrent = max_concurrent_default() if max_concurrent is None else max_concurrent
 
     def submit(self, config: TrainConfig, data_path: str | Path, dataset_id: str | None = None,
                dataset_name: str = "") -> str:
@@ -127,7 +127,17 @@ class JobRunner:
             cmd += ["--text-col", request["text_col"]] if request.get("text_col") else []
         else:
             cmd = ["train", run.data_path(), "--out", str(run.path), "--config", str(run.config_path)]
+            gpus = self.gpus()
+            if gpus > 1 and registry.get(run.config().model).needs_torch:  # every GPU, one process each
+                return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
+                        str(gpus), "-m", "core", *cmd]
         return [sys.executable, "-m", "core", *cmd]
+
+    @staticmethod
+    def gpus() -> int:
+        from core.checkpoints import visible_gpus
+
+        return visible_gpus()
 
     def _spawn(self, job_id: str, cmd: list[str]) -> int:
         run = self.run(job_id)

@@ -5,6 +5,7 @@ from core import charts
 from core.predict import model_zip, predict_frame, predict_table
 from core.runs import RunFolder
 from ui import explain_view, resources, state
+from ui.code_snippets import use_from_code
 from ui.jobs_panel import file_jobs
 from ui.boot import ensure_app_navigation
 from ui.safe import md
@@ -58,8 +59,9 @@ if up is not None and models:
                                "predictions.csv", "text/csv")
 file_jobs()
 
-st.subheader("Download a model")
-run_id = st.selectbox("Model to download", list(labels), format_func=labels.get, key="zip_pick")
+st.subheader("Download or serve a model")
+run_id = st.selectbox("Model", list(labels), format_func=labels.get, key="zip_pick")
+use_from_code(RunFolder(store.run_dir(run_id)))
 if st.button("Prepare the zip"):
     with guard("Packing the model"):
         st.download_button("Download model (zip)", model_zip(store.run_dir(run_id)), f"tunelab-model-{run_id}.zip",

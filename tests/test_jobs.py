@@ -78,3 +78,19 @@ def test_ids_from_users_never_reach_a_path(data_dir):
             store.run_dir(bad)
         with pytest.raises(ValueError):
             store.dataset_dir(bad)
+
+
+def test_training_jobs_use_every_visible_gpu_through_accelerate(data_dir, tiny_csv, monkeypatch):
+    runner = JobRunner(Store(data_dir), max_concurrent=0)  # queue only: nothing starts here
+    ft = runner.submit(TrainConfig(model="finetune"), tiny_csv)
+    base = runner.submit(TrainConfig(model="baseline"), tiny_csv)
+    monkeypatch.setenv("TUNELAB_GPUS", "4")
+    cmd = runner._command(ft, "train")
+    launch = cmd.index("accelerate.commands.launch")
+    assert cmd[launch + 1:launch + 7] == ["--multi_gpu", "--num_processes", "4", "-m", "core", "train"]
+    assert "accelerate.commands.launch" not in runner._command(base, "train")  # the baseline uses no GPU
+    monkeypatch.setenv("TUNELAB_GPUS", "1")
+    assert runner._command(ft, "train")[1:4] == ["-m", "core", "train"]
+    monkeypatch.delenv("TUNELAB_GPUS")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    assert "2" in runner._command(ft, "train")

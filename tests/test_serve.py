@@ -131,3 +131,19 @@ def test_32_parallel_requests_are_answered_correctly_and_in_order(server):
     assert all(a.status_code == 200 for a in answers)
     for i, a in enumerate(answers):
         assert [p["label"] for p in a.json()["predictions"]] == [offline[i], offline[(i + 1) % 32]]
+
+
+def test_the_predict_pages_snippets_run_as_shown(server):
+    from core.runs import RunFolder
+    from ui.code_snippets import snippets
+
+    code = snippets(RunFolder(server["runs"][0]))
+    port = server["url"].rsplit(":", 1)[1]
+    assert "-m core serve" in code["serve"] and str(server["runs"][0]) in code["serve"]
+    curl = code["curl"].replace("8000", port).replace("-H 'Content-Type", f"-H 'Authorization: Bearer {KEY}' -H 'Content-Type")
+    out = subprocess.run(["bash", "-c", curl.replace("\\\n", " ")], capture_output=True, text=True, timeout=30)
+    assert json.loads(out.stdout)["predictions"][0]["label"] in ("negative", "positive", "question")
+    python = code["python"].replace("8000", port).replace("json={", f"headers={{'Authorization': 'Bearer {KEY}'}}, json={{")
+    printed = subprocess.run([sys.executable, "-c", python], capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.split()[0] in ("negative", "positive", "question")
