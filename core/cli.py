@@ -157,9 +157,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from core.contenders.registry import load_classifier
+    from core.onnx_export import load_for_inference
     from core.predict import predict_table
-    from core.runs import model_dir
 
     log = _progress_file(args.progress)
     stop = {"flag": False}
@@ -167,7 +166,7 @@ def cmd_predict(args) -> int:
     t0 = time.time()
     try:
         log({"event": "start"})
-        df = predict_table(load_classifier(model_dir(args.run)), args.file, text_col=args.text_col,
+        df = predict_table(load_for_inference(args.run), args.file, text_col=args.text_col,
                            on_progress=log, should_stop=lambda: stop["flag"])
         if args.out:
             df.to_csv(args.out, index=False)
@@ -222,6 +221,12 @@ def cmd_serve(args) -> int:
     return run(args)
 
 
+def cmd_export(args) -> int:
+    from core.cli_deploy import cmd_export as run
+
+    return run(args)
+
+
 COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "chat": cmd_chat, "explain": cmd_explain, "label-issues": cmd_label_issues,
-            "serve": cmd_serve}
+            "serve": cmd_serve, "export": cmd_export}

@@ -12,6 +12,28 @@ def add_parsers(sub) -> None:
     s.add_argument("--api-key-env", help="environment variable holding the key clients must send "
                                          "('Authorization: Bearer KEY'); default: no key")
     s.add_argument("--data-dir", help="where feedback is stored (default: TUNELAB_DATA_DIR or ~/.tunelab)")
+    add_export_parser(sub)
+
+
+def add_export_parser(sub) -> None:
+    x = sub.add_parser("export", help="export a fine-tuned run to ONNX (optionally int8), verified on its test rows")
+    x.add_argument("run")
+    x.add_argument("--format", choices=["onnx"], default="onnx")
+    x.add_argument("--int8", action="store_true", help="also quantize to int8 (refused if accuracy drops > 0.5 points)")
+    x.add_argument("--out", help="folder to write (default: RUN/onnx, which serve and predict then use)")
+    x.add_argument("--tolerance", type=float, default=0.005, help="accuracy drop int8 may cost (default 0.005)")
+
+
+def cmd_export(args) -> int:
+    import json
+
+    from core.onnx_export import export_onnx
+
+    report = export_onnx(args.run, int8=args.int8, out=args.out, tolerance=args.tolerance)
+    print(json.dumps(report, indent=1))
+    if "refused" in report.get("int8", {}):
+        print(f"note: {report['int8']['refused']}", file=sys.stderr)
+    return 0
 
 
 def cmd_serve(args) -> int:

@@ -26,6 +26,7 @@ CONFIG, DATA_PATH, PROGRESS, METRICS = "config.json", "data_path.txt", "progress
 PREDICTIONS, MODEL, WORKER_LOG, NAME = "predictions.parquet", "model", "worker.log", "name.txt"
 REQUEST, LABELLED, INPUT = "request.json", "labelled.csv", "input"  # a file-classification job's folder
 LABEL_REPORT = "label_issues.json"  # a label-check job's result
+ONNX = "onnx"  # core.onnx_export's folder: model.onnx, model.int8.onnx, verify.json
 MAX_NAME = 120  # characters; a rename is cut there, so a pasted essay cannot swamp every page
 
 
@@ -129,9 +130,9 @@ class RunFolder:
 
     def export_files(self) -> list[tuple[Path, str]]:
         """(file, name in an archive) for everything a downloaded model needs: the model
-        folder (model card included), the config and the metrics."""
-        files = [(p, f"{MODEL}/{p.relative_to(self.model_dir).as_posix()}")
-                 for p in sorted(self.model_dir.rglob("*")) if p.is_file()]
+        folder (model card included), the ONNX export when there is one, the config and the metrics."""
+        files = [(p, f"{folder.name}/{p.relative_to(folder).as_posix()}")
+                 for folder in (self.model_dir, self.path / ONNX) for p in sorted(folder.rglob("*")) if p.is_file()]
         return files + [(self.path / n, n) for n in (CONFIG, METRICS) if (self.path / n).is_file()]
 
     def load_model(self):

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from core.cleaning import MAX_TEXT_CHARS
-from core.contenders.registry import load_classifier
 from core.errors import DataError
-from core.runs import RunFolder, model_dir
+from core.onnx_export import fastest_export, load_for_inference
+from core.runs import RunFolder
 
 MAX_TEXTS = 256
 MAX_BODY = 5 * 2**20  # bytes
@@ -41,11 +41,12 @@ class Served:
     def __init__(self, run_dir: str | Path):
         run = RunFolder(run_dir)
         self.id = run.id
-        self.model = load_classifier(model_dir(run_dir))  # a run folder, or a model folder itself
+        self.model = load_for_inference(run_dir)  # ONNX when a verified export exists; a model folder loads as itself
+        self.via = fastest_export(run_dir)[1]
         metrics = run.metrics() or {}
         test = metrics.get("test", {})
         self.info = {"id": self.id, "name": run.name, "kind": run.kind, "classes": list(self.model.classes_),
-                     "metrics": {k: test.get(k) for k in ("accuracy", "macro_f1", "n")}}
+                     "metrics": {k: test.get(k) for k in ("accuracy", "macro_f1", "n")}, "runtime": self.via}
         self.lock = threading.Lock()
         self.queue: asyncio.Queue | None = None
 
