@@ -1,0 +1,134 @@
+"""Inference speed and serving under load, for a fine-tuned MiniLM on real SST-2 texts.
+
+1. Eager PyTorch vs ONNX fp32 vs ONNX int8 of the same run: texts/s at batch 1 and 32,
+   p50/p99 single-text latency, accuracy. Targets: int8 >= 3x eager texts/s at batch 32,
+   p50 single-text latency <= 10 ms on 2 cores, accuracy within 0.5 points.
+2. A real `python -m core serve` on 127.0.0.1 with 16 concurrent clients x 200 requests
+   of one text each (bounded; stops by itself): errors, p50/p99, throughput as a share of
+   the same model's offline batch throughput (target >= 0.8).
+
+    python benchmarks/serving.py [--train-rows 2000] [--requests 200]
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.results import SHARED, write_section  # noqa: E402
+from core.config import TrainConfig  # noqa: E402
+from core.onnx_export import _classifier, export_onnx  # noqa: E402
+from core.runs import RunFolder  # noqa: E402
+from core.train import run_training  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def speed(model, texts: list[str], labels: list[str]) -> dict:
+    t0 = time.perf_counter()
+    proba = model.predict_proba(texts, batch_size=32)
+    batch32 = len(texts) / (time.perf_counter() - t0)
+    lat = []
+    for t in texts[:200]:
+        s = time.perf_counter()
+        model.predict_proba([t])
+        lat.append(time.perf_counter() - s)
+    acc = float((np.array(model.classes_)[proba.argmax(1)] == np.array(labels)).mean())
+    return {"b32": batch32, "b1": 1 / np.mean(lat), "p50": np.percentile(lat, 50) * 1000,
+            "p99": np.percentile(lat, 99) * 1000, "acc": acc}
+
+
+def load_test(run_dir: Path, texts: list[str], clients: int, per_client: int) -> dict:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "core", "serve", str(run_dir), "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                requests.get(url + "/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.25)
+
+        def client(c: int) -> list[tuple[float, bool]]:
+            session, out = requests.Session(), []
+            for i in range(per_client):
+                t = texts[(c * per_client + i) % len(texts)]
+                s = time.perf_counter()
+                r = session.post(url + "/v1/classify", json={"texts": [t]}, timeout=60)
+                out.append((time.perf_counter() - s, r.status_code == 200 and len(r.json()["predictions"]) == 1))
+            return out
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            results = [x for chunk in pool.map(client, range(clients)) for x in chunk]
+        wall = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    lat = [r[0] for r in results]
+    return {"requests": len(results), "errors": sum(not r[1] for r in results), "throughput": len(results) / wall,
+            "p50": np.percentile(lat, 50) * 1000, "p99": np.percentile(lat, 99) * 1000}
+
+
+def main() -> None:
+    a = argparse.ArgumentParser()
+    a.add_argument("--train-rows", type=int, default=2000)
+    a.add_argument("--requests", type=int, default=200, help="requests per client (16 clients)")
+    args = a.parse_args()
+    test = pd.read_csv(SHARED / "sst2" / "test.csv")
+    with tempfile.TemporaryDirectory() as tmp:
+        train = pd.read_csv(SHARED / "sst2" / "train.csv").sample(n=args.train_rows, random_state=0)
+        train.to_csv(Path(tmp) / "train.csv", index=False)
+        run = RunFolder(Path(tmp) / "run")
+        run_training(TrainConfig(model="finetune", epochs=1, batch_size=32, lr=8e-5, max_length=64, test_fraction=0.05),
+                     Path(tmp) / "train.csv", run.path)
+        report = export_onnx(run.path, int8=True)
+        texts, labels = test["text"].tolist(), test["label"].tolist()
+        rows = {"eager PyTorch": speed(run.load_model(), texts, labels),
+                "ONNX fp32": speed(_classifier(run, run.path / "onnx" / "model.onnx"), texts, labels)}
+        if "refused" not in report["int8"]:
+            rows["ONNX int8"] = speed(_classifier(run, run.path / "onnx" / "model.int8.onnx"), texts, labels)
+        load = load_test(run.path, texts, 16, args.requests)
+    write(rows, report, load, args)
+
+
+def write(rows: dict, report: dict, load: dict, args) -> None:
+    eager = rows["eager PyTorch"]
+    table = ["| runtime | texts/s batch 32 | vs eager | texts/s batch 1 | p50 ms | p99 ms | accuracy |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        table.append(f"| {name} | {r['b32']:.0f} | **{r['b32'] / eager['b32']:.2f}x** | {r['b1']:.0f} | {r['p50']:.1f} | "
+                     f"{r['p99']:.1f} | {r['acc']:.3f} |")
+    served = rows.get("ONNX int8", rows["ONNX fp32"])
+    note = report["int8"].get("refused", "")
+    write_section("Inference speed and serving under load", f"""
+A fine-tuned MiniLM (1 epoch on {args.train_rows:,} SST-2 train rows, max 64 tokens); the 872 SST-2 test sentences.
+Same run, same process, one after another; batch 1 latency over 200 single-text calls.
+
+{chr(10).join(table)}
+{f"{chr(10)}int8 was refused: {note}{chr(10)}" if note else ""}
+Targets: int8 >= 3x eager at batch 32, p50 single-text <= 10 ms, accuracy within 0.005 of eager.
+
+Load test: `python -m core serve` on 127.0.0.1 (it picks the fastest verified export), 16 concurrent clients x
+{args.requests} requests of one text each: **{load['errors']} errors** in {load['requests']:,} requests, p50
+{load['p50']:.1f} ms, p99 {load['p99']:.1f} ms, **{load['throughput']:.0f} texts/s = {load['throughput'] / served['b32']:.2f}x** the
+same model's offline batch-32 throughput ({served['b32']:.0f} texts/s; target >= 0.8x).
+""")
+
+
+if __name__ == "__main__":
+    main()
