@@ -94,14 +94,17 @@ def main() -> None:
         train = pd.read_csv(SHARED / "sst2" / "train.csv").sample(n=args.train_rows, random_state=0)
         train.to_csv(Path(tmp) / "train.csv", index=False)
         run = RunFolder(Path(tmp) / "run")
-        run_training(TrainConfig(model="finetune", epochs=1, batch_size=32, lr=8e-5, max_length=64, test_fraction=0.05),
+        run_training(TrainConfig(model="finetune", epochs=1, batch_size=32, lr=8e-5, max_length=64, test_fraction=0.2),
                      Path(tmp) / "train.csv", run.path)
-        report = export_onnx(run.path, int8=True)
+        report = export_onnx(run.path, int8=True, tolerance=1.0)  # keep int8 whatever it costs, to time it
+        drop = report["eager_accuracy"] - report["int8"]["accuracy"]
         texts, labels = test["text"].tolist(), test["label"].tolist()
         rows = {"eager PyTorch": speed(run.load_model(), texts, labels),
                 "ONNX fp32": speed(_classifier(run, run.path / "onnx" / "model.onnx"), texts, labels)}
-        if "refused" not in report["int8"]:
-            rows["ONNX int8"] = speed(_classifier(run, run.path / "onnx" / "model.int8.onnx"), texts, labels)
+        rows["ONNX int8"] = speed(_classifier(run, run.path / "onnx" / "model.int8.onnx"), texts, labels)
+        if drop >= 0.005:  # what the default export would do: serve fp32
+            (run.path / "onnx" / "model.int8.onnx").unlink()
+            report["int8"]["refused"] = f"int8 lost {drop:.1%} on the run's {report['rows']} test rows"
         load = load_test(run.path, texts, 16, args.requests)
     write(rows, report, load, args)
 
@@ -113,14 +116,15 @@ def write(rows: dict, report: dict, load: dict, args) -> None:
     for name, r in rows.items():
         table.append(f"| {name} | {r['b32']:.0f} | **{r['b32'] / eager['b32']:.2f}x** | {r['b1']:.0f} | {r['p50']:.1f} | "
                      f"{r['p99']:.1f} | {r['acc']:.3f} |")
-    served = rows.get("ONNX int8", rows["ONNX fp32"])
     note = report["int8"].get("refused", "")
+    served = rows["ONNX fp32"] if note else rows["ONNX int8"]
     write_section("Inference speed and serving under load", f"""
 A fine-tuned MiniLM (1 epoch on {args.train_rows:,} SST-2 train rows, max 64 tokens); the 872 SST-2 test sentences.
 Same run, same process, one after another; batch 1 latency over 200 single-text calls.
 
 {chr(10).join(table)}
-{f"{chr(10)}int8 was refused: {note}{chr(10)}" if note else ""}
+{f"{chr(10)}With the default tolerance the export would refuse int8 and serve fp32 ({note}), so the load test "
+   f"below ran on fp32.{chr(10)}" if note else ""}
 Targets: int8 >= 3x eager at batch 32, p50 single-text <= 10 ms, accuracy within 0.005 of eager.
 
 Load test: `python -m core serve` on 127.0.0.1 (it picks the fastest verified export), 16 concurrent clients x

@@ -64,10 +64,12 @@ class Served:
         """Indices of texts the model will cut: over its token limit, or over Tunelab's character cap."""
         cut = {i for i, t in enumerate(texts) if len(t) > MAX_TEXT_CHARS}
         tok, limit = getattr(self.model, "tokenizer_", None), getattr(self.model, "max_length", None)
-        if tok is not None and limit:
+        # a token covers at least one character, so only texts longer than the limit need counting
+        long = [i for i, t in enumerate(texts) if tok is not None and limit and len(t) > limit - 2]
+        if long:
             with self.lock:
-                lengths = [len(ids) for ids in tok(texts, truncation=False)["input_ids"]]
-            cut |= {i for i, n in enumerate(lengths) if n > limit}
+                lengths = [len(ids) for ids in tok([texts[i] for i in long], truncation=False)["input_ids"]]
+            cut |= {i for i, n in zip(long, lengths) if n > limit}
         return sorted(cut)
 
     async def classify(self, texts: list[str]) -> np.ndarray:

@@ -162,3 +162,17 @@ def create_app(models: dict[str, Served], api_key: str | None = None, data_dir: 
         return {"status": "stored"}
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn core.serve_app:app_from_env --factory --workers N`: the run folders come from
+    TUNELAB_SERVE_RUNS (separated by the OS path separator), the key's variable from
+    TUNELAB_SERVE_KEY_ENV, feedback goes to TUNELAB_DATA_DIR. Each worker loads its own models."""
+    import os
+
+    from core.serve import api_key_from_env, load_models
+    from core.store import default_data_dir
+
+    runs = [r for r in os.environ.get("TUNELAB_SERVE_RUNS", "").split(os.pathsep) if r]
+    return create_app(load_models(runs), api_key=api_key_from_env(os.environ.get("TUNELAB_SERVE_KEY_ENV")),
+                      data_dir=default_data_dir())

@@ -20,7 +20,6 @@ from core.errors import DataError
 from core.predict import model_zip, predict_table
 from core.report import build_dashboard, summary_sentences
 from core.runs import RunFolder, model_dir, readable_name
-from core.train import run_training
 
 
 class MajorityClassifier(ClassifierMixin):

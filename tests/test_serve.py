@@ -147,3 +147,27 @@ def test_the_predict_pages_snippets_run_as_shown(server):
     printed = subprocess.run([sys.executable, "-c", python], capture_output=True, text=True, timeout=60)
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout.split()[0] in ("negative", "positive", "question")
+
+
+def test_replicas_through_uvicorn_workers(server):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "TUNELAB_SERVE_RUNS": str(server["runs"][0]), "TUNELAB_DATA_DIR": str(server["data"])}
+    env.pop("TUNELAB_SERVE_KEY_ENV", None)
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "core.serve_app:app_from_env", "--factory", "--workers", "2",
+                             "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                requests.get(url + "/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.25)
+        answers = [requests.post(url + "/v1/classify", json={"texts": ["I love it"]}, timeout=30) for _ in range(6)]
+        assert all(a.status_code == 200 and a.json()["predictions"][0]["label"] == "positive" for a in answers)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
