@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -54,3 +57,30 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     d = tmp_path / "tunelab-data"
     monkeypatch.setenv("TUNELAB_DATA_DIR", str(d))
     return d
+
+
+@contextmanager
+def local_server(args: list[str], env: dict | None = None, health: str = "/health", start_s: float = 60,
+                 port_flag: str = "--port"):
+    """Run `python ARGS --port P` (P free, on 127.0.0.1) until it answers `health`; yield its URL; stop it."""
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, *args, port_flag, str(port)], cwd=ROOT, env={**os.environ, **(env or {})},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + start_s
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + health, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.25)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -7,17 +7,12 @@ from __future__ import annotations
 import os
 import shutil
 from contextlib import contextmanager
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 pytestmark = pytest.mark.slow  # a real server and a real browser
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, local_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -33,24 +28,10 @@ def _browser_or_skip():
 
 @pytest.fixture
 def server(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "TUNELAB_DATA_DIR": str(tmp_path / "data")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    with local_server(["-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.headless", "true"],
+                      env={"TUNELAB_DATA_DIR": str(tmp_path / "data")}, health="/_stcore/health",
+                      port_flag="--server.port") as url:
+        yield url
 
 
 @contextmanager

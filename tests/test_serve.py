@@ -3,11 +3,8 @@ feedback on disk, and 32 parallel requests answered correctly and in order."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,7 +13,7 @@ import requests
 from core.config import TrainConfig
 from core.contenders.registry import load_classifier
 from core.train import run_training
-from tests.conftest import ROOT, tiny_frame
+from tests.conftest import local_server, tiny_frame
 
 KEY = "test-key-123"
 
@@ -28,23 +25,9 @@ def server(tmp_path_factory):
     runs = [root / "a", root / "b"]
     for run, seed in zip(runs, (1, 2)):
         run_training(TrainConfig(seed=seed), root / "tiny.csv", run)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "SERVE_KEY": KEY}
-    proc = subprocess.Popen([sys.executable, "-m", "core", "serve", *map(str, runs), "--port", str(port),
-                             "--api-key-env", "SERVE_KEY", "--data-dir", str(root / "data")],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            requests.get(url + "/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.25)
-    yield {"url": url, "runs": runs, "data": root / "data", "ids": [r.name for r in runs]}
-    proc.terminate()
-    proc.wait(timeout=30)
+    with local_server(["-m", "core", "serve", *map(str, runs), "--api-key-env", "SERVE_KEY", "--data-dir",
+                       str(root / "data")], env={"SERVE_KEY": KEY}) as url:
+        yield {"url": url, "runs": runs, "data": root / "data", "ids": [r.name for r in runs]}
 
 
 def post(server, path, body=None, key=KEY, **kw):
@@ -150,24 +133,8 @@ def test_the_predict_pages_snippets_run_as_shown(server):
 
 
 def test_replicas_through_uvicorn_workers(server):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "TUNELAB_SERVE_RUNS": str(server["runs"][0]), "TUNELAB_DATA_DIR": str(server["data"])}
-    env.pop("TUNELAB_SERVE_KEY_ENV", None)
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "core.serve_app:app_from_env", "--factory", "--workers", "2",
-                             "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                requests.get(url + "/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.25)
+    env = {"TUNELAB_SERVE_RUNS": str(server["runs"][0]), "TUNELAB_DATA_DIR": str(server["data"])}
+    with local_server(["-m", "uvicorn", "core.serve_app:app_from_env", "--factory", "--workers", "2",
+                       "--host", "127.0.0.1"], env=env) as url:
         answers = [requests.post(url + "/v1/classify", json={"texts": ["I love it"]}, timeout=30) for _ in range(6)]
-        assert all(a.status_code == 200 and a.json()["predictions"][0]["label"] == "positive" for a in answers)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    assert all(a.status_code == 200 and a.json()["predictions"][0]["label"] == "positive" for a in answers)
