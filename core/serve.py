@@ -30,7 +30,7 @@ from core.runs import RunFolder
 
 MAX_TEXTS = 256
 MAX_BODY = 5 * 2**20  # bytes
-WINDOW_S = 0.005  # how long the first request of a batch waits for company
+WINDOW_S = 0.005  # how long a batch that already has company waits for more
 MAX_BATCH = 64  # texts per model call; bigger batches gain little on 2 cores
 log = logging.getLogger("tunelab.serve")
 
@@ -79,11 +79,16 @@ class Served:
         return await future
 
     async def batcher(self) -> None:
+        """Score queued requests together. Whatever queued while the model was busy forms the next
+        batch at once; only when other requests are already waiting does it hold the window open a
+        few milliseconds more for company, so a lone client never waits for nothing."""
         loop = asyncio.get_running_loop()
         while True:
             items = [await self.queue.get()]
+            while not self.queue.empty() and sum(len(t) for t, _ in items) < MAX_BATCH:
+                items.append(self.queue.get_nowait())
             deadline = loop.time() + WINDOW_S
-            while sum(len(t) for t, _ in items) < MAX_BATCH and (left := deadline - loop.time()) > 0:
+            while len(items) > 1 and sum(len(t) for t, _ in items) < MAX_BATCH and (left := deadline - loop.time()) > 0:
                 try:
                     items.append(await asyncio.wait_for(self.queue.get(), left))
                 except asyncio.TimeoutError:
