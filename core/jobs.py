@@ -41,7 +41,7 @@ def max_concurrent_default() -> int:
 
 
 class JobRunner:
-    """Queue, start, watch and cancel training jobs stored in a `Store`."""
+    """Queue, start, watch and cancel the jobs stored in a `Store`: trainings, file classifications, label checks."""
 
     def __init__(self, store: Store, max_concurrent: int | None = None):
         self.store = store
