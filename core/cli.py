@@ -43,11 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--progress", help="append progress as JSON lines to this file (the app's file jobs use it)")
     from core.chat.cli import add_chat_parser
     from core.cli_deploy import add_parsers as add_deploy_parsers
+    from core.cli_loop import add_parsers as add_loop_parsers
     from core.cli_trust import add_parsers as add_trust_parsers
 
     add_chat_parser(sub)
     add_trust_parsers(sub)
     add_deploy_parsers(sub)
+    add_loop_parsers(sub)
     return p
 
 
@@ -227,6 +229,12 @@ def cmd_export(args) -> int:
     return run(args)
 
 
+def cmd_suggest(args) -> int:
+    from core.cli_loop import cmd_suggest as run
+
+    return run(args)
+
+
 COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "chat": cmd_chat, "explain": cmd_explain, "label-issues": cmd_label_issues,
-            "serve": cmd_serve, "export": cmd_export}
+            "serve": cmd_serve, "export": cmd_export, "suggest": cmd_suggest}
