@@ -32,7 +32,10 @@ from core.store import Job, Store, new_id, require_free_space
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STORE_ENV = "TUNELAB_JOB_STORE"  # set in a worker's environment: the data directory whose queue it belongs to
 log = logging.getLogger("tunelab.jobs")
-_exit_codes: dict[int, int] = {}  # pid -> exit code of workers this process reaped (process-wide, not per user)
+# Workers this process spawned, by job id (never by pid: pids are reused): a watcher thread owns each
+# one's reaping, and records its exit code here. Process-wide, not per user.
+_watched: set[str] = set()
+_exit_codes: dict[str, int] = {}
 
 
 def max_concurrent_default() -> int:
@@ -146,12 +149,13 @@ class JobRunner:
         with run.worker_log.open("ab") as out:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        threading.Thread(target=self._watch, args=(proc,), daemon=True, name=f"watch-{job_id}").start()
+        _watched.add(job_id)
+        threading.Thread(target=self._watch, args=(proc, job_id), daemon=True, name=f"watch-{job_id}").start()
         return proc.pid
 
-    def _watch(self, proc: subprocess.Popen) -> None:
+    def _watch(self, proc: subprocess.Popen, job_id: str) -> None:
         """Wait for a worker, keep its exit code, and move the queue on as soon as it exits."""
-        _exit_codes[proc.pid] = proc.wait()
+        _exit_codes[job_id] = proc.wait()
         try:
             self.poll()
         except Exception:  # the data directory went away or is broken: the next poller reports it
@@ -160,11 +164,15 @@ class JobRunner:
     def _settle(self, job: Job) -> None:
         end = self.run(job.id).end_event()
         if end is not None:
-            _reap(job.pid)
+            if job.id not in _watched:  # a watcher thread reaps its own worker
+                _reap(job.pid)
             self.store.update_job(job.id, status=end.get("status", "failed"), finished=end.get("t", time.time()),
                                   error=end.get("error"))
             return
-        alive, code = process_state(job.pid)
+        if job.id in _watched:  # ours: alive until the watcher has recorded how it ended
+            alive, code = job.id not in _exit_codes, _exit_codes.get(job.id)
+        else:  # a worker of an earlier server process, or of a worker that chained it
+            alive, code = process_state(job.pid)
         if alive:
             return
         if job.cancel_requested:
@@ -200,8 +208,6 @@ def _reap(pid: int | None) -> int | None:
     """Collect a finished child's exit status so it does not linger as a zombie."""
     if not pid:
         return None
-    if pid in _exit_codes:
-        return _exit_codes[pid]
     try:
         done, status = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
@@ -245,8 +251,6 @@ def process_state(pid: int | None) -> tuple[bool, int | None]:
     workers started by an earlier server process (checked through /proc)."""
     if not pid:
         return False, None
-    if pid in _exit_codes:
-        return False, _exit_codes[pid]
     try:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
