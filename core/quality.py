@@ -113,7 +113,8 @@ def check_labels(df: pd.DataFrame, *, use_embeddings: bool = True, seed: int = 0
     proba = out_of_fold_proba(texts, labels, classes, use_embeddings=use_embeddings, seed=seed,
                               on_progress=on_progress, should_stop=should_stop)
     y = np.array([classes.index(v) for v in labels])
-    ranked = find_label_issues(y, proba, filter_by="both", return_indices_ranked_by="self_confidence")
+    # n_jobs=1: cleanlab's default forks a process pool, which deadlocked intermittently after threads had started
+    ranked = find_label_issues(y, proba, filter_by="both", return_indices_ranked_by="self_confidence", n_jobs=1)
     scores = get_label_quality_scores(y, proba)
     sub_rows = rows[keep]
     report.issues = [{"row": int(sub_rows[i]), "text": texts[i], "given": labels[i],
