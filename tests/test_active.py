@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from core.active import margins, rank_for_labelling
 from core.cli import main

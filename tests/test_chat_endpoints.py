@@ -108,6 +108,7 @@ def test_model_output_with_markdown_is_shown_as_text(listener, data_dir):
     assert r"x\.png" in answer and "![" not in answer and "](" not in answer
 
 
+@pytest.mark.slow
 def test_explain_my_results_marks_a_number_that_is_not_in_the_results(listener, data_dir, tiny_csv):
     from core.config import TrainConfig
     from core.jobs import JobRunner

@@ -91,6 +91,7 @@ def test_predict_writes_progress_lines_and_stops_when_asked(tmp_path, tiny_csv):
         predict_table(model, tiny_csv, should_stop=lambda: next(calls), chunk=20)
 
 
+@pytest.mark.slow
 def test_explain_and_label_issues_json_shapes(tmp_path, tiny_csv, tiny_df):
     from core.config import TrainConfig
     from core.train import run_training

@@ -23,6 +23,7 @@ def wait_for(runner, job_id, statuses, timeout=120):
     raise AssertionError(f"job {job_id} stuck in {runner.store.get_job(job_id).status}")
 
 
+@pytest.mark.slow
 def test_two_jobs_queue_then_both_finish(data_dir, tiny_csv):
     runner = JobRunner(Store(data_dir), max_concurrent=1)
     a = runner.submit(TrainConfig(model="baseline", name="first"), tiny_csv)

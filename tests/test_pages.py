@@ -180,6 +180,7 @@ def test_a_big_file_is_classified_as_a_job_with_a_download(trained, tmp_path):
     assert [j.id for j in store.jobs(("done",), kind="train")] == trained[::-1]  # not a model to pick
 
 
+@pytest.mark.slow
 def test_rename_a_run_and_see_the_new_name_everywhere(data_dir, tiny_csv):
     runner = JobRunner(Store(data_dir))
     job_id = runner.submit(TrainConfig(), tiny_csv, dataset_name="reviews.csv")

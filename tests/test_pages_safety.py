@@ -42,6 +42,7 @@ def add_demo(store: Store) -> None:
     save_dataset(store, load_dataset(DEMO_PATH), DEMO_PATH.read_bytes(), "demo.csv")
 
 
+@pytest.mark.slow
 def test_a_failed_jobs_error_with_markdown_is_text_for_everyone(data_dir, tiny_csv):
     runner = JobRunner(Store(data_dir))
     add_demo(runner.store)
@@ -52,6 +53,7 @@ def test_a_failed_jobs_error_with_markdown_is_text_for_everyone(data_dir, tiny_c
     assert any("is not a model folder" in e.value for e in at.error)  # the error is shown, as text
 
 
+@pytest.mark.slow
 def test_class_labels_and_file_names_with_markdown_stay_text(data_dir, tiny_df):
     df = tiny_df.replace({"positive": IMG, "negative": LINK})
     df.loc[len(df)] = ["one lonely row", f"tiny {IMG}"]  # a class under 3 rows: named in a warning

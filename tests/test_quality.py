@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.cleaning import load_dataset
 from core.quality import check_labels, fixed_table
@@ -44,6 +45,7 @@ def test_planted_flips_are_all_found_and_ranked_first(tmp_path):
     assert report.sentence() == "About 3% of the labels look wrong (5 of 180); here they are, most likely first."
 
 
+@pytest.mark.slow
 def test_with_embeddings_too_flags_flips_and_nothing_else():
     df = planted().assign(row=lambda d: range(len(d)))
     found = {i["row"] for i in check_labels(df).issues}

@@ -37,6 +37,7 @@ def wait_status(store: Store, job_id: str, statuses: tuple[str, ...], timeout: f
     raise AssertionError(f"{job_id} stuck in {store.get_job(job_id).status}")
 
 
+@pytest.mark.slow
 def test_queue_moves_with_nobody_polling(data_dir, tiny_csv):
     runner = JobRunner(Store(data_dir), max_concurrent=1)
     ids = [runner.submit(TrainConfig(name=f"job {i}"), tiny_csv) for i in range(3)]

@@ -77,6 +77,7 @@ def test_explain_prompt_carries_the_numbers(two_runs):
         assert f"{row['accuracy']:.1%}" in prompt
 
 
+@pytest.mark.slow
 def test_report_explains_the_most_confident_mistakes_escaped(tmp_path, tiny_csv):
     from core.report import mistake_explanations
     from core.train import run_training

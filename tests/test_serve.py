@@ -16,6 +16,7 @@ from core.train import run_training
 from tests.conftest import local_server, tiny_frame
 
 KEY = "test-key-123"
+pytestmark = pytest.mark.slow  # a real server process (and uvicorn workers)
 
 
 @pytest.fixture(scope="module")
