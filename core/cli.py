@@ -6,6 +6,7 @@ stderr), 1 a bug (traceback). The app's training worker is this same CLI.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import signal
 import sys
@@ -77,8 +78,12 @@ def _columns(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = COMMANDS[args.command]
+    if isinstance(command, str):
+        module, name = command.split(":")
+        command = getattr(importlib.import_module(module), name)
     try:
-        return COMMANDS[args.command](args)
+        return command(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -199,42 +204,9 @@ def _progress_file(path: str | None):
     return ProgressLog(path)
 
 
-def cmd_chat(args) -> int:
-    from core.chat.cli import run_chat
-
-    return run_chat(args)
-
-
-def cmd_explain(args) -> int:
-    from core.cli_trust import cmd_explain as run
-
-    return run(args)
-
-
-def cmd_label_issues(args) -> int:
-    from core.cli_trust import cmd_label_issues as run
-
-    return run(args)
-
-
-def cmd_serve(args) -> int:
-    from core.cli_deploy import cmd_serve as run
-
-    return run(args)
-
-
-def cmd_export(args) -> int:
-    from core.cli_deploy import cmd_export as run
-
-    return run(args)
-
-
-def cmd_suggest(args) -> int:
-    from core.cli_loop import cmd_suggest as run
-
-    return run(args)
-
-
+# Commands defined elsewhere are named "module:function" and imported only when run, so
+# `python -m core train` never loads FastAPI, onnxruntime or llama.cpp.
 COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "chat": cmd_chat, "explain": cmd_explain, "label-issues": cmd_label_issues,
-            "serve": cmd_serve, "export": cmd_export, "suggest": cmd_suggest}
+            "chat": "core.chat.cli:run_chat", "explain": "core.cli_trust:cmd_explain",
+            "label-issues": "core.cli_trust:cmd_label_issues", "serve": "core.cli_deploy:cmd_serve",
+            "export": "core.cli_deploy:cmd_export", "suggest": "core.cli_loop:cmd_suggest"}
