@@ -98,6 +98,14 @@ def guess_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
     return text_col, label_col
 
 
+def text_column(df: pd.DataFrame, name: str | None = None, hint: str = "pick the text column") -> str:
+    """The column of free text: `name` when given, else the guessed one; one sentence when there is none."""
+    col = name or guess_columns(df)[0]
+    if col is None or col not in df.columns:
+        raise DataError(f"No column of free text was found in this file; {hint}.")
+    return col
+
+
 def _column_stats(col: pd.Series) -> dict:
     values = col[col.str.strip() != ""]
     lengths = values.str.len()

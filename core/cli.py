@@ -166,8 +166,9 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from core.onnx_export import load_for_inference
     from core.predict import predict_table
+    from core.progress import progress_sink
 
-    log = _progress_file(args.progress)
+    log = progress_sink(args.progress)
     stop = {"flag": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))  # the app's Cancel
     t0 = time.time()
@@ -194,14 +195,6 @@ def cmd_predict(args) -> int:
 
         poll_after_worker()
     return 0
-
-
-def _progress_file(path: str | None):
-    if not path:
-        return lambda event: None
-    from core.progress import ProgressLog
-
-    return ProgressLog(path)
 
 
 # Commands defined elsewhere are named "module:function" and imported only when run, so

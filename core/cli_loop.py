@@ -16,7 +16,7 @@ def add_parsers(sub) -> None:
 
 def cmd_suggest(args) -> int:
     from core.active import rank_for_labelling
-    from core.cleaning import guess_columns
+    from core.cleaning import text_column
     from core.errors import DataError
     from core.onnx_export import load_for_inference
     from core.reading import read_table
@@ -28,9 +28,7 @@ def cmd_suggest(args) -> int:
         raise DataError("--n must be at least 1.")
     *runs, file = args.paths
     raw = read_table(file).df
-    col = args.text_col or guess_columns(raw)[0] or (raw.columns[0] if len(raw.columns) == 1 else None)
-    if col not in raw.columns:
-        raise DataError("No column of free text was found in this file; name it with --text-col.")
+    col = text_column(raw, args.text_col, "name it with --text-col")
     texts = raw[col].astype(str).str.strip().tolist()
     keep = [i for i, t in enumerate(texts) if t]
     models = {RunFolder(r).name: load_for_inference(r) for r in runs}

@@ -50,13 +50,11 @@ def cmd_explain(args) -> int:
         return 0
     if not args.out:
         raise DataError("--file needs --out: the JSON lines file to write the explanations to.")
-    from core.cleaning import guess_columns
+    from core.cleaning import text_column
     from core.reading import read_table
 
     raw = read_table(args.file).df
-    col = args.text_col or guess_columns(raw)[0]
-    if col not in raw.columns:
-        raise DataError("No column of free text was found in this file; name it with --text-col.")
+    col = text_column(raw, args.text_col, "name it with --text-col")
     with open(args.out, "w", encoding="utf-8") as out:
         for i, text in enumerate(raw[col].astype(str)):
             out.write(json.dumps({"row": i, **_shape(explain(model, text, args.label))}, ensure_ascii=False) + "\n")
@@ -130,9 +128,7 @@ def _print_issues(result: dict) -> None:
 
 
 def _progress_log(path):
-    if not path:
-        return lambda event: print(f"checked {event['step']} of {event['total_steps']}", file=sys.stderr) \
-            if event.get("event") == "step" else None
-    from core.progress import ProgressLog
+    from core.progress import progress_sink
 
-    return ProgressLog(path)
+    return progress_sink(path, lambda event: print(f"checked {event['step']} of {event['total_steps']}",
+                                                  file=sys.stderr) if event.get("event") == "step" else None)

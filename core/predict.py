@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.cleaning import MAX_TEXT_CHARS, guess_columns
+from core.cleaning import MAX_TEXT_CHARS, text_column
 from core.contenders.registry import load_classifier
-from core.errors import DataError
 from core.reading import read_table
 from core.runs import RunFolder
 
@@ -38,9 +37,7 @@ def predict_table(model, source: str | Path | bytes, filename: str | None = None
     Rows with no text keep their place and get an empty prediction. Rows go to the model
     `chunk` at a time (progress after each; InterruptedError when `should_stop()` says so)."""
     raw = read_table(source, filename).df
-    text_col = text_col or guess_columns(raw)[0]
-    if text_col is None or text_col not in raw.columns:
-        raise DataError("No column of free text was found in this file; pick the text column to classify.")
+    text_col = text_column(raw, text_col, "pick the text column to classify")
     texts = raw[text_col].astype(str)
     has_text = texts.str.strip() != ""
     todo = texts[has_text].tolist()

@@ -28,6 +28,14 @@ class ProgressLog:
             self.echo(event)
 
 
+def progress_sink(path: str | Path | None, fallback=None):
+    """Where a CLI command's progress goes: the JSON-lines file the app asked for, else
+    `fallback` (a callable taking the event), else nowhere."""
+    if path:
+        return ProgressLog(path)
+    return fallback or (lambda event: None)
+
+
 def read_progress(path: str | Path) -> list[dict]:
     """All complete events of a progress file, oldest first; [] if none yet."""
     path = Path(path)
