@@ -40,16 +40,17 @@ def run_trainer(train, test, classes, args) -> tuple[float, float]:
                               per_device_train_batch_size=args.batch_size, warmup_steps=0.06,  # < 1: a ratio (v5)
                               weight_decay=0.01,
                               save_strategy="no", eval_strategy="no", logging_steps=50, report_to=[], seed=args.seed,
-                              use_cpu=True, dataloader_num_workers=0)
+                              use_cpu=not args.cuda, bf16=args.cuda, dataloader_num_workers=0)
     trainer = Trainer(model=model, args=targs, train_dataset=rows, data_collator=DataCollatorWithPadding(tok),
                       processing_class=tok)
     seconds = trainer.train().metrics["train_runtime"]  # the training loop alone, as for ours
     model.eval()
+    device = next(model.parameters()).device
     preds = []
     with torch.inference_mode():
         for i in range(0, len(test), 64):
             batch = tok(test["text"].tolist()[i:i + 64], truncation=True, max_length=args.max_length,
-                        padding=True, return_tensors="pt")
+                        padding=True, return_tensors="pt").to(device)
             preds += model(**batch).logits.argmax(-1).tolist()
     f1 = f1_score(test["label"], [classes[p] for p in preds], average="macro")
     return len(train) * args.epochs / seconds, f1
@@ -75,6 +76,9 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     args = p.parse_args()
+    import torch
+
+    args.cuda = torch.cuda.is_available()  # on a GPU both sides train in bf16 (ours via Accelerate's mixed precision)
     quiet_transformers()
     full = load_dataset(SHARED / "sst2" / "train.csv").df
     test = load_dataset(SHARED / "sst2" / "test.csv").df
@@ -87,18 +91,20 @@ def main() -> None:
     ratio = ours_sps / hf_sps
     per_seed = "\n".join(f"| {s} | {r[2]:.1f} | {r[0]:.1f} | {r[0] / r[2]:.2f}x | {r[3]:.4f} | {r[1]:.4f} |"
                          for s, r in zip(args.seeds, results))
-    write_section("Fine-tuning speed against Hugging Face Trainer", f"""
+    title = "Fine-tuning speed against Hugging Face Trainer" + (" on one GPU (bf16)" if args.cuda else "")
+    target = "no target on a GPU; recorded" if args.cuda else "target >= 1.3x"
+    write_section(title, f"""
 Reference: `transformers.Trainer` (defaults: random batches, dynamic padding via DataCollatorWithPadding) in the
 same process, same run. Embedded all-MiniLM-L6-v2, {args.rows} random SST-2 train rows per seed,
 {args.epochs} epoch(s), batch {args.batch_size}, max length {args.max_length}, lr {args.lr}, 6% warmup;
-samples/s over the training loop alone (Trainer's `train_runtime`); macro-F1 on SST-2 `test.csv` (872 rows).
+{'bf16 mixed precision on both sides, ' if args.cuda else ''}samples/s over the training loop alone (Trainer's `train_runtime`); macro-F1 on SST-2 `test.csv` (872 rows).
 
 | seed | Trainer samples/s | Tunelab samples/s | ratio | Trainer macro-F1 | Tunelab macro-F1 |
 |---|---|---|---|---|---|
 {per_seed}
 | **mean** | **{hf_sps:.1f}** | **{ours_sps:.1f}** | **{ratio:.2f}x** | **{hf_f1:.4f}** | **{ours_f1:.4f}** |
 
-**Speed ratio: {ratio:.2f}x** (target >= 1.3x). Mean F1 difference (ours - Trainer): {ours_f1 - hf_f1:+.4f}.
+**Speed ratio: {ratio:.2f}x** ({target}). Mean F1 difference (ours - Trainer): {ours_f1 - hf_f1:+.4f}.
 Where the speed comes from: fused AdamW (optimizer step ~107 ms -> ~22 ms on 2 cores) and length-grouped
 batches padded per batch (less padding than random batches).
 """)

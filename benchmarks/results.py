@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data beside the checkout; TUNELAB_SHARED_DATA points elsewhere (a GPU machine gets a copy carried in)
+SHARED = Path(os.environ.get("TUNELAB_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def machine() -> str:

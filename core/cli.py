@@ -112,7 +112,7 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from core.train import run_training
+    from core.train import is_main_process, run_training
 
     base = TrainConfig.load(args.config) if args.config else TrainConfig()
     config = base.with_(**config_overrides(args))
@@ -125,8 +125,9 @@ def cmd_train(args) -> int:
     finally:
         from core.jobs import poll_after_worker
 
-        poll_after_worker()
-    if "test" in metrics:
+        if is_main_process():  # under `accelerate launch` one process, not each, moves the queue on
+            poll_after_worker()
+    if "test" in metrics and is_main_process():
         ev = metrics["test"]
         print(f"{config.model}: accuracy {ev['accuracy']:.4f}, macro-F1 {ev['macro_f1']:.4f} on {ev['n']} test rows "
               f"-> {args.out}", file=sys.stderr)
