@@ -1,8 +1,9 @@
-"""`python -m core suggest`: the closing-the-loop commands."""
+"""The closing-the-loop commands: `suggest` (what to label next) and `dataset` (versions)."""
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
 def add_parsers(sub) -> None:
@@ -12,6 +13,12 @@ def add_parsers(sub) -> None:
     s.add_argument("--n", type=int, default=20, help="how many rows to suggest (default 20)")
     s.add_argument("--text-col", help="the text column (default: guessed)")
     s.add_argument("--json", action="store_true")
+    d = sub.add_parser("dataset", help="list datasets, show a dataset's versions, export a version as CSV")
+    d.add_argument("action", choices=["list", "show", "export"])
+    d.add_argument("id", nargs="?", help="the dataset id (from `dataset list`); needed by show and export")
+    d.add_argument("--version", type=int, help="the version to export (default: the newest)")
+    d.add_argument("--out", help="the CSV file to write (export)")
+    d.add_argument("--json", action="store_true")
 
 
 def cmd_suggest(args) -> int:
@@ -41,4 +48,43 @@ def cmd_suggest(args) -> int:
         guesses = ", ".join(f"{k}: {v}" for k, v in r["guesses"].items())
         print(f"row {r['row']} (uncertainty {r['uncertainty']:.2f}; {guesses}): {r['text'][:80]}")
     print(f"{len(rows)} of {len(keep)} texts suggested, most uncertain first", file=sys.stderr)
+    return 0
+
+
+def cmd_dataset(args) -> int:
+    from core import versions
+    from core.errors import DataError
+    from core.store import Store, default_data_dir
+
+    store = Store(default_data_dir())
+    known = {d["id"]: d for d in store.datasets()}
+    if args.action == "list":
+        rows = [{"id": i, "name": d["name"], "versions": len(versions.versions(store, i)),
+                 "rows": versions.latest(store, i).rows} for i, d in known.items()]
+        if args.json:
+            print(json.dumps({"datasets": rows}, ensure_ascii=False, indent=1))
+        for r in [] if args.json else rows:
+            print(f"{r['id']}  {r['name']}  v{r['versions']}  {r['rows']:,} rows")
+        return 0
+    if args.id not in known:
+        raise DataError(f"No dataset with the id '{str(args.id)[:40]}'; `python -m core dataset list` shows them.")
+    if args.action == "show":
+        history = versions.versions(store, args.id)
+        if args.json:
+            print(json.dumps({"id": args.id, "name": known[args.id]["name"], "versions": [
+                {**v.__dict__, "changes": versions.changes(store, args.id, v.n)} for v in history]},
+                ensure_ascii=False, indent=1))
+            return 0
+        print(f"{known[args.id]['name']} ({args.id})")
+        for v in history:
+            print(f"  {v.summary()}; " + f"{v.rows:,} rows, " * bool(v.parent) + f"{v.test_rows} kept for testing")
+        return 0
+    if not args.out:
+        raise DataError("Name the CSV file to write with --out FILE.")
+    data = versions.export_csv(store, args.id, args.version)
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        raise DataError(f"Could not write {args.out}: {exc.strerror or exc}.") from exc
+    print(f"wrote v{args.version or versions.latest(store, args.id).n} to {args.out}", file=sys.stderr)
     return 0

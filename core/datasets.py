@@ -30,13 +30,16 @@ def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> s
         partial.mkdir(parents=True)
         ext = Path(filename).suffix.lower()
         (partial / f"original{ext if ext in SAFE_EXT else '.bin'}").write_bytes(original)  # user names never reach a path
-        ds.df[["text", "label"]].to_parquet(partial / "cleaned.parquet", index=False)
+        ds.df[["text", "label", "row"]].to_parquet(partial / "cleaned.parquet", index=False)
         (partial / "report.json").write_text(json.dumps({**ds.report.to_dict(), "filename": filename},
                                                         ensure_ascii=False), encoding="utf-8")
         partial.rename(folder)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise storage_error(store.root, exc) from exc
+    from core.versions import create_first
+
+    create_first(store, dataset_id, ds.df)  # v1: the upload's rows, their uids and the split every version keeps
     store.add_dataset(dataset_id, Path(filename).name[:120], ds.report.rows, ds.report.classes)
     return dataset_id
 

@@ -63,6 +63,19 @@ class JobRunner:
         self.poll()
         return job_id
 
+    def retrain(self, job_ids: list[str], dataset_id: str, version: int | None = None) -> list[str]:
+        """Repeat finished runs' recipes (their config.json) on a version of their dataset; returns the new
+        job ids. Names are made afresh so the version shows: 'Baseline · tickets v3 · ...'."""
+        from core import versions
+
+        target = versions.get(self.store, dataset_id, version) if version else versions.latest(self.store, dataset_id)
+        name = next((d["name"] for d in self.store.datasets() if d["id"] == dataset_id), "data")
+        configs = [self.run(j).config() for j in job_ids]
+        if not job_ids or None in configs:
+            raise DataError("Pick finished runs to repeat; one of these has no recipe to repeat.")
+        return [self.submit(c.with_(name=""), versions.rows_path(self.store, dataset_id, target.n), dataset_id,
+                            f"{Path(name).stem} {target.tag}") for c in configs]
+
     def submit_batch(self, model_job_id: str, data: bytes, filename: str, text_col: str | None = None) -> str:
         """Queue the classification of a whole uploaded file by a trained run; returns the job id.
         The result (the file's columns plus pred, confidence, p:<class>) lands in the job's folder."""
@@ -82,14 +95,16 @@ class JobRunner:
         return job_id
 
     def submit_label_check(self, dataset_id: str) -> str:
-        """Queue the label check of a saved dataset (core.quality); the result lands in the job's folder."""
-        from core.datasets import original_path, read_report
+        """Queue the label check of a dataset's newest version (core.quality); the result lands in the job's
+        folder, its `row` numbers are positions in that version's rows file (request["version"])."""
+        from core import versions
+        from core.datasets import read_report
 
-        report = read_report(self.store, dataset_id)
+        report, version = read_report(self.store, dataset_id), versions.latest(self.store, dataset_id)
         job_id = new_id()
-        request = {"dataset_id": dataset_id, "text_col": report["text_column"], "label_col": report["label_column"]}
-        self.run(job_id).create_batch(original_path(self.store, dataset_id), "", request)
-        name = f"Check the labels of {str(report.get('filename', 'the dataset'))[:80]}"
+        request = {"dataset_id": dataset_id, "version": version.n, "text_col": "text", "label_col": "label"}
+        self.run(job_id).create_batch(versions.rows_path(self.store, dataset_id, version.n), "", request)
+        name = f"Check the labels of {str(report.get('filename', 'the dataset'))[:80]} {version.tag}"
         self.store.add_job(job_id, name, "quality", dataset_id, request, kind="quality")
         self.poll()
         return job_id

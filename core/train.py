@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.card import write_model_card
-from core.cleaning import Dataset, load_dataset, require_two_classes, split_dataset
+from core.cleaning import Dataset, Split, load_dataset, require_two_classes, split_dataset
 from core.config import TrainConfig
 from core.contenders import registry
 from core.contenders.base import FitStopped
@@ -22,6 +22,7 @@ from core.evaluate import evaluate
 from core.predict import proba_frame
 from core.runs import RunFolder, readable_name
 from core.store import require_free_space, storage_error
+from core.versions import fixed_split, version_of_file
 
 
 def is_main_process() -> bool:
@@ -58,9 +59,16 @@ def run_training(config: TrainConfig, data: str | Path, out_dir: str | Path, *, 
 def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bool) -> dict:
     ds = load_dataset(data, text_col=config.text_col, label_col=config.label_col)
     log({"event": "log", "message": f"Read {ds.report.rows} usable rows in {len(ds.report.classes)} classes."})
-    df = _cap_rows(ds, config.max_rows, config.seed)
-    require_two_classes(df["label"])
-    split = split_dataset(df, config.val_fraction, config.test_fraction, config.seed)
+    split = fixed_split(data, ds.df)  # a dataset version keeps the test rows chosen at v1
+    if split is None:
+        df = _cap_rows(ds, config.max_rows, config.seed)
+        require_two_classes(df["label"])
+        split = split_dataset(df, config.val_fraction, config.test_fraction, config.seed)
+    else:
+        require_two_classes(ds.df["label"])
+        # max_rows caps training (and validation, checked every few steps); the test rows stay whole
+        split = Split(_cap(split.train, config.max_rows, config.seed),
+                      _cap(split.val, config.max_rows and max(1, config.max_rows // 8), config.seed), split.test)
     log({"event": "log", "message": f"Split: {len(split.train)} train, {len(split.val)} validation, {len(split.test)} test rows."})
     spec = registry.get(config.model)
     if main:  # a whole epoch trained, then "no space left" at save time, wastes the user's time
@@ -82,9 +90,13 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
                "rows": {"train": len(split.train), "val": len(split.val), "test": len(test)},
                "train_seconds": train_seconds, "stopped": bool(clf.stopped_), "best_step": clf.best_step_,
                "history": list(clf.history_), "data_report": ds.report.to_dict(), "test": ev.to_dict()}
+    if version_of_file(data):
+        metrics["data_version"] = version_of_file(data)
     if main:
         frame = proba_frame(test["text"].tolist(), proba, list(clf.classes_))
         frame.insert(1, "label", test["label"].values)
+        if "uid" in test:  # row identity: Evaluate re-scores runs of different versions on the newest labels
+            frame.insert(2, "uid", test["uid"].values)
         try:
             clf.save(run.model_dir)
             write_model_card(run.model_dir, config, metrics)
@@ -97,8 +109,11 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
 
 
 def _cap_rows(ds: Dataset, max_rows: int | None, seed: int) -> pd.DataFrame:
+    return _cap(ds.df, max_rows, seed)
+
+
+def _cap(df: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
     """A seeded random sample of at most `max_rows` rows (class mix kept on average)."""
-    df = ds.df
     if max_rows and len(df) > max_rows:
         df = df.sample(n=max_rows, random_state=seed).reset_index(drop=True)
     return df

@@ -1,0 +1,120 @@
+"""Corrections waiting to become a dataset version, and what a reviewer has already decided.
+
+Three ways in, one queue per dataset: label review ("review"), a corrected prediction ("predict") and
+labelling what matters ("active") append to datasets/<id>/pending.jsonl; the serving API's POST /v1/feedback
+appends to feedback/feedback.jsonl, and each of those lines joins the queue of the dataset its model was
+trained on. `apply` turns the queue into the next version; `dismiss` drops items. Every file is append-only
+JSON lines under a lock, so two sessions (or API replicas) never tear a line.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from core import versions
+from core.errors import DataError
+from core.store import Store, storage_error
+
+PENDING, HANDLED, DECISIONS = "pending.jsonl", "handled.jsonl", "decisions.jsonl"
+API_FEEDBACK = Path("feedback") / "feedback.jsonl"
+MAX_TEXT = 20_000
+
+
+def add(store: Store, dataset_id: str, items: list[dict], source: str) -> int:
+    """Queue corrections: each {"label"} with "uid" (relabel a row) or "text" (a new or corrected text)."""
+    now, out = round(time.time(), 3), []
+    for item in items:
+        label, text = str(item.get("label", "")).strip(), str(item.get("text", "")).strip()[:MAX_TEXT]
+        if not label or (item.get("uid") is None and not text):
+            continue
+        record = {"uid": None if item.get("uid") is None else int(item["uid"]), "text": text, "label": label,
+                  "source": source, "time": now}
+        out.append({**record, "id": _digest(record)})
+    _append(store, store.dataset_dir(dataset_id) / PENDING, out)
+    return len(out)
+
+
+def pending(store: Store, dataset_id: str) -> list[dict]:
+    """The queue: this dataset's corrections plus API feedback for models trained on it, oldest first,
+    without the ones already applied or dismissed."""
+    items = _read(store.dataset_dir(dataset_id) / PENDING) + _api_items(store, dataset_id)
+    done = {h["id"] for h in _read(store.dataset_dir(dataset_id) / HANDLED)}
+    return sorted((i for i in items if i["id"] not in done), key=lambda i: i["time"])
+
+
+def apply(store: Store, dataset_id: str, ids: list[str] | None = None) -> versions.Version:
+    """Make the next version from the queued corrections (all, or `ids`); they leave the queue."""
+    chosen = [i for i in pending(store, dataset_id) if ids is None or i["id"] in set(ids)]
+    if not chosen:
+        raise DataError("There are no corrections waiting to be saved.")
+    known = versions.latest(store, dataset_id).classes
+    usable = [i for i in chosen if i["label"] in known]
+    if not usable:
+        raise DataError(f"None of these corrections uses one of the dataset's labels ({', '.join(known)}).")
+    version = versions.new_version(store, dataset_id, [{k: i[k] for k in ("uid", "text", "label", "source")}
+                                                       for i in usable])
+    _append(store, store.dataset_dir(dataset_id) / HANDLED, [{"id": i["id"], "version": version.n} for i in usable])
+    return version
+
+
+def dismiss(store: Store, dataset_id: str, ids: list[str]) -> None:
+    _append(store, store.dataset_dir(dataset_id) / HANDLED, [{"id": i, "version": None} for i in ids])
+
+
+def decide(store: Store, dataset_id: str, decisions: list[dict]) -> None:
+    """Remember review decisions ({"uid", "decision": keep|accept|relabel, "label"}) so a row is asked once."""
+    now = round(time.time(), 3)
+    _append(store, store.dataset_dir(dataset_id) / DECISIONS, [{**d, "time": now} for d in decisions])
+
+
+def decided(store: Store, dataset_id: str) -> dict[int, dict]:
+    """Row uid -> the latest decision about it."""
+    return {int(d["uid"]): d for d in _read(store.dataset_dir(dataset_id) / DECISIONS)}
+
+
+def _api_items(store: Store, dataset_id: str) -> list[dict]:
+    out = []
+    for record in _read(store.root / API_FEEDBACK):
+        job = store.get_job(record.get("model", "")) if _is_id(record.get("model")) else None
+        if job is not None and job.dataset_id == dataset_id:
+            item = {"uid": None, "text": str(record.get("text", ""))[:MAX_TEXT], "label": str(record.get("label", "")),
+                    "source": "api", "time": float(record.get("time", 0))}
+            out.append({**item, "id": _digest({**item, "model": record.get("model")})})
+    return out
+
+
+def _is_id(value) -> bool:
+    from core.store import ID_RE
+
+    return isinstance(value, str) and bool(ID_RE.match(value))
+
+
+def _digest(record: dict) -> str:
+    return hashlib.sha1(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _read(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:  # a half-written last line from a crash; the rest is good
+            continue
+    return out
+
+
+def _append(store: Store, path: Path, records: list[dict]) -> None:
+    if not records:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    except OSError as exc:
+        raise storage_error(store.root, exc) from exc

@@ -1,0 +1,234 @@
+"""Dataset versions: every change makes a new version; v1 is the upload, and nothing alters a parent.
+
+    datasets/<id>/versions/<n>/  rows.parquet (uid, text, label, split)  changes.jsonl  meta.json
+
+A row's identity (`uid`) is its position in the uploaded file for v1 rows, and counts on for added rows, so a
+row keeps its uid through every version. The split is decided once, at v1 (stratified, seeded), by uid: test
+rows stay test rows in every later version, so runs on different versions are scored on the same texts. Added
+rows go to training, every tenth to validation. A version folder is written hidden and renamed when complete,
+under a per-dataset lock, so two sessions saving at once get v3 and v4, never two half-written v3s.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from core.cleaning import split_dataset
+from core.errors import DataError
+from core.store import Store, storage_error
+
+SPLIT_SEED, VAL_FRACTION, TEST_FRACTION = 42, 0.1, 0.1  # the same defaults as a run's own split
+ROWS, CHANGES, META = "rows.parquet", "changes.jsonl", "meta.json"
+SOURCES = {"upload": "the upload", "review": "label review", "predict": "a corrected prediction",
+           "active": "labelling", "api": "API feedback", "import": "an import"}
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a dataset: counts and where its changes came from (meta.json)."""
+
+    dataset_id: str
+    n: int
+    parent: int | None
+    created: float
+    rows: int
+    classes: dict[str, int]
+    relabelled: int = 0
+    added: int = 0
+    sources: dict[str, int] = field(default_factory=dict)
+    test_rows: int = 0
+
+    @property
+    def tag(self) -> str:
+        return f"v{self.n}"
+
+    def summary(self) -> str:
+        """What changed, in words: 'v2 (from v1): 12 labels corrected, 3 rows added, from label review'."""
+        if self.parent is None:
+            return f"v1: the upload, {self.rows:,} rows in {len(self.classes)} classes"
+        what = [f"{self.relabelled} label(s) corrected"] * bool(self.relabelled) + [f"{self.added} row(s) added"] * bool(self.added)
+        where = ", ".join(SOURCES.get(s, s) for s in self.sources)
+        return f"{self.tag} (from v{self.parent}): {', '.join(what) or 'no changes'}" + (f", from {where}" if where else "")
+
+
+def folder(store: Store, dataset_id: str, n: int) -> Path:
+    return store.dataset_dir(dataset_id) / "versions" / str(int(n))
+
+
+def rows_path(store: Store, dataset_id: str, n: int | None = None) -> Path:
+    """The file a run trains on: version n's rows (the newest when n is None)."""
+    return folder(store, dataset_id, n or latest(store, dataset_id).n) / ROWS
+
+
+def versions(store: Store, dataset_id: str) -> list[Version]:
+    """Every version of a dataset, oldest first (v1 is made from the cleaned upload on first use)."""
+    _ensure_first(store, dataset_id)
+    base = store.dataset_dir(dataset_id) / "versions"
+    found = [json.loads((d / META).read_text(encoding="utf-8")) for d in base.iterdir()
+             if d.name.isdigit() and (d / META).is_file()]
+    return sorted((Version(**m) for m in found), key=lambda v: v.n)
+
+
+def latest(store: Store, dataset_id: str) -> Version:
+    return versions(store, dataset_id)[-1]
+
+
+def get(store: Store, dataset_id: str, n: int) -> Version:
+    for v in versions(store, dataset_id):
+        if v.n == n:
+            return v
+    raise DataError(f"This dataset has no version {n}; it has v1 to v{latest(store, dataset_id).n}.")
+
+
+def rows(store: Store, dataset_id: str, n: int | None = None) -> pd.DataFrame:
+    """Version n's rows: columns uid, text, label, split."""
+    n = n or latest(store, dataset_id).n
+    get(store, dataset_id, n)  # one sentence for a version that does not exist
+    return pd.read_parquet(folder(store, dataset_id, n) / ROWS)
+
+
+def changes(store: Store, dataset_id: str, n: int) -> list[dict]:
+    """Version n's change log: {uid, old, new, source, time, text} per relabelled or added row."""
+    path = folder(store, dataset_id, n) / CHANGES
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line] if path.is_file() else []
+
+
+def export_csv(store: Store, dataset_id: str, n: int | None = None) -> bytes:
+    """Version n as CSV (text, label, split), UTF-8 with a BOM so Excel reads Chinese and accents right."""
+    return rows(store, dataset_id, n)[["text", "label", "split"]].to_csv(index=False).encode("utf-8-sig")
+
+
+def create_first(store: Store, dataset_id: str, df: pd.DataFrame) -> Version:
+    """v1 from cleaned rows (text, label, row: the file position, which becomes the uid)."""
+    frame = pd.DataFrame({"uid": df["row"].astype("int64").values if "row" in df else range(len(df)),
+                          "text": df["text"].values, "label": df["label"].astype(str).values})
+    split = split_dataset(frame, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)
+    part = {**dict.fromkeys(split.val["uid"], "val"), **dict.fromkeys(split.test["uid"], "test")}
+    frame["split"] = [part.get(u, "train") for u in frame["uid"]]
+    with _lock(store, dataset_id):
+        if (folder(store, dataset_id, 1) / META).is_file():
+            return get(store, dataset_id, 1)
+        return _write(store, dataset_id, 1, None, frame, [])
+
+
+def new_version(store: Store, dataset_id: str, edits: list[dict], parent: int | None = None) -> Version:
+    """A new version from `parent` (default: the newest) with `edits`: each {"label", "source"} and either
+    "uid" (relabel that row) or "text" (add a row; a text already in the parent relabels that row instead,
+    so a corrected test text never leaks into training). Labels must be classes the parent has."""
+    _ensure_first(store, dataset_id)  # before the lock: making v1 takes it too
+    with _lock(store, dataset_id):
+        base = latest(store, dataset_id) if parent is None else get(store, dataset_id, parent)
+        frame = rows(store, dataset_id, base.n).copy()
+        log = _apply(frame, edits, set(base.classes))
+        if not log:
+            raise DataError("Nothing to save: every change matches a label the dataset already has.")
+        frame = pd.concat([frame, pd.DataFrame([e.pop("_row") for e in log if "_row" in e])], ignore_index=True) \
+            if any("_row" in e for e in log) else frame
+        return _write(store, dataset_id, latest(store, dataset_id).n + 1, base.n, frame, log)
+
+
+def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[dict]:
+    """Apply relabels in place; return the change log (added rows carry their new row under "_row")."""
+    by_uid = {int(u): i for i, u in enumerate(frame["uid"])}
+    by_text = {t: i for i, t in enumerate(frame["text"])}
+    next_uid, now, log, seen = int(frame["uid"].max()) + 1 if len(frame) else 0, round(time.time(), 3), [], set()
+    for edit in edits:
+        label, source = str(edit["label"]), str(edit.get("source", "review"))
+        if label not in classes:
+            raise DataError(f"'{label[:80]}' is not one of this dataset's labels ({', '.join(sorted(classes))}).")
+        i = by_uid.get(int(edit["uid"])) if edit.get("uid") is not None else by_text.get(str(edit.get("text", "")).strip())
+        if edit.get("uid") is not None and i is None:
+            raise DataError(f"Row {edit['uid']} is not in this dataset version.")
+        if i is not None:
+            old = frame.at[i, "label"]
+            if old != label and i not in seen:
+                frame.at[i, "label"] = label
+                seen.add(i)
+                log.append({"uid": int(frame.at[i, "uid"]), "old": old, "new": label, "source": source, "time": now,
+                            "text": frame.at[i, "text"][:200]})
+            continue
+        text = str(edit.get("text", "")).strip()
+        if not text or text in {e.get("_row", {}).get("text") for e in log}:
+            continue
+        split = "val" if next_uid % 10 == 0 else "train"  # the test rows stay those chosen at v1
+        log.append({"uid": next_uid, "old": None, "new": label, "source": source, "time": now, "text": text[:200],
+                    "_row": {"uid": next_uid, "text": text, "label": label, "split": split}})
+        next_uid += 1
+    return log
+
+
+def _write(store: Store, dataset_id: str, n: int, parent: int | None, frame: pd.DataFrame, log: list[dict]) -> Version:
+    target = folder(store, dataset_id, n)
+    partial = target.with_name(f".partial-{n}")
+    added = sum(1 for e in log if e["old"] is None)
+    sources: dict[str, int] = {}
+    for e in log:
+        sources[e["source"]] = sources.get(e["source"], 0) + 1
+    version = Version(dataset_id, n, parent, round(time.time(), 3), len(frame),
+                      {str(k): int(v) for k, v in frame["label"].value_counts().sort_index().items()},
+                      len(log) - added, added, sources if parent else {"upload": len(frame)},
+                      int((frame["split"] == "test").sum()))
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        frame.astype({"uid": "int64"}).to_parquet(partial / ROWS, index=False)
+        (partial / CHANGES).write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in log), encoding="utf-8")
+        (partial / META).write_text(json.dumps(asdict(version), ensure_ascii=False), encoding="utf-8")
+        partial.rename(target)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise storage_error(store.root, exc) from exc
+    return version
+
+
+def _ensure_first(store: Store, dataset_id: str) -> None:
+    """Datasets saved before versions existed get their v1 from cleaned.parquet (row order = uid)."""
+    if (folder(store, dataset_id, 1) / META).is_file():
+        return
+    cleaned = store.dataset_dir(dataset_id) / "cleaned.parquet"
+    if not cleaned.is_file():
+        raise DataError("That dataset is not in the data folder any more; add it again on the Data page.")
+    create_first(store, dataset_id, pd.read_parquet(cleaned))
+
+
+@contextmanager
+def _lock(store: Store, dataset_id: str):
+    path = store.dataset_dir(dataset_id) / "versions" / ".lock"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a")
+    except OSError as exc:
+        raise storage_error(store.root, exc) from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def version_of_file(path: str | Path) -> dict | None:
+    """{"dataset_id", "version"} when `path` is a version's rows file (a run records what it trained on)."""
+    meta = Path(path).with_name(META)
+    if Path(path).name != ROWS or not meta.is_file():
+        return None
+    m = json.loads(meta.read_text(encoding="utf-8"))
+    return {"dataset_id": m["dataset_id"], "version": m["n"]}
+
+
+def fixed_split(path: str | Path, df: pd.DataFrame):
+    """For a version's rows file, the split decided at v1 (a `core.cleaning.Split` whose frames carry `uid`);
+    None for any other file, which gets a run's own random split. `df` is the cleaned frame (its `row` is
+    the position in the file)."""
+    if version_of_file(path) is None:
+        return None
+    from core.cleaning import Split
+
+    stored = pd.read_parquet(path, columns=["uid", "split"])
+    df = df.assign(uid=stored["uid"].values[df["row"].values], split=stored["split"].values[df["row"].values])
+    part = {k: df[df["split"] == k].drop(columns="split").reset_index(drop=True) for k in ("train", "val", "test")}
+    return Split(part["train"], part["val"], part["test"])
