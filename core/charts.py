@@ -128,3 +128,14 @@ def probability_bars(classes: list[str], probs: list[float], title: str) -> go.F
                 marker_color=[PALETTE[0] if i == order[-1] else "#ced4da" for i in order],
                 text=[f"{probs[i]:.0%}" for i in order], textposition="auto")
     return fig
+
+
+def learning_curves(data: dict) -> go.Figure:
+    """Accuracy as labels grow, rows chosen by uncertainty (solid) vs at random (dotted), one colour a dataset."""
+    fig = _fig("Accuracy as you label more: most uncertain first vs at random", xaxis_title="labelled rows",
+               yaxis_title="test accuracy", height=400)
+    for colour, (name, curve) in zip(PALETTE, data["curves"].items()):
+        fig.add_scatter(x=data["labels"], y=curve["uncertainty"], name=f"{name}: uncertain first",
+                        line=dict(color=colour), mode="lines+markers")
+        fig.add_scatter(x=data["labels"], y=curve["random"], name=f"{name}: random", line=dict(color=colour, dash="dot"))
+    return fig

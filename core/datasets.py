@@ -15,7 +15,8 @@ from core.errors import DataError
 from core.cleaning import Dataset, split_dataset
 from core.store import Store, new_id, require_free_space, storage_error
 
-DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo_tickets.csv"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_PATH = ASSETS / "demo_tickets.csv"
 SAFE_EXT = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".parquet", ".xlsx"}
 
 

@@ -63,6 +63,13 @@ class RunFolder:
     def data_path(self) -> str:
         return (self.path / DATA_PATH).read_text(encoding="utf-8")
 
+    def data_version(self) -> dict | None:
+        """{"dataset_id", "version"} when this run trains on a dataset version, else None."""
+        from core.versions import version_of_file
+
+        path = self.path / DATA_PATH
+        return version_of_file(path.read_text(encoding="utf-8")) if path.is_file() else None
+
     # a file-classification job: the upload, what to do with it, the labelled result
     def create_batch(self, data: bytes | Path, extension: str, request: dict) -> "RunFolder":
         """A folder for a job on one file: the bytes are copied in (`extension` from a fixed list, never a

@@ -7,6 +7,7 @@ from core.cleaning import dataset_from_raw, guess_columns
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.label_check import label_check
+from ui.versions_panel import versions_panel
 from ui.safe import md
 from ui.widgets import guard, report_in_words
 
@@ -64,5 +65,14 @@ if upload:
             st.success(f"Saved {ds.report.rows:,} rows. Next: check the labels below, or train models on the "
                        "Train page.")
             st.page_link("pages/train.py", label="Go to Train", icon=":material/arrow_forward:")
-if state.get(state.DATASET_ID):
-    label_check(state.get(state.DATASET_ID))
+store = resources.store_or_none()  # a read-only data folder: the upload part above still works
+datasets = store.datasets() if store and (state.get(state.DATASET_ID) or not upload) else []
+if datasets:
+    st.divider()
+    ids, current = [d["id"] for d in datasets], state.get(state.DATASET_ID)
+    pick = st.selectbox("Your datasets", ids, index=ids.index(current) if current in ids else 0,
+                        format_func=lambda i: next(d["name"] for d in datasets if d["id"] == i), key="data_pick")
+    state.put(state.DATASET_ID, pick)
+    with guard("Reading the dataset's versions"):
+        versions_panel(pick)
+        label_check(pick)

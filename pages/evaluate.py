@@ -6,6 +6,7 @@ from core.report import build_dashboard, figures, html_report, metrics_csv, summ
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.error_explorer import error_explorer, report_mistakes
+from ui.version_compare import across_versions
 from ui.widgets import finished_runs, guard
 
 ensure_app_navigation()
@@ -45,6 +46,7 @@ with guard("Building the comparison"):
         st.text(test["sentence"])
     for note in dash.notes:
         st.caption(note)
+    across_versions(store, [store.run_dir(i) for i in picked])
 
     normalize = st.toggle("Show confusion matrices as percentages of each true class")
     figs = figures(dash, normalize=normalize)

@@ -6,6 +6,7 @@ from core.predict import model_zip, predict_frame, predict_table
 from core.runs import RunFolder
 from ui import explain_view, resources, state
 from ui.code_snippets import use_from_code
+from ui.correct import correction_form
 from ui.jobs_panel import file_jobs
 from ui.boot import ensure_app_navigation
 from ui.safe import md
@@ -23,10 +24,11 @@ models = {i: str(RunFolder(store.run_dir(i)).model_dir) for i in picked}
 st.subheader("Classify a text")
 text = st.text_area("Text", placeholder="Type or paste a text, e.g. 'My parcel never arrived and I want a refund'")
 # never disabled: a text area commits on blur, so a button disabled until then would swallow the first click
-clicked = st.button("Classify", type="primary")
-if clicked and not (text.strip() and models):
-    st.info("Type a text and pick at least one model first.")
-if clicked and text.strip() and models:
+if st.button("Classify", type="primary"):
+    state.put(state.CLASSIFIED, text.strip())
+    if not (text.strip() and models):
+        st.info("Type a text and pick at least one model first.")
+if text.strip() and models and state.get(state.CLASSIFIED) == text.strip():  # stays up for "wrong?" below
     cols = st.columns(len(models))
     for col, (run_id, model_dir) in zip(cols, models.items()):
         with col, guard("Classifying"):
@@ -37,6 +39,7 @@ if clicked and text.strip() and models:
             explain_view.show(text, resources.classifier(model_dir).explain(text))
             col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], "Probabilities"),
                              key=f"bars-{run_id}")
+            correction_form(run_id, text, classes, row["pred"], "predict", key=run_id)
 
 st.subheader("Classify a file")
 up = st.file_uploader("A file with a text column (CSV, TSV, TXT, Excel, JSON, JSONL, Parquet)",

@@ -15,7 +15,7 @@ from core.jobs import JobRunner
 from core.store import Store
 from tests.conftest import ROOT, tiny_frame
 
-PAGES = ["pages/data.py", "pages/train.py", "pages/evaluate.py", "pages/predict.py", "pages/chat.py"]
+PAGES = ["pages/data.py", "pages/train.py", "pages/evaluate.py", "pages/label.py", "pages/predict.py", "pages/chat.py"]
 
 
 def app() -> AppTest:
@@ -210,24 +210,3 @@ def test_predict_explains_each_model_and_keeps_hostile_text_as_text(trained):
         assert html.unescape(re.sub(r"<[^>]+>", "", body)) == hostile  # what a reader sees is exactly the text
     sentences = [t.value for t in at.text if t.value.startswith("Weighed most for 'positive'")]
     assert len(sentences) == 2 and '"love" (for)' in sentences[0]
-
-
-@pytest.mark.slow
-def test_check_the_labels_of_the_demo_set(data_dir):
-    at = app()
-    at.segmented_control[0].set_value("Demo dataset").run()
-    next(b for b in at.button if b.label == "Use the demo dataset").click().run()
-    next(b for b in at.button if b.label.startswith("Save")).click().run()
-    next(b for b in at.button if b.label == "Check the labels").click().run()
-    no_errors(at)
-    store = Store(data_dir)
-    finish(JobRunner(store))
-    job = store.jobs(kind="quality")[0]
-    assert job.status == "done", job.error
-    at.run()
-    no_errors(at)
-    assert any("of the labels look wrong" in m.value for m in at.markdown)
-    issues = at.dataframe[-1].value
-    assert list(issues.columns) == ["row", "text", "given", "suggested", "confidence", "score"] and len(issues) >= 3
-    assert (issues["given"] != issues["suggested"]).all()
-    assert [j.id for j in store.jobs(("done",), kind="train")] == []  # a label check is not a model

@@ -8,6 +8,7 @@ import streamlit as st
 from core.report import Dashboard, mistake_explanations
 from core.runs import RunFolder
 from ui import explain_view, resources
+from ui.correct import correction_form
 from ui.safe import md
 from ui.widgets import guard
 
@@ -43,6 +44,8 @@ def error_explorer(dash: Dashboard) -> None:
         with c2, guard("Explaining"):
             explain_view.show(err["text"], _model(run).explain(err["text"], err["true"]),
                               caption=f"What spoke for the true label, {md(err['true'])}")
+        correction_form(RunFolder(run).id, err["text"], classes, err["pred"], "review", key=f"err-{picked[0]}",
+                        prompt="Is the given label wrong? Pick the right one")
 
 
 def report_mistakes(dash: Dashboard) -> dict:

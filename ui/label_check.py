@@ -2,12 +2,12 @@
 progress, then the ranked suspicious rows with the suggested label and each row's explanation."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from core.datasets import cleaned_path
-from ui import explain_view, resources, state
+from core import versions
+from ui import resources, state
 from ui.jobs_panel import progress_words
+from ui.review import review
 from ui.safe import md
 from ui.widgets import guard
 
@@ -17,7 +17,9 @@ def label_check(dataset_id: str) -> None:
     st.caption("Two quick models that never saw each row (5-fold) vote on its label; the rows they disagree "
                "with most are listed first. About a minute for 10,000 rows.")
     jobs = state.get(state.LABEL_CHECKS, {})
-    if st.button("Check the labels", disabled=dataset_id in jobs):
+    newest = versions.latest(resources.store(), dataset_id).n
+    checked = resources.runner().run(jobs[dataset_id]).request().get("version") if dataset_id in jobs else None
+    if st.button(f"Check the labels of v{newest}", disabled=checked == newest):
         with guard("Starting the check"):
             jobs[dataset_id] = resources.runner().submit_label_check(dataset_id)
             state.put(state.LABEL_CHECKS, jobs)
@@ -52,30 +54,14 @@ def _result(dataset_id: str, job_id: str) -> None:
                       "which makes test scores look better than they are."))
     if report.get("small_classes"):
         st.warning(md("Too few examples to learn: " + ", ".join(f"{k} ({v})" for k, v in report["small_classes"].items())))
-    issues = pd.DataFrame(report.get("issues", []), columns=["row", "text", "given", "suggested", "confidence", "score"])
-    if issues.empty:
-        return
-    event = st.dataframe(issues, hide_index=True, on_select="rerun", selection_mode="single-row", key="issues",
-                         column_config={"score": st.column_config.ProgressColumn(
-                             "label quality", min_value=0.0, max_value=1.0, format="%.2f")})
-    picked = event.selection.rows if event else []
-    if picked:
-        row = issues.iloc[picked[0]]
-        model = _quick_model(dataset_id)
-        c1, c2 = st.columns(2)
-        with c1, guard("Explaining"):
-            explain_view.show(row["text"], model.explain(row["text"], row["given"]),
-                              caption=f"What speaks for the given label, {md(row['given'])}")
-        with c2, guard("Explaining"):
-            explain_view.show(row["text"], model.explain(row["text"], row["suggested"]),
-                              caption=f"What speaks for the suggestion, {md(row['suggested'])}")
+    version = resources.runner().run(job_id).request().get("version") or 1
+    review(dataset_id, report, version, _quick_model(dataset_id, version) if report.get("issues") else None)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Training a quick model to explain the rows...")
-def _quick_model(dataset_id: str):
-    """A TF-IDF baseline on the whole dataset (seconds), only to show which words point where."""
-    from core.cleaning import load_dataset
+def _quick_model(dataset_id: str, version: int):
+    """A TF-IDF baseline on the whole version (seconds), only to show which words point where."""
     from core.contenders.baseline import TfidfClassifier
 
-    ds = load_dataset(cleaned_path(resources.store(), dataset_id), text_col="text", label_col="label")
-    return resources.LockedModel(TfidfClassifier().fit(ds.df["text"], ds.df["label"]))
+    df = versions.rows(resources.store(), dataset_id, version)
+    return resources.LockedModel(TfidfClassifier().fit(df["text"], df["label"]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 DATASET_ID = "dataset_id"  # the dataset chosen on the Data page
+CLASSIFIED = "classified"  # the text last classified on Predict: its results stay up for a correction
+TO_LABEL = "to_label"  # (dataset id, ranked texts) the Label page asks labels for
 UPLOAD = "upload"  # (filename, bytes) of the file being mapped on the Data page
 SELECTED_RUNS = "selected_runs"  # run ids picked on Evaluate
 CHAT = "chat_messages"  # [{"role", "content", "stats"?, "badge"?}]
