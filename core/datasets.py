@@ -45,9 +45,6 @@ def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> s
     return dataset_id
 
 
-def cleaned_path(store: Store, dataset_id: str) -> Path:
-    return store.dataset_dir(dataset_id) / "cleaned.parquet"
-
 
 def original_path(store: Store, dataset_id: str) -> Path:
     """The upload as received (its rows are what `row` numbers in reports point at)."""

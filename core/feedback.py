@@ -54,8 +54,12 @@ def apply(store: Store, dataset_id: str, ids: list[str] | None = None) -> versio
     usable = [i for i in chosen if i["label"] in known]
     if not usable:
         raise DataError(f"None of these corrections uses one of the dataset's labels ({', '.join(known)}).")
-    version = versions.new_version(store, dataset_id, [{k: i[k] for k in ("uid", "text", "label", "source")}
-                                                       for i in usable])
+    try:
+        version = versions.new_version(store, dataset_id, [{k: i[k] for k in ("uid", "text", "label", "source")}
+                                                           for i in usable])
+    except DataError:  # every one already matches the data (say, saved earlier): they leave the queue
+        dismiss(store, dataset_id, [i["id"] for i in usable])
+        raise
     _append(store, store.dataset_dir(dataset_id) / HANDLED, [{"id": i["id"], "version": version.n} for i in usable])
     return version
 

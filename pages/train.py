@@ -1,9 +1,11 @@
 """Train: pick contenders and settings, queue jobs, watch them live."""
+from pathlib import Path
+
 import streamlit as st
 
 from core.config import TrainConfig
 from core.contenders import registry
-from core.datasets import cleaned_path
+from core import versions
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.jobs_panel import finished_jobs, live_jobs
@@ -25,6 +27,10 @@ pick = st.selectbox("Dataset", ids, index=ids.index(current) if current in ids e
                     format_func=lambda i: next(f"{d['name']} ({d['rows']:,} rows, {len(d['classes'])} classes)"
                                                for d in datasets if d["id"] == i))
 state.put(state.DATASET_ID, pick)
+history = {v.n: v for v in versions.versions(store, pick)}
+version = st.selectbox("Version", sorted(history, reverse=True), format_func=lambda n: history[n].summary(),
+                       help="Every version keeps the test rows chosen at v1, so runs on different versions compare "
+                            "on the same texts.") if len(history) > 1 else 1
 
 st.subheader("Contenders")
 specs = registry.all_specs()
@@ -52,7 +58,8 @@ if st.button("Start training", type="primary"):
                            lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label")
         runner = resources.runner()
         for kind in kinds:
-            runner.submit(base.with_(model=kind), cleaned_path(store, pick), dataset_id=pick, dataset_name=names[pick])
+            runner.submit(base.with_(model=kind), versions.rows_path(store, pick, version), dataset_id=pick,
+                          dataset_name=names[pick] if version == 1 else f"{Path(names[pick]).stem} v{version}")
         st.success(f"Queued {len(kinds)} run(s). Progress appears below; results on the Evaluate page.")
 
 st.subheader("Runs")

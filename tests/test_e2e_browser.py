@@ -102,3 +102,32 @@ def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(server):
         page.get_by_text("Device:").wait_for()  # app.py's sidebar ran
         assert page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Data").count() == 1
         assert page.url.endswith("/evaluate")
+
+
+def test_the_loop_flag_accept_new_version_retrain_compare(server):
+    """Flag -> accept a correction -> v2 appears -> retrain the baseline -> Evaluate shows v1 against v2."""
+    with browser_page("e2e-loop-failure", viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(server)
+        page.get_by_role("heading", name="Data").wait_for()
+        page.get_by_role("radio", name="Demo dataset").click() if page.get_by_role("radio", name="Demo dataset").count() \
+            else page.get_by_text("Demo dataset", exact=True).click()
+        page.get_by_role("button", name="Use the demo dataset").click()
+        page.get_by_role("button", name="Save and use this dataset").click()
+        page.get_by_text("Saved 760 rows").wait_for()
+        nav(page, "Train")
+        page.get_by_text("Sentence embeddings + logistic regression").click()
+        page.get_by_text("Fine-tuned Transformer", exact=True).click()
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("Finished in").wait_for(timeout=120_000)
+        nav(page, "Data")
+        page.get_by_role("button", name="Check the labels of v1").click()
+        page.get_by_role("heading", name="Review suspicious labels").wait_for(timeout=180_000)
+        page.get_by_role("button", name="Accept").first.click()
+        page.get_by_role("button", name="Save all 1 as v2").click()
+        page.get_by_text("v1 · 1 run(s) → v2").wait_for()
+        page.get_by_role("button", name="Retrain on v2").click()
+        nav(page, "Train")
+        page.get_by_text("Finished in").nth(1).wait_for(timeout=120_000)
+        nav(page, "Evaluate")
+        page.get_by_role("heading", name="Across dataset versions").wait_for()
+        page.get_by_text("v1 -> v2").first.wait_for()
