@@ -58,6 +58,19 @@ def nav(page, name: str) -> None:
     page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=name).click()
 
 
+def go(page, name: str, heading: str | None = None) -> None:
+    """Navigate and wait for the page's title; a page that reruns itself as a job finishes (the Train page's
+    live panel) can swallow a click that lands in the same instant, so click again."""
+    for _ in range(4):
+        nav(page, name)
+        try:
+            page.get_by_role("heading", name=heading or name, exact=True).wait_for(timeout=10_000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try the click again
+            continue
+    raise AssertionError(f"could not open the {name} page")
+
+
 def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
     rows = tiny_df.copy()
     rows.loc[len(rows)] = ["<script>window.__xss = 1</script> wonderful and great", "positive"]
@@ -114,20 +127,24 @@ def test_the_loop_flag_accept_new_version_retrain_compare(server):
         page.get_by_role("button", name="Use the demo dataset").click()
         page.get_by_role("button", name="Save and use this dataset").click()
         page.get_by_text("Saved 760 rows").wait_for()
-        nav(page, "Train")
+        go(page, "Train")
         page.get_by_text("Sentence embeddings + logistic regression").click()
         page.get_by_text("Fine-tuned Transformer", exact=True).click()
         page.get_by_role("button", name="Start training").click()
         page.get_by_text("Finished in").wait_for(timeout=120_000)
-        nav(page, "Data")
+        go(page, "Data")
         page.get_by_role("button", name="Check the labels of v1").click()
         page.get_by_role("heading", name="Review suspicious labels").wait_for(timeout=180_000)
         page.get_by_role("button", name="Accept").first.click()
         page.get_by_role("button", name="Save all 1 as v2").click()
         page.get_by_text("v1 · 1 run(s) → v2").wait_for()
         page.get_by_role("button", name="Retrain on v2").click()
-        nav(page, "Train")
-        page.get_by_text("Finished in").nth(1).wait_for(timeout=120_000)
-        nav(page, "Evaluate")
+        page.get_by_text("Queued 1 run(s) on v2").wait_for()  # before navigating, which would cut this run short
+        go(page, "Train")
+        from playwright.sync_api import expect
+
+        page.get_by_text("demo_tickets v2").first.wait_for()
+        expect(page.get_by_text("Jobs: 0 running, 0 queued")).to_be_visible(timeout=120_000)
+        go(page, "Evaluate")
         page.get_by_role("heading", name="Across dataset versions").wait_for()
         page.get_by_text("v1 -> v2").first.wait_for()
