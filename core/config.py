@@ -23,7 +23,8 @@ class TrainConfig:
     chosen contender (epochs for the baseline, say) are kept and ignored."""
 
     model: str = _opt("baseline", "contender to train")
-    checkpoint: str = _opt("default", "Transformer checkpoint: 'default' (embedded MiniLM), a folder or a Hub id")
+    checkpoint: str = _opt("default", "Transformer checkpoint: 'default' (embedded MiniLM, English), 'multilingual' "
+                                      "(embedded multilingual-e5-small, ~100 languages), a folder or a Hub id")
     text_col: str | None = _opt(None, "column holding the text (default: guessed)")
     label_col: str | None = _opt(None, "column holding the label (default: guessed)")
     epochs: int = _opt(3, "passes over the training rows (fine-tune)")

@@ -186,6 +186,8 @@ def checkpoint_name(checkpoint: str) -> str:
 
     if checkpoint in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
         return "MiniLM"
+    if checkpoint in ("multilingual", "multilingual-e5-small", "intfloat/multilingual-e5-small"):
+        return "multilingual E5"
     return Path(str(checkpoint).rstrip("/")).name or str(checkpoint)
 
 
