@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.language import describe
 from core.reading import RawTable, read_table
 from core.errors import DataError
 
@@ -41,6 +42,7 @@ class CleanReport:
     length: dict[str, float] = field(default_factory=dict)
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
+    language: dict = field(default_factory=dict)  # core.language.describe: share not in English, scripts
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -165,7 +167,8 @@ def clean(raw: RawTable, text_col: str, label_col: str | None) -> Dataset:
     report = CleanReport(rows_in=rows_in, rows=len(df), text_column=text_col, label_column=label_col,
                          columns=list(raw.df.columns), classes=_class_counts(df) if label_col else {},
                          dropped=dropped, conflicting_texts=conflicts, truncated=int(long.sum()),
-                         length=_length_stats(df["text"]), encoding=raw.encoding, warnings=list(raw.warnings))
+                         length=_length_stats(df["text"]), encoding=raw.encoding, warnings=list(raw.warnings),
+                         language=describe(df["text"]))
     report.warnings += _warnings(report)
     if df.empty:
         raise DataError("No usable rows are left after removing empty texts and missing labels; check the column choice.")

