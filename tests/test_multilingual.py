@@ -69,3 +69,13 @@ def test_a_tiny_multilingual_fine_tune_learns(folder, monkeypatch):
     clf.fit(texts, labels, on_progress=lambda e: losses.append(e["loss"]) if e.get("event") == "step" and e.get("loss") else None)
     assert len(losses) == 4 and losses[-1] < losses[0]  # 20 steps (a loss every 5), and the loss falls
     assert set(clf.predict(texts[:4])) <= {"好评", "差评"}
+
+
+def test_the_embeddings_contender_uses_it_too(folder, monkeypatch):
+    from core.contenders.embeddings import EmbeddingClassifier
+
+    monkeypatch.setattr("core.store.default_data_dir", lambda: folder.parent.parent)
+    texts = ["我很喜欢这个产品，质量很好", "服务太差了，再也不买了", "非常满意，物流也快", "东西坏了，退款吧"] * 4
+    labels = ["好评", "差评", "好评", "差评"] * 4
+    clf = EmbeddingClassifier(checkpoint="multilingual").fit(texts, labels)
+    assert list(clf.predict(["质量很好，非常满意", "太差了，东西坏了，退款"])) == ["好评", "差评"]
