@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core import versions
 from core.errors import DataError
+from core.progress import read_progress as read_jsonl  # the same tolerant JSON-lines reader
 from core.store import Store, storage_error
 
 PENDING, HANDLED, DECISIONS = "pending.jsonl", "handled.jsonl", "decisions.jsonl"
@@ -40,8 +41,8 @@ def add(store: Store, dataset_id: str, items: list[dict], source: str) -> int:
 def pending(store: Store, dataset_id: str) -> list[dict]:
     """The queue: this dataset's corrections plus API feedback for models trained on it, oldest first,
     without the ones already applied or dismissed."""
-    items = _read(store.dataset_dir(dataset_id) / PENDING) + _api_items(store, dataset_id)
-    done = {h["id"] for h in _read(store.dataset_dir(dataset_id) / HANDLED)}
+    items = read_jsonl(store.dataset_dir(dataset_id) / PENDING) + _api_items(store, dataset_id)
+    done = {h["id"] for h in read_jsonl(store.dataset_dir(dataset_id) / HANDLED)}
     return sorted((i for i in items if i["id"] not in done), key=lambda i: i["time"])
 
 
@@ -76,12 +77,12 @@ def decide(store: Store, dataset_id: str, decisions: list[dict]) -> None:
 
 def decided(store: Store, dataset_id: str) -> dict[int, dict]:
     """Row uid -> the latest decision about it."""
-    return {int(d["uid"]): d for d in _read(store.dataset_dir(dataset_id) / DECISIONS)}
+    return {int(d["uid"]): d for d in read_jsonl(store.dataset_dir(dataset_id) / DECISIONS)}
 
 
 def _api_items(store: Store, dataset_id: str) -> list[dict]:
     out = []
-    for record in _read(store.root / API_FEEDBACK):
+    for record in read_jsonl(store.root / API_FEEDBACK):
         job = store.get_job(record.get("model", "")) if _is_id(record.get("model")) else None
         if job is not None and job.dataset_id == dataset_id:
             item = {"uid": None, "text": str(record.get("text", ""))[:MAX_TEXT], "label": str(record.get("label", "")),
@@ -100,25 +101,18 @@ def _digest(record: dict) -> str:
     return hashlib.sha1(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def _read(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:  # a half-written last line from a crash; the rest is good
-            continue
-    return out
+def append_jsonl(path: Path, records: list[dict]) -> None:
+    """Append JSON lines under an exclusive lock, so writers in several processes never tear a line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
 def _append(store: Store, path: Path, records: list[dict]) -> None:
     if not records:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        append_jsonl(path, records)
     except OSError as exc:
         raise storage_error(store.root, exc) from exc

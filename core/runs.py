@@ -182,11 +182,11 @@ def model_dir(path: str | Path) -> Path:
 
 def checkpoint_name(checkpoint: str) -> str:
     """A short name for a checkpoint: 'MiniLM' for the embedded default, else its last path part."""
-    from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME
+    from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, MULTILINGUAL_NAMES
 
     if checkpoint in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
         return "MiniLM"
-    if checkpoint in ("multilingual", "multilingual-e5-small", "intfloat/multilingual-e5-small"):
+    if checkpoint in MULTILINGUAL_NAMES:
         return "multilingual E5"
     return Path(str(checkpoint).rstrip("/")).name or str(checkpoint)
 

@@ -14,7 +14,6 @@ matters (feedback goes to files), so replicas behind a load balancer scale it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import secrets
@@ -117,14 +116,11 @@ def load_models(run_dirs: list[str]) -> dict[str, Served]:
 
 
 def store_feedback(data_dir: Path, record: dict) -> None:
-    """Append one correction to DATA_DIR/feedback/feedback.jsonl (a lock keeps lines whole across replicas)."""
-    import fcntl
+    """Append one correction to the data directory's API feedback file, where core.feedback's review queue
+    reads it (a lock keeps lines whole across replicas)."""
+    from core.feedback import API_FEEDBACK, append_jsonl
 
-    folder = data_dir / "feedback"
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "feedback.jsonl").open("a", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    append_jsonl(Path(data_dir) / API_FEEDBACK, [record])
 
 
 def key_ok(header: str | None, key: str | None) -> bool:

@@ -2,7 +2,6 @@
 engine, a tokenizer with no unknown tokens on ordinary text in several scripts, and a tiny fine-tune."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from core import multilingual
