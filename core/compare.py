@@ -65,11 +65,12 @@ def compare_versions(store, run_dirs: list[str | Path]) -> list[dict]:
     {"dataset_id", "newest", "rescored" (test rows whose label changed), "n", "rows": [...], "pairs": [...]}."""
     from core import versions
 
-    groups: dict[str, list[RunFolder]] = {}
+    groups: dict[str, list[tuple[RunFolder, int, pd.DataFrame]]] = {}
     for run in map(RunFolder, run_dirs):
         tag = (run.metrics() or {}).get("data_version")
-        if tag and run.predictions(columns=["text"]) is not None:  # runs on a version store row ids
-            groups.setdefault(tag["dataset_id"], []).append(run)
+        frame = run.predictions(columns=["uid", "label", "pred"]) if tag else None  # runs on a version store row ids
+        if frame is not None:
+            groups.setdefault(tag["dataset_id"], []).append((run, tag["version"], frame))
     out = []
     for dataset_id, runs in groups.items():
         try:
@@ -80,19 +81,19 @@ def compare_versions(store, run_dirs: list[str | Path]) -> list[dict]:
     return out
 
 
-def _rescore(dataset_id: str, runs: list[RunFolder], newest: pd.DataFrame, history: list) -> dict:
+def _rescore(dataset_id: str, runs: list[tuple[RunFolder, int, pd.DataFrame]], newest: pd.DataFrame,
+             history: list) -> dict:
     truth_of = dict(zip(newest["uid"], newest["label"]))
-    frames = {str(r.path): r.predictions(columns=["uid", "label", "pred"]) for r in runs}
-    common = sorted(set.intersection(*(set(f["uid"]) for f in frames.values())) & set(truth_of))
+    common = sorted(set.intersection(*(set(f["uid"]) for _, _, f in runs)) & set(truth_of))
     truth = [truth_of[u] for u in common]
-    rescored = {int(u) for f in frames.values() for u, old in zip(f["uid"], f["label"]) if truth_of.get(u, old) != old}
+    rescored = {int(u) for _, _, f in runs for u, old in zip(f["uid"], f["label"]) if truth_of.get(u, old) != old}
     rows, preds = [], {}
-    for run in runs:
+    for run, version, frame in runs:
         key = str(run.path)
-        lookup = dict(zip(frames[key]["uid"], frames[key]["pred"]))
+        lookup = dict(zip(frame["uid"], frame["pred"]))
         preds[key] = [lookup[u] for u in common]
         right = [p == t for p, t in zip(preds[key], truth)]
-        rows.append({"run": key, "name": run.name, "model": run.kind, "version": run.metrics()["data_version"]["version"],
+        rows.append({"run": key, "name": run.name, "model": run.kind, "version": version,
                      "accuracy": sum(right) / max(1, len(right)), "n": len(common)})
     pairs = []
     for a, b in combinations(sorted(rows, key=lambda r: r["version"]), 2):

@@ -17,7 +17,7 @@ from pathlib import Path
 from core import versions
 from core.errors import DataError
 from core.progress import read_progress as read_jsonl  # the same tolerant JSON-lines reader
-from core.store import Store, storage_error
+from core.store import ID_RE, Store, storage_error
 
 PENDING, HANDLED, DECISIONS = "pending.jsonl", "handled.jsonl", "decisions.jsonl"
 API_FEEDBACK = Path("feedback") / "feedback.jsonl"
@@ -92,8 +92,6 @@ def _api_items(store: Store, dataset_id: str) -> list[dict]:
 
 
 def _is_id(value) -> bool:
-    from core.store import ID_RE
-
     return isinstance(value, str) and bool(ID_RE.match(value))
 
 

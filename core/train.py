@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.card import write_model_card
-from core.cleaning import Dataset, Split, load_dataset, require_two_classes, split_dataset
+from core.cleaning import Split, load_dataset, require_two_classes, split_dataset
 from core.config import TrainConfig
 from core.contenders import registry
 from core.contenders.base import FitStopped
@@ -59,9 +59,10 @@ def run_training(config: TrainConfig, data: str | Path, out_dir: str | Path, *, 
 def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bool) -> dict:
     ds = load_dataset(data, text_col=config.text_col, label_col=config.label_col)
     log({"event": "log", "message": f"Read {ds.report.rows} usable rows in {len(ds.report.classes)} classes."})
-    split = fixed_split(data, ds.df)  # a dataset version keeps the test rows chosen at v1
+    tag = version_of_file(data)  # {"dataset_id", "version"} for a dataset version's rows file, else None
+    split = fixed_split(data, ds.df) if tag else None  # a dataset version keeps the test rows chosen at v1
     if split is None:
-        df = _cap_rows(ds, config.max_rows, config.seed)
+        df = _cap(ds.df, config.max_rows, config.seed)
         require_two_classes(df["label"])
         split = split_dataset(df, config.val_fraction, config.test_fraction, config.seed)
     else:
@@ -90,8 +91,8 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
                "rows": {"train": len(split.train), "val": len(split.val), "test": len(test)},
                "train_seconds": train_seconds, "stopped": bool(clf.stopped_), "best_step": clf.best_step_,
                "history": list(clf.history_), "data_report": ds.report.to_dict(), "test": ev.to_dict()}
-    if version_of_file(data):
-        metrics["data_version"] = version_of_file(data)
+    if tag:
+        metrics["data_version"] = tag
     if main:
         frame = proba_frame(test["text"].tolist(), proba, list(clf.classes_))
         frame.insert(1, "label", test["label"].values)
@@ -106,10 +107,6 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
             shutil.rmtree(run.model_dir, ignore_errors=True)
             raise storage_error(run.path, exc) from exc
     return metrics
-
-
-def _cap_rows(ds: Dataset, max_rows: int | None, seed: int) -> pd.DataFrame:
-    return _cap(ds.df, max_rows, seed)
 
 
 def _cap(df: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:

@@ -129,8 +129,9 @@ def new_version(store: Store, dataset_id: str, edits: list[dict], parent: int | 
         log = _apply(frame, edits, set(base.classes))
         if not log:
             raise DataError("Nothing to save: every change matches a label the dataset already has.")
-        frame = pd.concat([frame, pd.DataFrame([e.pop("_row") for e in log if "_row" in e])], ignore_index=True) \
-            if any("_row" in e for e in log) else frame
+        added = [e.pop("_row") for e in log if "_row" in e]
+        if added:
+            frame = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
         return _write(store, dataset_id, latest(store, dataset_id).n + 1, base.n, frame, log)
 
 
@@ -138,7 +139,7 @@ def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[di
     """Apply relabels in place; return the change log (added rows carry their new row under "_row")."""
     by_uid = {int(u): i for i, u in enumerate(frame["uid"])}
     by_text = {t: i for i, t in enumerate(frame["text"])}
-    next_uid, now, log, seen = int(frame["uid"].max()) + 1 if len(frame) else 0, round(time.time(), 3), [], set()
+    next_uid, now, log, seen, added = int(frame["uid"].max()) + 1 if len(frame) else 0, round(time.time(), 3), [], set(), set()
     for edit in edits:
         label, source = str(edit["label"]), str(edit.get("source", "review"))
         if label not in classes:
@@ -155,8 +156,9 @@ def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[di
                             "text": frame.at[i, "text"][:200]})
             continue
         text = str(edit.get("text", "")).strip()
-        if not text or text in {e.get("_row", {}).get("text") for e in log}:
+        if not text or text in added:
             continue
+        added.add(text)
         split = "val" if next_uid % 10 == 0 else "train"  # the test rows stay those chosen at v1
         log.append({"uid": next_uid, "old": None, "new": label, "source": source, "time": now, "text": text[:200],
                     "_row": {"uid": next_uid, "text": text, "label": label, "split": split}})
@@ -221,11 +223,8 @@ def version_of_file(path: str | Path) -> dict | None:
 
 
 def fixed_split(path: str | Path, df: pd.DataFrame):
-    """For a version's rows file, the split decided at v1 (a `core.cleaning.Split` whose frames carry `uid`);
-    None for any other file, which gets a run's own random split. `df` is the cleaned frame (its `row` is
-    the position in the file)."""
-    if version_of_file(path) is None:
-        return None
+    """For a version's rows file (see `version_of_file`), the split decided at v1: a `core.cleaning.Split`
+    whose frames carry `uid`. `df` is the cleaned frame (its `row` is the position in the file)."""
     from core.cleaning import Split
 
     stored = pd.read_parquet(path, columns=["uid", "split"])
