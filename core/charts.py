@@ -2,11 +2,14 @@
 
 Pages only place these figures, and the HTML report embeds the same ones, so
 the two never differ. Text in figures is set through Plotly's data fields, which
-escape it, never through HTML templates.
+escape it, never through HTML templates. Every function takes `lang` for its
+titles and axis names (core.i18n); the data (class names, run names) is the user's.
 """
 from __future__ import annotations
 
 import plotly.graph_objects as go
+
+from core.i18n import translator
 
 PALETTE = ["#4C6EF5", "#F59F00", "#12B886", "#E64980", "#7950F2", "#FA5252", "#15AABF", "#82C91E"]
 LAYOUT = dict(template="plotly_white", margin=dict(l=40, r=20, t=50, b=40), height=360,
@@ -19,46 +22,52 @@ def _fig(title: str, **layout) -> go.Figure:
     return fig
 
 
-def class_balance(classes: dict[str, int]) -> go.Figure:
-    fig = _fig("Examples per class", xaxis_title="class", yaxis_title="rows")
+def class_balance(classes: dict[str, int], lang: str = "en") -> go.Figure:
+    _ = translator(lang)
+    fig = _fig(_("Examples per class"), xaxis_title=_("class"), yaxis_title=_("rows"))
     fig.add_bar(x=list(classes), y=list(classes.values()), marker_color=PALETTE[0])
     return fig
 
 
-def length_histogram(lengths: list[int]) -> go.Figure:
-    fig = _fig("Text length", xaxis_title="characters", yaxis_title="rows")
+def length_histogram(lengths: list[int], lang: str = "en") -> go.Figure:
+    _ = translator(lang)
+    fig = _fig(_("Text length"), xaxis_title=_("characters"), yaxis_title=_("rows"))
     fig.add_histogram(x=lengths, nbinsx=40, marker_color=PALETTE[2])
     return fig
 
 
-def metric_bars(rows: list[dict]) -> go.Figure:
+def metric_bars(rows: list[dict], lang: str = "en") -> go.Figure:
     """Accuracy and macro-F1 per contender with 95% CI whiskers."""
-    fig = _fig("Accuracy and macro-F1 (95% confidence intervals)", barmode="group", yaxis=dict(range=[0, 1.05]))
-    for i, metric in enumerate(("accuracy", "macro_f1")):
+    _ = translator(lang)
+    fig = _fig(_("Accuracy and macro-F1 (95% confidence intervals)"), barmode="group", yaxis=dict(range=[0, 1.05]))
+    for i, (metric, label) in enumerate((("accuracy", _("accuracy")), ("macro_f1", _("macro-F1")))):
         vals = [r[metric] for r in rows]
         lo = [r[metric] - r["ci"][metric][0] for r in rows]
         hi = [r["ci"][metric][1] - r[metric] for r in rows]
-        fig.add_bar(name=metric.replace("_", "-"), x=[r["name"] for r in rows], y=vals, marker_color=PALETTE[i],
+        fig.add_bar(name=label, x=[r["name"] for r in rows], y=vals, marker_color=PALETTE[i],
                     error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo))
     return fig
 
 
-def confusion(ev: dict, name: str, normalize: bool = False) -> go.Figure:
+def confusion(ev: dict, name: str, normalize: bool = False, lang: str = "en") -> go.Figure:
     """Rows are the true class, columns the predicted class."""
+    _ = translator(lang)
     z = ev["confusion"]
     if normalize:
         z = [[v / max(1, sum(row)) for v in row] for row in z]
     text = [[f"{v:.0%}" if normalize else str(v) for v in row] for row in z]
-    fig = _fig(f"Confusion matrix: {name}", xaxis_title="predicted", yaxis_title="true",
+    fig = _fig(_("Confusion matrix: {name}", name=name), xaxis_title=_("predicted"), yaxis_title=_("true"),
                height=max(320, 60 * len(ev["classes"]) + 120))
+    hover = _("true {y}<br>predicted {x}<br>{n}", y="%{y}", x="%{x}", n="%{text}")
     fig.add_heatmap(z=z, x=ev["classes"], y=ev["classes"], text=text, texttemplate="%{text}", colorscale="Blues",
-                    showscale=False, hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>")
+                    showscale=False, hovertemplate=hover + "<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
-def per_class_f1(evs: dict[str, dict]) -> go.Figure:
-    fig = _fig("F1 per class", barmode="group", yaxis=dict(range=[0, 1.05]))
+def per_class_f1(evs: dict[str, dict], lang: str = "en") -> go.Figure:
+    _ = translator(lang)
+    fig = _fig(_("F1 per class"), barmode="group", yaxis=dict(range=[0, 1.05]))
     for i, (name, ev) in enumerate(evs.items()):
         fig.add_bar(name=name, x=[c["label"] for c in ev["per_class"]], y=[c["f1"] for c in ev["per_class"]],
                     marker_color=PALETTE[i % len(PALETTE)])
@@ -75,27 +84,31 @@ def _class_curves(evs: dict[str, dict], key: str, x: str, y: str, score: str, ti
     return fig
 
 
-def roc_curves(evs: dict[str, dict]) -> go.Figure:
-    fig = _class_curves(evs, "roc", "fpr", "tpr", "auc", "ROC curves (one class against the rest)",
-                        xaxis_title="false positive rate", yaxis_title="true positive rate")
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"), name="chance")
+def roc_curves(evs: dict[str, dict], lang: str = "en") -> go.Figure:
+    _ = translator(lang)
+    fig = _class_curves(evs, "roc", "fpr", "tpr", "auc", _("ROC curves (one class against the rest)"),
+                        xaxis_title=_("false positive rate"), yaxis_title=_("true positive rate"))
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"), name=_("chance"))
     return fig
 
 
-def pr_curves(evs: dict[str, dict]) -> go.Figure:
-    return _class_curves(evs, "pr", "recall", "precision", "ap", "Precision-recall curves",
-                         xaxis_title="recall", yaxis_title="precision")
+def pr_curves(evs: dict[str, dict], lang: str = "en") -> go.Figure:
+    _ = translator(lang)
+    return _class_curves(evs, "pr", "recall", "precision", "ap", _("Precision-recall curves"),
+                         xaxis_title=_("recall"), yaxis_title=_("precision"))
 
 
-def calibration_curves(evs: dict[str, dict]) -> go.Figure:
-    fig = _fig("Calibration: when the model says X% sure, is it right X% of the time?",
-               xaxis_title="confidence", yaxis_title="accuracy", xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]))
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"), name="perfect")
+def calibration_curves(evs: dict[str, dict], lang: str = "en") -> go.Figure:
+    _ = translator(lang)
+    fig = _fig(_("Calibration: when the model says X% sure, is it right X% of the time?"), xaxis_title=_("confidence"),
+               yaxis_title=_("accuracy"), xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]))
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"), name=_("perfect"))
     for i, (name, ev) in enumerate(evs.items()):
         bins = ev["calibration"]["bins"]
         fig.add_scatter(x=[b["confidence"] for b in bins], y=[b["accuracy"] for b in bins], mode="lines+markers",
                         name=f"{name} (ECE {ev['calibration']['ece']:.3f})", line=dict(color=PALETTE[i % len(PALETTE)]),
-                        customdata=[b["count"] for b in bins], hovertemplate="%{customdata} rows<extra></extra>")
+                        customdata=[b["count"] for b in bins],
+                        hovertemplate=_("{n} rows", n="%{customdata}") + "<extra></extra>")
     return fig
 
 
@@ -104,20 +117,21 @@ def has_curves(events: list[dict]) -> bool:
     return any(e.get("event") == "eval" or (e.get("event") == "step" and e.get("loss") is not None) for e in events)
 
 
-def training_curves(progress: dict[str, list[dict]]) -> go.Figure:
+def training_curves(progress: dict[str, list[dict]], lang: str = "en") -> go.Figure:
     """Training loss (left axis) and validation macro-F1 (right axis) against step."""
-    fig = _fig("Training curves", xaxis_title="step", yaxis=dict(title="training loss"),
-               yaxis2=dict(title="validation macro-F1", overlaying="y", side="right", range=[0, 1.02]))
+    _ = translator(lang)
+    fig = _fig(_("Training curves"), xaxis_title=_("step"), yaxis=dict(title=_("training loss")),
+               yaxis2=dict(title=_("validation macro-F1"), overlaying="y", side="right", range=[0, 1.02]))
     for i, (name, events) in enumerate(progress.items()):
         color = PALETTE[i % len(PALETTE)]
         steps = [e for e in events if e.get("event") == "step" and e.get("loss") is not None]
         evals = [e for e in events if e.get("event") == "eval"]
         if steps:
             fig.add_scatter(x=[e["step"] for e in steps], y=[e["loss"] for e in steps], mode="lines",
-                            name=f"{name} loss", line=dict(color=color))
+                            name=_("{name} loss", name=name), line=dict(color=color))
         if evals:
             fig.add_scatter(x=[e["step"] for e in evals], y=[e["val_macro_f1"] for e in evals], mode="lines+markers",
-                            name=f"{name} val macro-F1", yaxis="y2", line=dict(color=color, dash="dash"))
+                            name=_("{name} val macro-F1", name=name), yaxis="y2", line=dict(color=color, dash="dash"))
     return fig
 
 
@@ -130,12 +144,13 @@ def probability_bars(classes: list[str], probs: list[float], title: str) -> go.F
     return fig
 
 
-def learning_curves(data: dict) -> go.Figure:
+def learning_curves(data: dict, lang: str = "en") -> go.Figure:
     """Accuracy as labels grow, rows chosen by uncertainty (solid) vs at random (dotted), one colour a dataset."""
-    fig = _fig("Accuracy as you label more: most uncertain first vs at random", xaxis_title="labelled rows",
-               yaxis_title="test accuracy", height=400)
+    _ = translator(lang)
+    fig = _fig(_("Accuracy as you label more: most uncertain first vs at random"), xaxis_title=_("labelled rows"),
+               yaxis_title=_("test accuracy"), height=400)
     for colour, (name, curve) in zip(PALETTE, data["curves"].items()):
-        fig.add_scatter(x=data["labels"], y=curve["uncertainty"], name=f"{name}: uncertain first",
+        fig.add_scatter(x=data["labels"], y=curve["uncertainty"], name=_("{name}: uncertain first", name=name),
                         line=dict(color=colour), mode="lines+markers")
-        fig.add_scatter(x=data["labels"], y=curve["random"], name=f"{name}: random", line=dict(color=colour, dash="dot"))
+        fig.add_scatter(x=data["labels"], y=curve["random"], name=_("{name}: random", name=name), line=dict(color=colour, dash="dot"))
     return fig

@@ -23,7 +23,8 @@ EMBEDDED_CHAT_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF)"
 def _package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        raise DataError(f"The embedded model package '{package}' is not installed; run: pip install -r requirements.txt")
+        raise DataError("The embedded model package '{package}' is not installed; run: pip install -r requirements.txt",
+                        package=package)
     return Path(spec.origin).parent
 
 
@@ -44,9 +45,9 @@ def embedded_chat_gguf() -> Path:
 def not_a_model_folder(spec: str) -> DataError:
     """One sentence for every local path that cannot be used, whether or not it exists,
     so the message never tells a visitor what is on the server's disk."""
-    return DataError(f"'{spec}' is not a model folder Tunelab can use: it needs a Hugging Face model with config.json "
+    return DataError("'{spec}' is not a model folder Tunelab can use: it needs a Hugging Face model with config.json "
                      "and .safetensors weights (pickle files such as pytorch_model.bin are never loaded, for safety); "
-                     "check the path, or use the embedded default.")
+                     "check the path, or use the embedded default.", spec=spec)
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -81,10 +82,11 @@ def offline_error(spec: str, exc: Exception) -> DataError:
     if Path(str(spec)).expanduser().is_dir() or _looks_like_path(str(spec)):
         return not_a_model_folder(spec)
     if os.environ.get("HF_HUB_OFFLINE") == "1":
-        why = "Hub downloads are switched off on this machine (HF_HUB_OFFLINE=1)"
-    else:
-        why = "it is not a local folder and could not be downloaded from the Hugging Face Hub (no internet connection, or no such model)"
-    return DataError(f"The model '{spec}' could not be loaded: {why}; use the embedded default or a local folder.")
+        return DataError("The model '{spec}' could not be loaded: Hub downloads are switched off on this machine "
+                         "(HF_HUB_OFFLINE=1); use the embedded default or a local folder.", spec=spec)
+    return DataError("The model '{spec}' could not be loaded: it is not a local folder and could not be downloaded "
+                     "from the Hugging Face Hub (no internet connection, or no such model); use the embedded default "
+                     "or a local folder.", spec=spec)
 
 
 def hub_reachable() -> bool:
@@ -106,8 +108,8 @@ def require_hub_host(what: str) -> None:
     """Fail in ~3 s with one sentence when the Hub is needed offline, instead of
     huggingface_hub's five retries with backoff (~50 s of log noise)."""
     if not hub_reachable():
-        raise DataError(f"Loading {what} needs the Hugging Face Hub, which this machine cannot reach "
-                        "(no internet connection); use the embedded defaults or local files.")
+        raise DataError("Loading {what} needs the Hugging Face Hub, which this machine cannot reach (no internet "
+                        "connection); use the embedded defaults or local files.", what=what)  # what: a name
 
 
 def require_hub(spec: str) -> None:
@@ -157,15 +159,18 @@ def pick_device() -> str:
     return "cpu"
 
 
-def device_label() -> str:
+def device_label(lang: str = "en") -> str:
     """A human name for the compute device, for the sidebar and logs."""
     import torch
 
+    from core.i18n import translator
+
+    _ = translator(lang)
     if torch.cuda.is_available():
-        return f"GPU: {torch.cuda.get_device_name(0)}"
+        return _("GPU: {name}", name=torch.cuda.get_device_name(0))
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "Apple GPU (MPS)"
-    return f"CPU ({os.cpu_count()} cores)"
+        return _("Apple GPU (MPS)")
+    return _("CPU ({n} cores)", n=os.cpu_count())
 
 
 def quiet_transformers() -> None:

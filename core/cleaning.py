@@ -16,14 +16,17 @@ import pandas as pd
 from core.language import describe
 from core.reading import RawTable, read_table
 from core.errors import DataError
+from core.i18n import Phrase
 
 MAX_TEXT_CHARS = 20_000  # models read 128-512 tokens; 20k chars keeps a 20 MB cell from eating RAM
 MAX_CLASSES = 200
 
 TEXT_NAMES = ["text", "review", "comment", "message", "content", "body", "sentence", "description",
-              "tweet", "utterance", "question", "query", "feedback", "ticket", "document", "title", "subject"]
+              "tweet", "utterance", "question", "query", "feedback", "ticket", "document", "title", "subject",
+              "文本", "评论", "内容", "句子", "评价", "留言", "问题"]  # Chinese headers, matched exactly
 LABEL_NAMES = ["label", "sentiment", "category", "class", "target", "intent", "topic", "tag", "polarity",
-               "rating", "type", "y", "labels", "classification", "emotion", "department"]
+               "rating", "type", "y", "labels", "classification", "emotion", "department",
+               "标签", "类别", "情感", "分类", "极性", "主题", "意图"]
 
 
 @dataclass
@@ -81,7 +84,8 @@ def _check_column(df: pd.DataFrame, name: str | None, role: str) -> str | None:
     if name is None or name == "":
         return None
     if name not in df.columns:
-        raise DataError(f"There is no column named '{name}' for the {role}; the columns are: {', '.join(map(str, df.columns))}.")
+        raise DataError("There is no column named '{name}' for the {role}; the columns are: {columns}.", name=name,
+                        role=Phrase(role), columns=", ".join(map(str, df.columns)))
     return name
 
 
@@ -100,11 +104,13 @@ def guess_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
     return text_col, label_col
 
 
-def text_column(df: pd.DataFrame, name: str | None = None, hint: str = "pick the text column") -> str:
-    """The column of free text: `name` when given, else the guessed one; one sentence when there is none."""
+def text_column(df: pd.DataFrame, name: str | None = None,
+                missing: str = "No column of free text was found in this file; pick the text column.") -> str:
+    """The column of free text: `name` when given, else the guessed one; `missing` (one sentence, an English
+    message id) when there is none."""
     col = name or guess_columns(df)[0]
     if col is None or col not in df.columns:
-        raise DataError(f"No column of free text was found in this file; {hint}.")
+        raise DataError(missing)
     return col
 
 
@@ -169,7 +175,7 @@ def clean(raw: RawTable, text_col: str, label_col: str | None) -> Dataset:
                          dropped=dropped, conflicting_texts=conflicts, truncated=int(long.sum()),
                          length=_length_stats(df["text"]), encoding=raw.encoding, warnings=list(raw.warnings),
                          language=describe(df["text"]))
-    report.warnings += _warnings(report)
+    report.warnings += warnings(report.to_dict())
     if df.empty:
         raise DataError("No usable rows are left after removing empty texts and missing labels; check the column choice.")
     return Dataset(df, report)
@@ -187,20 +193,28 @@ def _length_stats(texts: pd.Series) -> dict[str, float]:
             "p95": float(n.quantile(0.95)), "max": int(n.max())}
 
 
-def _warnings(r: CleanReport) -> list[str]:
-    out = []
-    if r.truncated:
-        out.append(f"{r.truncated} very long text(s) were cut to {MAX_TEXT_CHARS:,} characters for training.")
-    if r.conflicting_texts:
-        out.append(f"{r.conflicting_texts} text(s) appear with more than one label; models cannot get all of them right.")
-    if r.label_column and len(r.classes) > 1:
-        counts = sorted(r.classes.values())
+def warnings(report: dict, lang: str = "en") -> list[str]:
+    """What to watch in a cleaning report (CleanReport.to_dict()), in `lang`; made from its counts each
+    time, so a report saved in one language reads in another."""
+    from core.i18n import translator
+
+    _, out = translator(lang), []
+    classes = report.get("classes") or {}
+    if report.get("truncated"):
+        out.append(_("{n} very long text(s) were cut to {chars:,} characters for training.",
+                     n=report["truncated"], chars=MAX_TEXT_CHARS))
+    if report.get("conflicting_texts"):
+        out.append(_("{n} text(s) appear with more than one label; models cannot get all of them right.",
+                     n=report["conflicting_texts"]))
+    if report.get("label_column") and len(classes) > 1:
+        counts = sorted(classes.values())
         if counts[0] * 10 < counts[-1]:
-            out.append("The classes are very unbalanced (the smallest has under a tenth of the largest); "
-                       "watch macro-F1, not accuracy.")
-        tiny = [k for k, v in r.classes.items() if v < 3]
+            out.append(_("The classes are very unbalanced (the smallest has under a tenth of the largest); "
+                         "watch macro-F1, not accuracy."))
+        tiny = [k for k, v in classes.items() if v < 3]
         if tiny:
-            out.append(f"{len(tiny)} class(es) have fewer than 3 examples and are kept in training only: {', '.join(tiny[:5])}.")
+            out.append(_("{n} class(es) have fewer than 3 examples and are kept in training only: {names}.",
+                         n=len(tiny), names=", ".join(tiny[:5])))
     return out
 
 
@@ -237,6 +251,7 @@ def require_two_classes(labels) -> None:
     """Training needs two classes; say so plainly when there is one."""
     classes = sorted(set(labels))
     if len(classes) < 2:
-        only = f" ('{classes[0]}')" if classes else ""
-        raise DataError(f"Only one class{only} was found in the label column; a classifier needs at least two "
-                        "different labels, so add examples of another class.")
+        if classes:
+            raise DataError("Only one class ('{label}') was found in the label column; a classifier needs at least two "
+                            "different labels, so add examples of another class.", label=classes[0])
+        raise DataError("No class was found in the label column; a classifier needs at least two different labels.")

@@ -35,7 +35,7 @@ def cmd_suggest(args) -> int:
         raise DataError("--n must be at least 1.")
     *runs, file = args.paths
     raw = read_table(file).df
-    col = text_column(raw, args.text_col, "name it with --text-col")
+    col = text_column(raw, args.text_col, "No column of free text was found in this file; name it with --text-col.")
     texts = raw[col].astype(str).str.strip().tolist()
     keep = [i for i, t in enumerate(texts) if t]
     models = {RunFolder(r).name: load_for_inference(r) for r in runs}

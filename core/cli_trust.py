@@ -54,7 +54,7 @@ def cmd_explain(args) -> int:
     from core.reading import read_table
 
     raw = read_table(args.file).df
-    col = text_column(raw, args.text_col, "name it with --text-col")
+    col = text_column(raw, args.text_col, "No column of free text was found in this file; name it with --text-col.")
     with open(args.out, "w", encoding="utf-8") as out:
         for i, text in enumerate(raw[col].astype(str)):
             out.write(json.dumps({"row": i, **_shape(explain(model, text, args.label))}, ensure_ascii=False) + "\n")

@@ -31,14 +31,15 @@ def evaluate_runs(runs: list[str], data: str | Path, text_col: str | None = None
     return {"contenders": contenders, "mcnemar": pairwise_mcnemar(contenders, preds, truth)}
 
 
-def pairwise_mcnemar(contenders: list[dict], preds: dict[str, list[str]], truth: list[str]) -> list[dict]:
-    """McNemar's test for every pair of contenders, with a plain-words sentence."""
+def pairwise_mcnemar(contenders: list[dict], preds: dict[str, list[str]], truth: list[str],
+                     lang: str = "en") -> list[dict]:
+    """McNemar's test for every pair of contenders, with a plain-words sentence in `lang`."""
     out = []
     for a, b in combinations(contenders, 2):
         test = mcnemar(truth, preds[a["run"]], preds[b["run"]])
         name_a, name_b = a.get("name") or a["model"], b.get("name") or b["model"]
         out.append({"a": a["run"], "b": b["run"], **test,
-                    "sentence": mcnemar_sentence(name_a, name_b, test, a["accuracy"], b["accuracy"])})
+                    "sentence": mcnemar_sentence(name_a, name_b, test, a["accuracy"], b["accuracy"], lang)})
     return out
 
 
@@ -58,7 +59,7 @@ def aligned_predictions(frames: dict[str, pd.DataFrame]) -> tuple[list[str], dic
     return [k[1] for k in order], preds
 
 
-def compare_versions(store, run_dirs: list[str | Path]) -> list[dict]:
+def compare_versions(store, run_dirs: list[str | Path], lang: str = "en") -> list[dict]:
     """Runs trained on versions of one dataset, re-scored on the test rows they share against the dataset's
     newest labels (a test row corrected after a run trained counts as corrected for every run), and each
     contender's older-vs-newer version pair tested with McNemar. One dict per dataset with >= 1 such run:
@@ -77,12 +78,12 @@ def compare_versions(store, run_dirs: list[str | Path]) -> list[dict]:
             newest = versions.rows(store, dataset_id)
         except DataError:  # the dataset was removed; its runs still compare on their own page
             continue
-        out.append(_rescore(dataset_id, runs, newest, versions.versions(store, dataset_id)))
+        out.append(_rescore(dataset_id, runs, newest, versions.versions(store, dataset_id), lang))
     return out
 
 
 def _rescore(dataset_id: str, runs: list[tuple[RunFolder, int, pd.DataFrame]], newest: pd.DataFrame,
-             history: list) -> dict:
+             history: list, lang: str) -> dict:
     truth_of = dict(zip(newest["uid"], newest["label"]))
     common = sorted(set.intersection(*(set(f["uid"]) for _, _, f in runs)) & set(truth_of))
     truth = [truth_of[u] for u in common]
@@ -100,7 +101,7 @@ def _rescore(dataset_id: str, runs: list[tuple[RunFolder, int, pd.DataFrame]], n
         if a["model"] == b["model"] and a["version"] != b["version"]:
             test = mcnemar(truth, preds[a["run"]], preds[b["run"]])
             pairs.append({"a": a["run"], "b": b["run"], **test,
-                          "sentence": version_sentence(a, b, test, _changed(history, a["version"], b["version"]))})
+                          "sentence": version_sentence(a, b, test, _changed(history, a["version"], b["version"]), lang)})
     return {"dataset_id": dataset_id, "newest": history[-1].n, "rescored": len(rescored & set(common)),
             "n": len(common), "rows": rows, "pairs": pairs}
 
@@ -113,15 +114,20 @@ def _changed(history: list, old: int, new: int) -> tuple[int, int]:
     return fixed, added
 
 
-def version_sentence(a: dict, b: dict, test: dict, changed: tuple[int, int]) -> str:
+def version_sentence(a: dict, b: dict, test: dict, changed: tuple[int, int], lang: str = "en") -> str:
     """'Baseline, v1 -> v2: correcting 38 labels raised accuracy from 84.1% to 85.3%; with p = 0.02 this is
-    unlikely to be luck.'"""
-    fixed, added = changed
-    what = " and ".join([f"correcting {fixed} label{'s' * (fixed != 1)}"] * bool(fixed)
-                        + [f"adding {added} row{'s' * (added != 1)}"] * bool(added)) or "the new version"
-    move = "raised" if b["accuracy"] > a["accuracy"] else "lowered" if b["accuracy"] < a["accuracy"] else "left"
-    scores = f"from {a['accuracy']:.1%} to {b['accuracy']:.1%}" if move != "left" else f"at {a['accuracy']:.1%}"
-    p = test["p_value"]
-    luck = f"with p = {p:.2g} this is unlikely to be luck" if p < 0.05 else f"with p = {p:.2g} this could be luck"
-    return (f"{a['name']} vs {b['name']} (v{a['version']} -> v{b['version']}, the same {a['n']} test rows): "
-            f"{what} {move} accuracy {scores}; {luck}.")
+    unlikely to be luck.' (in `lang`)"""
+    from core.i18n import translator
+
+    _, (fixed, added), p = translator(lang), changed, test["p_value"]
+    what = ([_("correcting {n} label", n=fixed) if fixed == 1 else _("correcting {n} labels", n=fixed)] * bool(fixed)
+            + [_("adding {n} row", n=added) if added == 1 else _("adding {n} rows", n=added)] * bool(added))
+    what = _(" and ").join(what) or _("the new version")
+    acc = {"what": what, "old": a["accuracy"], "new": b["accuracy"]}
+    change = (_("{what} raised accuracy from {old:.1%} to {new:.1%}", **acc) if b["accuracy"] > a["accuracy"] else
+              _("{what} lowered accuracy from {old:.1%} to {new:.1%}", **acc) if b["accuracy"] < a["accuracy"] else
+              _("{what} left accuracy at {old:.1%}", **acc))
+    luck = _("with p = {p:.2g} this is unlikely to be luck", p=p) if p < 0.05 else \
+        _("with p = {p:.2g} this could be luck", p=p)
+    return _("{a} vs {b} (v{va} -> v{vb}, the same {n} test rows): {change}; {luck}.", a=a["name"], b=b["name"],
+             va=a["version"], vb=b["version"], n=a["n"], change=change, luck=luck)

@@ -46,7 +46,7 @@ class TrainConfig:
         registry.get(self.model)  # one sentence naming the known kinds if it is not one
         for name in ("epochs", "batch_size", "max_length", "grad_accum"):
             if getattr(self, name) < 1:
-                raise DataError(f"--{name.replace('_', '-')} must be at least 1.")
+                raise DataError("--{option} must be at least 1.", option=name.replace("_", "-"))
         if not (0 < self.lr < 1):
             raise DataError("--lr must be between 0 and 1 (for example 5e-5).")
         if not (0 <= self.val_fraction < 0.5 and 0 <= self.test_fraction < 0.5):

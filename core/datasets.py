@@ -74,11 +74,12 @@ def hub_dataset_bytes(name: str, split: str = "train", max_rows: int = 50_000) -
         raise DataError("Loading Hub datasets needs the 'datasets' package; run: pip install datasets") from exc
     from core.checkpoints import require_hub_host
 
-    require_hub_host(f"the dataset '{name}'")
+    require_hub_host(f"'{name}'")
     try:
         data = hf_load(name, split=f"{split}[:{max_rows}]")
     except Exception as exc:  # the datasets library raises many types for missing names and network trouble
-        raise DataError(f"The Hub dataset '{name}' (split '{split}') could not be loaded; check the name and split.") from exc
+        raise DataError("The Hub dataset '{name}' (split '{split}') could not be loaded; check the name and split.",
+                        name=name, split=split) from exc
     buf = io.BytesIO()
     data.to_pandas().to_parquet(buf, index=False)
     return buf.getvalue(), f"{name.replace('/', '_')}_{split}.parquet"

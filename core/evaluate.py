@@ -165,13 +165,16 @@ def mcnemar(y_true, pred_a, pred_b) -> dict:
             "p_value": float(chi2.sf(stat, 1)), "method": "chi2"}
 
 
-def mcnemar_sentence(name_a: str, name_b: str, test: dict, acc_a: float, acc_b: float) -> str:
-    """McNemar's result in plain words, for the dashboard and the stakeholder summary."""
-    p = test["p_value"]
+def mcnemar_sentence(name_a: str, name_b: str, test: dict, acc_a: float, acc_b: float, lang: str = "en") -> str:
+    """McNemar's result in plain words (in `lang`), for the dashboard and the stakeholder summary."""
+    from core.i18n import translator
+
+    _, p = translator(lang), test["p_value"]
     if test["method"] == "none":
-        return f"{name_a} and {name_b} got exactly the same rows right, so neither is better."
+        return _("{a} and {b} got exactly the same rows right, so neither is better.", a=name_a, b=name_b)
     better, worse = (name_a, name_b) if acc_a >= acc_b else (name_b, name_a)
     if p < 0.05:
-        return f"The {better} is better than the {worse} and the gap is not luck (p = {p:.3g})."
-    return (f"The {better} scored a little higher than the {worse}, but on this many rows the gap "
-            f"could be luck (p = {p:.2g}); treat them as equal.")
+        return _("The {better} is better than the {worse} and the gap is not luck (p = {p:.3g}).",
+                 better=better, worse=worse, p=p)
+    return _("The {better} scored a little higher than the {worse}, but on this many rows the gap could be luck "
+             "(p = {p:.2g}); treat them as equal.", better=better, worse=worse, p=p)

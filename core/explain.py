@@ -63,7 +63,7 @@ def explain(model, text: str, target: str | None = None) -> Explanation:
     if target not in classes:
         from core.errors import DataError
 
-        raise DataError(f"'{target}' is not one of this model's labels ({', '.join(classes)}).")
+        raise DataError("'{label}' is not one of this model's labels ({labels}).", label=target, labels=", ".join(classes))
     spans = tokens(text)
     method = getattr(model, "explain_method", "occlusion")
     weights, gap = METHODS.get(method, _occlusion)(model, text, spans, classes.index(target))
@@ -176,7 +176,12 @@ def highlight_html(text: str, ex: Explanation) -> str:
     return "<div style='line-height:1.9;white-space:pre-wrap'>" + "".join(out) + "</div>"
 
 
-def top_words_sentence(ex: Explanation, n: int = 3) -> str:
-    """'Weighed most: "refund" (for), "late" (for), "thanks" (against).' Plain text."""
-    parts = [f'"{w["word"]}" ({"for" if w["weight"] >= 0 else "against"})' for w in ex.top(n)]
-    return f"Weighed most for '{ex.target}': " + ", ".join(parts) + "." if parts else "No words to weigh."
+def top_words_sentence(ex: Explanation, n: int = 3, lang: str = "en") -> str:
+    """'Weighed most for 'refund': "refund" (for), "late" (for), "thanks" (against).' Plain text, in `lang`."""
+    from core.i18n import translator
+
+    _ = translator(lang)
+    parts = [_('"{word}" (for)', word=w["word"]) if w["weight"] >= 0 else _('"{word}" (against)', word=w["word"])
+             for w in ex.top(n)]
+    return _("Weighed most for '{label}': {words}.", label=ex.target, words=_(", ").join(parts)) if parts else \
+        _("No words to weigh.")

@@ -54,7 +54,7 @@ def apply(store: Store, dataset_id: str, ids: list[str] | None = None) -> versio
     known = versions.latest(store, dataset_id).classes
     usable = [i for i in chosen if i["label"] in known]
     if not usable:
-        raise DataError(f"None of these corrections uses one of the dataset's labels ({', '.join(known)}).")
+        raise DataError("None of these corrections uses one of the dataset's labels ({labels}).", labels=", ".join(known))
     try:
         version = versions.new_version(store, dataset_id, [{k: i[k] for k in ("uid", "text", "label", "source")}
                                                            for i in usable])

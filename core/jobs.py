@@ -51,19 +51,19 @@ class JobRunner:
         self.max_concurrent = max_concurrent_default() if max_concurrent is None else max_concurrent
 
     def submit(self, config: TrainConfig, data_path: str | Path, dataset_id: str | None = None,
-               dataset_name: str = "") -> str:
+               dataset_name: str = "", lang: str = "en") -> str:
         """Queue a run of `config` on `data_path`; returns the job id (also the run folder name).
-        A config without a name gets a readable one made from what it is."""
+        A config without a name gets a readable one made from what it is (in `lang`)."""
         require_free_space(self.store.root, registry.get(config.model).disk_mb)
         job_id = new_id()
         if not config.name:
-            config = config.with_(name=readable_name(config, dataset_name or Path(data_path).stem))
+            config = config.with_(name=readable_name(config, dataset_name or Path(data_path).stem, lang=lang))
         self.run(job_id).create(config, data_path)
         self.store.add_job(job_id, config.name, config.model, dataset_id, config.to_dict())
         self.poll()
         return job_id
 
-    def retrain(self, job_ids: list[str], dataset_id: str, version: int | None = None) -> list[str]:
+    def retrain(self, job_ids: list[str], dataset_id: str, version: int | None = None, lang: str = "en") -> list[str]:
         """Repeat finished runs' recipes (their config.json) on a version of their dataset; returns the new
         job ids. Names are made afresh so the version shows: 'Baseline · tickets v3 · ...'."""
         from core import versions
@@ -74,7 +74,7 @@ class JobRunner:
         if not job_ids or None in configs:
             raise DataError("Pick finished runs to repeat; one of these has no recipe to repeat.")
         return [self.submit(c.with_(name=""), versions.rows_path(self.store, dataset_id, target.n), dataset_id,
-                            f"{Path(name).stem} {target.tag}") for c in configs]
+                            f"{Path(name).stem} {target.tag}", lang) for c in configs]
 
     def submit_batch(self, model_job_id: str, data: bytes, filename: str, text_col: str | None = None) -> str:
         """Queue the classification of a whole uploaded file by a trained run; returns the job id.

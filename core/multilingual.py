@@ -47,7 +47,7 @@ def read_e5s1(path: Path) -> dict:
     with every tensor as float32 (4-bit ones dequantised)."""
     b = memoryview(path.read_bytes())
     if bytes(b[:4]) != b"E5S1":
-        raise DataError(f"{path.name} is not a model file this version of Tunelab can read.")
+        raise DataError("{file} is not a model file this version of Tunelab can read.", file=path.name)
     H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", b, 8)
     eps, qk = struct.unpack_from("<fi", b, 36)
     o = 44

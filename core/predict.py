@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.cleaning import MAX_TEXT_CHARS, text_column
+from core.i18n import N_
 from core.contenders.registry import load_classifier
 from core.reading import read_table
 from core.runs import RunFolder
@@ -37,7 +38,8 @@ def predict_table(model, source: str | Path | bytes, filename: str | None = None
     Rows with no text keep their place and get an empty prediction. Rows go to the model
     `chunk` at a time (progress after each; InterruptedError when `should_stop()` says so)."""
     raw = read_table(source, filename).df
-    text_col = text_column(raw, text_col, "pick the text column to classify")
+    text_col = text_column(raw, text_col, N_("No column of free text was found in this file; pick the text column to "
+                                              "classify."))
     texts = raw[text_col].astype(str)
     has_text = texts.str.strip() != ""
     todo = texts[has_text].tolist()

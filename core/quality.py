@@ -37,13 +37,20 @@ class LabelReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def sentence(self) -> str:
+    def sentence(self, lang: str = "en") -> str:
         """One plain sentence for the Data page and the CLI."""
-        if not self.issues:
-            return f"None of the {self.rows:,} labels looks wrong to the models."
-        share = len(self.issues) / max(1, self.rows)
-        return (f"About {share:.0%} of the labels look wrong ({len(self.issues):,} of {self.rows:,}); "
-                "here they are, most likely first.")
+        return verdict(self.rows, len(self.issues), lang)
+
+
+def verdict(rows: int, issues: int, lang: str = "en") -> str:
+    """How many labels look wrong, in one plain sentence in `lang` (from a saved report's counts)."""
+    from core.i18n import translator
+
+    _ = translator(lang)
+    if not issues:
+        return _("None of the {rows:,} labels looks wrong to the models.", rows=rows)
+    return _("About {share:.0%} of the labels look wrong ({issues:,} of {rows:,}); here they are, most likely first.",
+             share=issues / max(1, rows), issues=issues, rows=rows)
 
 
 def _normal(text: str) -> str:

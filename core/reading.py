@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import DataError
+from core.i18n import N_, Phrase
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # the app's upload cap; a 200 MB CSV parses in ~20 s here
 SNIFF_BYTES = 64 * 1024  # enough lines to vote on a delimiter without touching a 20 MB cell
@@ -24,10 +25,11 @@ DELIMITERS = [",", ";", "\t", "|"]
 SUPPORTED = ".csv, .tsv, .txt, .json, .jsonl, .parquet or .xlsx"
 
 _MAGIC = {  # binary formats people rename to .csv by accident
-    b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-    b"%PDF": "a PDF document", b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file",
-    b"PK\x03\x04": "a zip archive", b"PAR1": "a Parquet file", b"\x1f\x8b": "a gzip archive",
+    b"\x89PNG": N_("a PNG image"), b"\xff\xd8\xff": N_("a JPEG image"), b"GIF8": N_("a GIF image"),
+    b"%PDF": N_("a PDF document"), b"\xd0\xcf\x11\xe0": N_("an old Excel (.xls) or Word file"),
+    b"PK\x03\x04": N_("a zip archive"), b"PAR1": N_("a Parquet file"), b"\x1f\x8b": N_("a gzip archive"),
 }
+NOT_A_TABLE = N_("'{name}' holds JSON that is not a table; use a list of objects like {{\"text\": ..., \"label\": ...}}.")
 
 
 @dataclass
@@ -46,7 +48,8 @@ def read_table(source: str | Path | bytes, filename: str | None = None) -> RawTa
     """Read a path or raw bytes into a `RawTable` of string columns."""
     data, name = _load_bytes(source, filename)
     if not data.strip():
-        raise DataError(f"The file '{name}' is empty; choose a file with a header row and at least a few rows of text.")
+        raise DataError("The file '{name}' is empty; choose a file with a header row and at least a few rows of text.",
+                        name=name)
     ext = Path(name).suffix.lower()
     if ext == ".xlsx" or (ext not in (".parquet",) and data[:4] == b"PK\x03\x04"):
         return RawTable(_read_excel(data, name))
@@ -67,25 +70,29 @@ def _load_bytes(source: str | Path | bytes, filename: str | None) -> tuple[bytes
     else:
         path = Path(source)
         if not path.is_file():
-            raise DataError(f"There is no file at '{path}'; check the path and try again.")
+            raise DataError("There is no file at '{path}'; check the path and try again.", path=path)
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise DataError(f"'{path.name}' is larger than {MAX_FILE_BYTES // 2**20} MB; split it or sample rows first.")
+            raise DataError("'{name}' is larger than {mb} MB; split it or sample rows first.", name=path.name,
+                            mb=MAX_FILE_BYTES // 2**20)
         data, name = path.read_bytes(), filename or path.name
     if len(data) > MAX_FILE_BYTES:
-        raise DataError(f"'{name}' is larger than {MAX_FILE_BYTES // 2**20} MB; split it or sample rows first.")
+        raise DataError("'{name}' is larger than {mb} MB; split it or sample rows first.", name=name,
+                        mb=MAX_FILE_BYTES // 2**20)
     return data, name
 
 
 def _refuse_binary(data: bytes, name: str) -> None:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            raise DataError(f"'{name}' looks like {what}, not a text table; upload a {SUPPORTED} file.")
+            raise DataError("'{name}' looks like {what}, not a text table; upload a {formats} file.", name=name,
+                            what=Phrase(what), formats=SUPPORTED)
     head = data[:SNIFF_BYTES]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return  # UTF-16 has NUL bytes by design
     control = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
     if control > len(head) // 100:  # >1% control bytes: no text encoding we accept looks like that
-        raise DataError(f"'{name}' is a binary file, not a text table; upload a {SUPPORTED} file.")
+        raise DataError("'{name}' is a binary file, not a text table; upload a {formats} file.", name=name,
+                        formats=SUPPORTED)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -118,7 +125,8 @@ def _read_excel(data: bytes, name: str) -> pd.DataFrame:
     try:
         df = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
     except Exception as exc:  # openpyxl raises a zoo of types for broken zips and XML
-        raise DataError(f"'{name}' could not be opened as an Excel workbook (it may be damaged); re-save it as .xlsx or .csv.") from exc
+        raise DataError("'{name}' could not be opened as an Excel workbook (it may be damaged); re-save it as .xlsx or "
+                        ".csv.", name=name) from exc
     return _stringify(df)
 
 
@@ -126,7 +134,7 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
     try:
         df = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:
-        raise DataError(f"'{name}' could not be read as a Parquet file (it may be damaged); export it again.") from exc
+        raise DataError("'{name}' could not be read as a Parquet file (it may be damaged); export it again.", name=name) from exc
     return _stringify(df)
 
 
@@ -137,16 +145,17 @@ def _read_json(text: str, name: str, jsonl: bool) -> pd.DataFrame:
         else:
             records = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"'{name}' is not valid JSON (line {exc.lineno}); fix that line or export the data as CSV.") from exc
+        raise DataError("'{name}' is not valid JSON (line {line}); fix that line or export the data as CSV.", name=name,
+                        line=exc.lineno) from exc
     if isinstance(records, dict):  # {"data": [...]} or {"text": [...], "label": [...]}
         lists = [v for v in records.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
         records = lists[0] if lists else records
     try:
         df = pd.DataFrame(records)
     except ValueError as exc:
-        raise DataError(f"'{name}' holds JSON that is not a table; use a list of objects like {{\"text\": ..., \"label\": ...}}.") from exc
+        raise DataError(NOT_A_TABLE, name=name) from exc
     if df.empty or not all(isinstance(r, dict) for r in (records if isinstance(records, list) else [{}])):
-        raise DataError(f"'{name}' holds JSON that is not a table; use a list of objects like {{\"text\": ..., \"label\": ...}}.")
+        raise DataError(NOT_A_TABLE, name=name)
     return _stringify(df)
 
 
@@ -163,13 +172,14 @@ def _read_delimited(text: str, name: str, encoding: str, tab: bool) -> RawTable:
             df = pd.read_csv(io.StringIO(text), sep=delimiter or "\x1f", header=0 if header else None,
                              dtype=str, keep_default_na=False, on_bad_lines="warn", engine="c")
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise DataError(f"'{name}' could not be read as a table ({str(exc).splitlines()[0]}); check that every row has the same columns.") from exc
+            raise DataError("'{name}' could not be read as a table ({why}); check that every row has the same columns.",
+                            name=name, why=str(exc).splitlines()[0]) from exc
     for w in caught:
         bad += [ln for ln in str(w.message).splitlines() if ln.startswith("Skipping line")]
     if not header:
         df.columns = [f"column_{i + 1}" for i in range(df.shape[1])]
     if df.empty:
-        raise DataError(f"'{name}' has a header row but no data rows; add rows of text with their labels.")
+        raise DataError("'{name}' has a header row but no data rows; add rows of text with their labels.", name=name)
     notes = [f"{len(bad)} malformed row(s) with the wrong number of columns were skipped."] if bad else []
     return RawTable(_stringify(df, cells=False), encoding, delimiter, header, len(bad), notes)
 

@@ -20,6 +20,7 @@ import pandas as pd
 from core.config import TrainConfig
 from core.contenders import registry
 from core.errors import DataError
+from core.i18n import N_, translator, when as local_time
 from core.progress import ProgressLog, final_event, read_progress
 
 CONFIG, DATA_PATH, PROGRESS, METRICS = "config.json", "data_path.txt", "progress.jsonl", "metrics.json"
@@ -177,36 +178,42 @@ def model_dir(path: str | Path) -> Path:
         return path / MODEL
     if path.is_dir():
         return path
-    raise DataError(f"There is no run folder at '{path}'; train a model first.")
+    raise DataError("There is no run folder at '{path}'; train a model first.", path=path)
 
 
-def checkpoint_name(checkpoint: str) -> str:
+def checkpoint_name(checkpoint: str, lang: str = "en") -> str:
     """A short name for a checkpoint: 'MiniLM' for the embedded default, else its last path part."""
     from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, MULTILINGUAL_NAMES
 
     if checkpoint in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
         return "MiniLM"
     if checkpoint in MULTILINGUAL_NAMES:
-        return "multilingual E5"
+        _ = translator(lang)
+        return _("multilingual E5")
     return Path(str(checkpoint).rstrip("/")).name or str(checkpoint)
 
 
-def _setting(name: str, value) -> str:
-    words = {"epochs": "{} epochs", "batch_size": "batch {}", "max_length": "{} tokens", "lr": "lr {:g}",
-             "max_rows": "at most {:,} rows", "grad_accum": "{} accumulation steps", "max_steps": "{} steps max",
-             "seed": "seed {}", "C": "C {:g}", "patience": "patience {}", "eval_every": "validate every {} steps",
-             "val_fraction": "{:.0%} validation", "test_fraction": "{:.0%} test"}
-    return words.get(name, name + " {}").format(value)
+SETTING_WORDS = {"epochs": N_("{v} epochs"), "batch_size": N_("batch {v}"), "max_length": N_("{v} tokens"),
+                 "lr": N_("lr {v:g}"), "max_rows": N_("at most {v:,} rows"), "grad_accum": N_("{v} accumulation steps"),
+                 "max_steps": N_("{v} steps max"), "seed": N_("seed {v}"), "C": N_("C {v:g}"),
+                 "patience": N_("patience {v}"), "eval_every": N_("validate every {v} steps"),
+                 "val_fraction": N_("{v:.0%} validation"), "test_fraction": N_("{v:.0%} test")}
 
 
-def readable_name(config: TrainConfig, dataset: str, when: float | None = None, max_settings: int = 3) -> str:
-    """What the run is: contender (with checkpoint), dataset, settings that differ from the defaults, time."""
+def _setting(name: str, value, lang: str = "en") -> str:
+    return translator(lang)(SETTING_WORDS[name], v=value) if name in SETTING_WORDS else f"{name} {value}"
+
+
+def readable_name(config: TrainConfig, dataset: str, when: float | None = None, max_settings: int = 3,
+                  lang: str = "en") -> str:
+    """What the run is: contender (with checkpoint), dataset, settings that differ from the defaults, time;
+    in `lang` (a name is made once, in the language of whoever started the run, and can be renamed)."""
     spec = registry.get(config.model)
-    parts = [spec.run_title(checkpoint_name(config.checkpoint) if spec.uses_checkpoint else "")]
+    parts = [spec.run_title(checkpoint_name(config.checkpoint, lang) if spec.uses_checkpoint else "", lang)]
     dataset = re.sub(r"\.(csv|tsv|txt|jsonl?|parquet|xlsx)$", "", dataset or "", flags=re.IGNORECASE)
     if dataset:
         parts.append(dataset)
     changed = config.changed()
-    parts += [_setting(k, changed[k]) for k in spec.settings if k in changed][:max_settings]
-    parts.append(time.strftime("%d %b %H:%M", time.localtime(when or time.time())))
+    parts += [_setting(k, changed[k], lang) for k in spec.settings if k in changed][:max_settings]
+    parts.append(local_time(when or time.time(), lang))
     return " · ".join(parts)

@@ -42,21 +42,22 @@ def storage_error(root: Path, exc: BaseException) -> StorageError:
     """The plain sentence for an OSError or SQLite error about the data folder."""
     text = str(exc).lower()
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "full" in text or "no space" in text:
-        why = "is full; free some space on that disk"
-    elif isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) \
+        return StorageError("Tunelab's data folder {root} is full; free some space on that disk, or point "
+                            "TUNELAB_DATA_DIR at another folder.", root=root)
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) \
             or "readonly" in text or "read-only" in text or "permission" in text or "not permitted" in text:
-        why = "is read-only; make it writable"
-    else:
-        why = "cannot be used (it may be missing, read-only or full); check it"
-    return StorageError(f"Tunelab's data folder {root} {why}, or point TUNELAB_DATA_DIR at another folder.")
+        return StorageError("Tunelab's data folder {root} is read-only; make it writable, or point TUNELAB_DATA_DIR "
+                            "at another folder.", root=root)
+    return StorageError("Tunelab's data folder {root} cannot be used (it may be missing, read-only or full); check "
+                        "it, or point TUNELAB_DATA_DIR at another folder.", root=root)
 
 
 def require_free_space(folder: Path, megabytes: int) -> None:
     """Refuse to start work that will need `megabytes` on the disk holding `folder`."""
     free = shutil.disk_usage(_existing_parent(folder)).free / 2**20
     if free < megabytes:
-        raise StorageError(f"The disk holding {folder} has {free:.0f} MB free, and this needs about {megabytes} MB; "
-                           "free some space first.")
+        raise StorageError("The disk holding {folder} has {free:.0f} MB free, and this needs about {need} MB; "
+                           "free some space first.", folder=folder, free=free, need=megabytes)
 
 
 def _existing_parent(path: Path) -> Path:

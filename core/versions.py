@@ -22,12 +22,13 @@ import pandas as pd
 
 from core.cleaning import split_dataset
 from core.errors import DataError
+from core.i18n import N_, translator
 from core.store import Store, storage_error
 
 SPLIT_SEED, VAL_FRACTION, TEST_FRACTION = 42, 0.1, 0.1  # the same defaults as a run's own split
 ROWS, CHANGES, META = "rows.parquet", "changes.jsonl", "meta.json"
-SOURCES = {"upload": "the upload", "review": "label review", "predict": "a corrected prediction",
-           "active": "labelling", "api": "API feedback", "import": "an import"}
+SOURCES = {"upload": N_("the upload"), "review": N_("label review"), "predict": N_("a corrected prediction"),
+           "active": N_("labelling"), "api": N_("API feedback"), "import": N_("an import")}
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,17 @@ class Version:
     def tag(self) -> str:
         return f"v{self.n}"
 
-    def summary(self) -> str:
-        """What changed, in words: 'v2 (from v1): 12 labels corrected, 3 rows added, from label review'."""
+    def summary(self, lang: str = "en") -> str:
+        """What changed, in words: 'v2 (from v1): 12 label(s) corrected, 3 row(s) added, from label review'."""
+        _ = translator(lang)
         if self.parent is None:
-            return f"v1: the upload, {self.rows:,} rows in {len(self.classes)} classes"
-        what = [f"{self.relabelled} label(s) corrected"] * bool(self.relabelled) + [f"{self.added} row(s) added"] * bool(self.added)
-        where = ", ".join(SOURCES.get(s, s) for s in self.sources)
-        return f"{self.tag} (from v{self.parent}): {', '.join(what) or 'no changes'}" + (f", from {where}" if where else "")
+            return _("v1: the upload, {rows:,} rows in {classes} classes", rows=self.rows, classes=len(self.classes))
+        what = ([_("{n} label(s) corrected", n=self.relabelled)] * bool(self.relabelled)
+                + [_("{n} row(s) added", n=self.added)] * bool(self.added))
+        where = _(", ").join(_(SOURCES[s]) if s in SOURCES else s for s in self.sources)
+        said = _("{tag} (from v{parent}): {what}", tag=self.tag, parent=self.parent,
+                 what=_(", ").join(what) or _("no changes"))
+        return said + (_(", from {where}", where=where) if where else "")
 
 
 def folder(store: Store, dataset_id: str, n: int) -> Path:
@@ -84,7 +89,7 @@ def get(store: Store, dataset_id: str, n: int) -> Version:
     for v in versions(store, dataset_id):
         if v.n == n:
             return v
-    raise DataError(f"This dataset has no version {n}; it has v1 to v{latest(store, dataset_id).n}.")
+    raise DataError("This dataset has no version {n}; it has v1 to v{last}.", n=n, last=latest(store, dataset_id).n)
 
 
 def rows(store: Store, dataset_id: str, n: int | None = None) -> pd.DataFrame:
@@ -143,10 +148,11 @@ def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[di
     for edit in edits:
         label, source = str(edit["label"]), str(edit.get("source", "review"))
         if label not in classes:
-            raise DataError(f"'{label[:80]}' is not one of this dataset's labels ({', '.join(sorted(classes))}).")
+            raise DataError("'{label}' is not one of this dataset's labels ({labels}).", label=label[:80],
+                            labels=", ".join(sorted(classes)))
         i = by_uid.get(int(edit["uid"])) if edit.get("uid") is not None else by_text.get(str(edit.get("text", "")).strip())
         if edit.get("uid") is not None and i is None:
-            raise DataError(f"Row {edit['uid']} is not in this dataset version.")
+            raise DataError("Row {uid} is not in this dataset version.", uid=edit["uid"])
         if i is not None:
             old = frame.at[i, "label"]
             if old != label and i not in seen:

@@ -6,31 +6,34 @@ from core.datasets import DEMO_PATH, hub_dataset_bytes, save_dataset, split_size
 from core.cleaning import dataset_from_raw, guess_columns
 from ui import resources, state
 from ui.boot import ensure_app_navigation
+from ui.i18n import _, lang
 from ui.label_check import label_check
 from ui.versions_panel import versions_panel
 from ui.safe import md
 from ui.widgets import guard, report_in_words
 
 ensure_app_navigation()
-st.title("Data")
-st.write("Bring labelled texts: one column of text, one column with each text's category.")
-source = st.segmented_control("Source", ["Upload a file", "Demo dataset", "Hugging Face Hub"],
-                              default="Upload a file", key="data_source")
+st.title(_("Data"))
+st.write(_("Bring labelled texts: one column of text, one column with each text's category."))
+SOURCES = {"upload": _("Upload a file"), "demo": _("Demo dataset"), "hub": _("Hugging Face Hub")}
+source = st.segmented_control(_("Source"), list(SOURCES), format_func=SOURCES.get, default="upload",
+                              key="data_source")
 
-if source == "Upload a file":
-    up = st.file_uploader("CSV, TSV, TXT, Excel, JSON, JSONL or Parquet",
+if source == "upload":
+    up = st.file_uploader(_("CSV, TSV, TXT, Excel, JSON, JSONL or Parquet"),
                           type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"])
     if up is not None:
         state.put(state.UPLOAD, (up.name, up.getvalue()))
-elif source == "Demo dataset":
-    st.caption("750 customer-support tickets in 5 categories, written for Tunelab; some are genuinely ambiguous.")
-    if st.button("Use the demo dataset"):
+elif source == "demo":
+    st.caption(_("750 customer-support tickets in 5 categories, written for Tunelab; some are genuinely ambiguous. "
+                 "The tickets are in English."))
+    if st.button(_("Use the demo dataset")):
         state.put(state.UPLOAD, (DEMO_PATH.name, DEMO_PATH.read_bytes()))
-else:
-    name = st.text_input("Dataset name", placeholder="imdb or owner/name")
-    split = st.text_input("Split", value="train")
-    if st.button("Load from the Hub") and name:
-        with guard("Loading the dataset"), st.spinner("Downloading..."):
+elif source == "hub":
+    name = st.text_input(_("Dataset name"), placeholder=_("imdb or owner/name"))
+    split = st.text_input(_("Split"), value="train")
+    if st.button(_("Load from the Hub")) and name:
+        with guard("Loading the dataset"), st.spinner(_("Downloading...")):
             data, filename = hub_dataset_bytes(name, split)
             state.put(state.UPLOAD, (filename, data))
 
@@ -42,35 +45,36 @@ if upload:
         raw = table.df
         guess_text, guess_label = guess_columns(raw)
         cols = list(raw.columns)
-        st.subheader(f"Columns of {md(filename)}")
+        st.subheader(_("Columns of {file}", file=md(filename)))
         st.dataframe(raw.head(5), hide_index=True)
         c1, c2 = st.columns(2)
-        text_col = c1.selectbox("Text column", cols, index=cols.index(guess_text) if guess_text else 0)
-        label_col = c2.selectbox("Label column", cols, index=cols.index(guess_label) if guess_label in cols else 0)
+        text_col = c1.selectbox(_("Text column"), cols, index=cols.index(guess_text) if guess_text else 0)
+        label_col = c2.selectbox(_("Label column"), cols, index=cols.index(guess_label) if guess_label in cols else 0)
         ds = dataset_from_raw(table, text_col=text_col, label_col=label_col)
         report = ds.report.to_dict()
-        st.subheader("Cleaning report")
+        st.subheader(_("Cleaning report"))
         report_in_words(report)
         sizes = split_sizes(ds)
-        st.write(f"Split for training: {sizes['train']:,} train, {sizes['validation']:,} validation, "
-                 f"{sizes['test']:,} test rows (stratified by class).")
+        st.write(_("Split for training: {train:,} train, {validation:,} validation, {test:,} test rows "
+                   "(stratified by class).", **sizes))
         c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.class_balance(report["classes"]))
-        c2.plotly_chart(charts.length_histogram(ds.df["text"].str.len().tolist()))
+        c1.plotly_chart(charts.class_balance(report["classes"], lang()))
+        c2.plotly_chart(charts.length_histogram(ds.df["text"].str.len().tolist(), lang()))
         if len(report["classes"]) < 2:
-            st.error("Only one class was found in the label column; a classifier needs at least two different labels.")
-        elif st.button("Save and use this dataset", type="primary"):
+            st.error(_("Only one class was found in the label column; a classifier needs at least two different "
+                       "labels."))
+        elif st.button(_("Save and use this dataset"), type="primary"):
             dataset_id = save_dataset(resources.store(), ds, data, filename)  # a StorageError is one sentence
             state.put(state.DATASET_ID, dataset_id)
-            st.success(f"Saved {ds.report.rows:,} rows. Next: check the labels below, or train models on the "
-                       "Train page.")
-            st.page_link("pages/train.py", label="Go to Train", icon=":material/arrow_forward:")
+            st.success(_("Saved {rows:,} rows. Next: check the labels below, or train models on the Train page.",
+                         rows=ds.report.rows))
+            st.page_link("pages/train.py", label=_("Go to Train"), icon=":material/arrow_forward:")
 store = resources.store_or_none()  # a read-only data folder: the upload part above still works
 datasets = store.datasets() if store and (state.get(state.DATASET_ID) or not upload) else []
 if datasets:
     st.divider()
     ids, current = [d["id"] for d in datasets], state.get(state.DATASET_ID)
-    pick = st.selectbox("Your datasets", ids, index=ids.index(current) if current in ids else 0,
+    pick = st.selectbox(_("Your datasets"), ids, index=ids.index(current) if current in ids else 0,
                         format_func=lambda i: next(d["name"] for d in datasets if d["id"] == i), key="data_pick")
     state.put(state.DATASET_ID, pick)
     with guard("Reading the dataset's versions"):

@@ -9,63 +9,64 @@ from ui.code_snippets import use_from_code
 from ui.correct import correction_form
 from ui.jobs_panel import file_jobs
 from ui.boot import ensure_app_navigation
+from ui.i18n import _
 from ui.safe import md
 from ui.widgets import finished_runs, guard
 
 INLINE_BYTES = 256 * 1024  # ~2,500 short texts: seconds for any contender on 2 cores; bigger files run as jobs
 
 ensure_app_navigation()
-st.title("Predict")
+st.title(_("Predict"))
 store = resources.store_or_stop()
-labels = finished_runs(store, "No trained models yet: train one on the Train page.")
-picked = st.multiselect("Models", list(labels), default=list(labels)[:3], format_func=labels.get)
+labels = finished_runs(store, _("No trained models yet: train one on the Train page."))
+picked = st.multiselect(_("Models"), list(labels), default=list(labels)[:3], format_func=labels.get)
 models = {i: str(RunFolder(store.run_dir(i)).model_dir) for i in picked}
 
-st.subheader("Classify a text")
-text = st.text_area("Text", placeholder="Type or paste a text, e.g. 'My parcel never arrived and I want a refund'")
+st.subheader(_("Classify a text"))
+text = st.text_area(_("Text"), placeholder=_("Type or paste a text, e.g. 'My parcel never arrived and I want a refund'"))
 # never disabled: a text area commits on blur, so a button disabled until then would swallow the first click
-if st.button("Classify", type="primary"):
+if st.button(_("Classify"), type="primary"):
     state.put(state.CLASSIFIED, text.strip())
     if not (text.strip() and models):
-        st.info("Type a text and pick at least one model first.")
+        st.info(_("Type a text and pick at least one model first."))
 if text.strip() and models and state.get(state.CLASSIFIED) == text.strip():  # stays up for "wrong?" below
     cols = st.columns(len(models))
     for col, (run_id, model_dir) in zip(cols, models.items()):
         with col, guard("Classifying"):
             row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
             classes = [c[2:] for c in row.index if c.startswith("p:")]
-            col.metric(md(labels[run_id]), md(row["pred"]), f"{row['confidence']:.0%} sure",
+            col.metric(md(labels[run_id]), md(row["pred"]), _("{sure:.0%} sure", sure=row["confidence"]),
                        delta_color="off")
             explain_view.show(text, resources.classifier(model_dir).explain(text))
-            col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], "Probabilities"),
+            col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], _("Probabilities")),
                              key=f"bars-{run_id}")
             correction_form(run_id, text, classes, row["pred"], "predict", key=run_id)
 
-st.subheader("Classify a file")
-up = st.file_uploader("A file with a text column (CSV, TSV, TXT, Excel, JSON, JSONL, Parquet)",
+st.subheader(_("Classify a file"))
+up = st.file_uploader(_("A file with a text column (CSV, TSV, TXT, Excel, JSON, JSONL, Parquet)"),
                       type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"], key="predict_upload")
 if up is not None and models:
-    run_id = st.selectbox("Model for the file", list(models), format_func=labels.get)
+    run_id = st.selectbox(_("Model for the file"), list(models), format_func=labels.get)
     if up.size > INLINE_BYTES:  # big files run as a job: queued, cancellable, and no one else waits
-        st.caption(f"This file is over {INLINE_BYTES // 1024} KB, so it is classified in the background; "
-                   "you can leave this page and come back for the result.")
-        if st.button("Classify the whole file", type="primary"):
+        st.caption(_("This file is over {kb} KB, so it is classified in the background; you can leave this page "
+                     "and come back for the result.", kb=INLINE_BYTES // 1024))
+        if st.button(_("Classify the whole file"), type="primary"):
             with guard("Queueing the file"):
                 job_id = resources.runner().submit_batch(run_id, up.getvalue(), up.name)
                 state.put(state.FILE_JOBS, [job_id, *state.get(state.FILE_JOBS, [])])
     else:
-        with guard("Classifying the file"), st.spinner("Classifying every row..."):
+        with guard("Classifying the file"), st.spinner(_("Classifying every row...")):
             out = predict_table(resources.classifier(models[run_id]), up.getvalue(), up.name)
             st.dataframe(out.head(200), hide_index=True)
-            st.caption(f"{len(out):,} rows labelled; the preview shows the first 200.")
-            st.download_button("Download all predictions (CSV)", out.to_csv(index=False).encode("utf-8"),
+            st.caption(_("{n:,} rows labelled; the preview shows the first 200.", n=len(out)))
+            st.download_button(_("Download all predictions (CSV)"), out.to_csv(index=False).encode("utf-8"),
                                "predictions.csv", "text/csv")
 file_jobs()
 
-st.subheader("Download or serve a model")
-run_id = st.selectbox("Model", list(labels), format_func=labels.get, key="zip_pick")
+st.subheader(_("Download or serve a model"))
+run_id = st.selectbox(_("Model"), list(labels), format_func=labels.get, key="zip_pick")
 use_from_code(RunFolder(store.run_dir(run_id)))
-if st.button("Prepare the zip"):
+if st.button(_("Prepare the zip")):
     with guard("Packing the model"):
-        st.download_button("Download model (zip)", model_zip(store.run_dir(run_id)), f"tunelab-model-{run_id}.zip",
+        st.download_button(_("Download model (zip)"), model_zip(store.run_dir(run_id)), f"tunelab-model-{run_id}.zip",
                            "application/zip")

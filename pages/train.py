@@ -9,65 +9,70 @@ from core import versions
 from core.datasets import read_report
 from ui import resources, state
 from ui.boot import ensure_app_navigation
+from ui.i18n import _, lang
 from ui.jobs_panel import finished_jobs, live_jobs
-from ui.widgets import checkpoint_choice, guard
+from ui.widgets import capitalised, checkpoint_choice, guard
 
 # the multilingual encoder is 12 layers with a 250k vocabulary: ~4x MiniLM's time a row on 2 cores
 QUICK_ROWS = {"default": 2000, "multilingual": 400}
 
 ensure_app_navigation()
-st.title("Train")
+st.title(_("Train"))
 store = resources.store_or_stop()
 datasets = store.datasets()
 if not datasets:
-    st.info("Add a dataset on the Data page first (the demo dataset takes one click).")
-    st.page_link("pages/data.py", label="Go to Data", icon=":material/arrow_back:")
+    st.info(_("Add a dataset on the Data page first (the demo dataset takes one click)."))
+    st.page_link("pages/data.py", label=_("Go to Data"), icon=":material/arrow_back:")
     st.stop()
 
 ids = [d["id"] for d in datasets]
 names = {d["id"]: d["name"] for d in datasets}
 current = state.get(state.DATASET_ID)
-pick = st.selectbox("Dataset", ids, index=ids.index(current) if current in ids else 0,
-                    format_func=lambda i: next(f"{d['name']} ({d['rows']:,} rows, {len(d['classes'])} classes)"
+pick = st.selectbox(_("Dataset"), ids, index=ids.index(current) if current in ids else 0,
+                    format_func=lambda i: next(_("{name} ({rows:,} rows, {classes} classes)", name=d["name"],
+                                                 rows=d["rows"], classes=len(d["classes"]))
                                                for d in datasets if d["id"] == i))
 state.put(state.DATASET_ID, pick)
 history = {v.n: v for v in versions.versions(store, pick)}
-version = st.selectbox("Version", sorted(history, reverse=True), format_func=lambda n: history[n].summary(),
-                       help="Every version keeps the test rows chosen at v1, so runs on different versions compare "
-                            "on the same texts.") if len(history) > 1 else 1
+version = st.selectbox(_("Version"), sorted(history, reverse=True), format_func=lambda n: history[n].summary(lang()),
+                       help=_("Every version keeps the test rows chosen at v1, so runs on different versions compare "
+                              "on the same texts.")) if len(history) > 1 else 1
 
-st.subheader("Contenders")
+st.subheader(_("Contenders"))
 specs = registry.all_specs()
 kinds = [spec.kind for spec, col in zip(specs, st.columns(len(specs)))
-         if col.checkbox(spec.choice or spec.title[:1].upper() + spec.title[1:], value=True, disabled=spec.always,
-                         help=spec.description + (" Always trained: the bar the others must beat." if spec.always else ""))]
+         if col.checkbox(capitalised(_(spec.choice or spec.title)), value=True, disabled=spec.always,
+                         help=_(spec.description) + (" " + _("Always trained: the bar the others must beat.")
+                                                     if spec.always else ""))]
 checkpoint = checkpoint_choice(read_report(store, pick).get("language"))
-quick = st.toggle("Quick demo: small, fast settings (about a minute on a 2-core CPU with the demo data)", value=True)
+quick = st.toggle(_("Quick demo: small, fast settings (about a minute on a 2-core CPU with the demo data)"), value=True)
 quick_rows = QUICK_ROWS.get(checkpoint, QUICK_ROWS["default"])
 if quick and checkpoint == "multilingual":
-    st.caption(f"Quick demo with the multilingual model: at most {quick_rows} training rows, to stay under two "
-               "minutes on a 2-core CPU; turn Quick demo off to use them all.")
+    st.caption(_("Quick demo with the multilingual model: at most {rows} training rows, to stay under two minutes on a "
+                 "2-core CPU; turn Quick demo off to use them all.", rows=quick_rows))
 
-with st.expander("Settings", expanded=not quick):
+with st.expander(_("Settings"), expanded=not quick):
     s1, s2, s3, s4, s5 = st.columns(5)
     # quick: 3 epochs at lr 1e-4 on the demo's 606 training rows gives ~0.91 accuracy; 1 epoch left it at 0.88
     # with confidence near 40% (calibration error 0.51)
-    epochs = s1.number_input("Epochs", 1, 50, 3)
-    batch = s2.number_input("Batch size", 1, 512, 16)
-    max_len = s3.number_input("Max tokens", 16, 512, 64 if quick else 128)
-    lr = s4.number_input("Learning rate", 1e-6, 1e-2, 1e-4 if quick else 5e-5, format="%.0e")
-    max_rows = s5.number_input("Max rows (0 = all)", 0, 10_000_000, quick_rows if quick else 0, key=f"rows_{quick_rows}")
+    epochs = s1.number_input(_("Epochs"), 1, 50, 3)
+    batch = s2.number_input(_("Batch size"), 1, 512, 16)
+    max_len = s3.number_input(_("Max tokens"), 16, 512, 64 if quick else 128)
+    lr = s4.number_input(_("Learning rate"), 1e-6, 1e-2, 1e-4 if quick else 5e-5, format="%.0e")
+    max_rows = s5.number_input(_("Max rows (0 = all)"), 0, 10_000_000, quick_rows if quick else 0,
+                               key=f"rows_{quick_rows}")
 
-if st.button("Start training", type="primary"):
+if st.button(_("Start training"), type="primary"):
     with guard("Starting training"):
         base = TrainConfig(checkpoint=checkpoint, epochs=int(epochs), batch_size=int(batch), max_length=int(max_len),
                            lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label")
         runner = resources.runner()
         for kind in kinds:
             runner.submit(base.with_(model=kind), versions.rows_path(store, pick, version), dataset_id=pick,
-                          dataset_name=names[pick] if version == 1 else f"{Path(names[pick]).stem} v{version}")
-        st.success(f"Queued {len(kinds)} run(s). Progress appears below; results on the Evaluate page.")
+                          dataset_name=names[pick] if version == 1 else f"{Path(names[pick]).stem} v{version}",
+                          lang=lang())
+        st.success(_("Queued {n} run(s). Progress appears below; results on the Evaluate page.", n=len(kinds)))
 
-st.subheader("Runs")
+st.subheader(_("Runs"))
 live_jobs()
 finished_jobs()

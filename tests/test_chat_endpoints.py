@@ -88,7 +88,7 @@ def test_another_servers_error_text_is_never_echoed(listener):
 def test_chat_page_sends_no_operator_key_to_a_typed_url(listener, data_dir):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/chat.py").run()
-    at.radio[0].set_value("OpenAI-compatible server (vLLM, TGI, llama.cpp server)").run()
+    at.radio[0].set_value("server").run()
     at.text_input[0].input(listener).run()
     at.chat_input[0].set_value("hello?").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -101,7 +101,7 @@ def test_model_output_with_markdown_is_shown_as_text(listener, data_dir):
     Listener.pieces = ("See ", "![x](http://127.0.0.1:9/x.png)", " and [this](http://127.0.0.1:9/y)")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/chat.py").run()
-    at.radio[0].set_value("OpenAI-compatible server (vLLM, TGI, llama.cpp server)").run()
+    at.radio[0].set_value("server").run()
     at.text_input[0].input(listener).run()
     at.chat_input[0].set_value("show me a picture").run()
     answer = [m for m in at.chat_message if m.name == "assistant"][0].markdown[0].value
@@ -121,9 +121,9 @@ def test_explain_my_results_marks_a_number_that_is_not_in_the_results(listener, 
     Listener.pieces = ("The baseline is right ", "97.3% of the time.")  # a scripted model that invents a figure
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/chat.py").run()
-    at.radio[0].set_value("OpenAI-compatible server (vLLM, TGI, llama.cpp server)").run()
+    at.radio[0].set_value("server").run()
     at.text_input[0].input(listener).run()
     next(b for b in at.button if b.label == "Explain my results").click().run()
-    assert not at.exception and [w.value for w in at.warning] == ["This number is not in your results\\: 97\\.3\\%\\."]
+    assert not at.exception and [w.value for w in at.warning] == ["This number is not in your results: 97\\.3\\%."]
     at.run()  # the mark stays with the answer on later runs
     assert len(at.warning) == 1

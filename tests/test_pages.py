@@ -77,7 +77,7 @@ def test_every_page_renders_with_existing_runs(trained):
 
 def test_golden_path_demo_to_baseline_to_evaluation(data_dir):
     at = app()
-    at.segmented_control[0].set_value("Demo dataset").run()
+    at.segmented_control[0].set_value("demo").run()
     next(b for b in at.button if b.label == "Use the demo dataset").click().run()
     no_errors(at)
     assert any("760" in m.value for m in at.markdown)
@@ -150,7 +150,7 @@ def test_chat_badges_each_message_with_the_chosen_classifier(trained):
 def test_hub_dataset_offline_is_one_clear_sentence(data_dir, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on this machine and CI: no Hub
     at = app()
-    at.segmented_control[0].set_value("Hugging Face Hub").run()
+    at.segmented_control[0].set_value("hub").run()
     at.text_input[0].input("imdb")
     next(b for b in at.button if b.label == "Load from the Hub").click().run()
     assert not at.exception and len(at.error) == 1

@@ -22,7 +22,7 @@ def button(at, start: str):
 @pytest.mark.slow
 def test_review_suspicious_labels_then_save_a_new_version(data_dir):
     at = app()
-    at.segmented_control[0].set_value("Demo dataset").run()
+    at.segmented_control[0].set_value("demo").run()
     button(at, "Use the demo dataset").click().run()
     button(at, "Save").click().run()
     button(at, "Check the labels of v1").click().run()
@@ -42,7 +42,7 @@ def test_review_suspicious_labels_then_save_a_new_version(data_dir):
     assert sorted(d["decision"] for d in decided.values()) == ["keep", "relabel"]
     assert [(q["source"], q["uid"] in decided) for q in feedback.pending(store, dataset_id)] == [("review", True)]
     assert any("you already decided are not asked again" in c.value for c in at.caption)
-    at.segmented_control(key="review_mode").set_value("As a table").run()
+    at.segmented_control(key="review_mode").set_value("table").run()
     at.slider(key="review_sure").set_value(0.5).run()
     button(at, "Accept ").click().run()  # every suggestion the models are at least 50% sure of
     no_errors(at)

@@ -11,10 +11,11 @@ caused the run (AppTest resets the flag before every run, which is how we know).
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui import state
+from ui import i18n, state
 
 
 def ensure_app_navigation() -> None:
+    i18n.init()  # a page run alone (the legacy mode below) still speaks the session's language
     first_run = not state.get(state.NAV_CHECKED)
     state.put(state.NAV_CHECKED, True)
     if first_run and PagesManager.uses_pages_directory:

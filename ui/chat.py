@@ -9,38 +9,52 @@ from core.chat import endpoints
 from core.chat.base import ChatParams, with_system
 from core.facts import unsupported_numbers
 from ui import resources, state
+from ui.i18n import N_, _
 from ui.safe import md
 
 
-EMBEDDED, LOCAL, SERVER = ("Embedded SmolLM2-135M (llama.cpp, offline)", "Local GGUF file or model folder",
-                           "OpenAI-compatible server (vLLM, TGI, llama.cpp server)")
-OWN_SERVER = "Another server, with your own key"
+EMBEDDED, LOCAL, SERVER = "embedded", "local", "server"
+SOURCES = {EMBEDDED: N_("Embedded SmolLM2-135M (llama.cpp, offline)"), LOCAL: N_("Local GGUF file or model folder"),
+           SERVER: N_("OpenAI-compatible server (vLLM, TGI, llama.cpp server)")}
+OWN_SERVER = "\0own"  # a value no configured server's label can take
+
+
+SYSTEM = N_("You are Tunelab's assistant. You help people understand text classifiers and their results. "
+            "Answer briefly and in plain language.")
+
+
+def system_prompt(lang: str) -> str:
+    """The built-in system prompt in `lang`; its translation asks for answers in that language."""
+    from core.i18n import translator
+
+    return translator(lang)(SYSTEM)
 
 
 def pick_engine() -> Callable[[], object] | None:
     """The chat model picker. Returns a function that gives the engine, or None until the
     choice is complete. The operator's key goes only to the servers the operator configured
     (core.chat.endpoints); a typed address gets only the key typed here, kept in this session."""
-    source = st.radio("Chat model", [EMBEDDED, LOCAL, SERVER])
+    source = st.radio(_("Chat model"), list(SOURCES), format_func=lambda k: _(SOURCES[k]), key="chat_source")
     if source == EMBEDDED:
         return lambda: resources.chat_engine("default")
     if source == LOCAL:
-        path = st.text_input("Path to a .gguf file or a model folder (or a Hub id when online)")
+        path = st.text_input(_("Path to a .gguf file or a model folder (or a Hub id when online)"))
         return (lambda: resources.chat_engine(path)) if path.strip() else None
     servers = {e.label: e for e in endpoints.configured()}
     choices = list(servers) + ([OWN_SERVER] if endpoints.custom_allowed() else [])
     if not choices:
-        st.info("No chat server is configured on this installation.")
+        st.info(_("No chat server is configured on this installation."))
         return None
-    pick = st.selectbox("Server", choices)
+    pick = st.selectbox(_("Server"), choices,
+                        format_func=lambda c: _("Another server, with your own key") if c == OWN_SERVER else c)
     if pick in servers:
         e = servers[pick]
-        st.caption("Configured by whoever runs this app; their key is used.")
+        st.caption(_("Configured by whoever runs this app; their key is used."))
         return lambda: resources.chat_engine("default", e.url, e.model)
-    url = st.text_input("Base URL", placeholder="http://127.0.0.1:8000/v1")
-    model = st.text_input("Model name", value="default")
-    key = st.text_input("API key (if the server needs one)", type="password", key=state.CHAT_VISITOR_KEY)
-    st.caption("Your key stays in this browser session and is sent only to the address above.")
+    url = st.text_input(_("Base URL"), placeholder="http://127.0.0.1:8000/v1")
+    model = st.text_input(_("Model name"), value="default")
+    key = st.text_input(_("API key (if the server needs one)"), type="password", key=state.CHAT_VISITOR_KEY)
+    st.caption(_("Your key stays in this browser session and is sent only to the address above."))
     return (lambda: resources.visitor_chat_engine(url.strip(), model, key)) if url.strip() else None
 
 
@@ -51,7 +65,7 @@ def history() -> list[dict]:
         state.put(state.CHAT, messages)
     partial = st.session_state.pop(state.CHAT_PARTIAL, None)
     if partial:  # the last answer was interrupted by Stop: keep what had arrived
-        messages.append({"role": "assistant", "content": partial + " …", "stats": "stopped"})
+        messages.append({"role": "assistant", "content": partial + " …", "stats": _("stopped")})
     return messages
 
 
@@ -79,8 +93,9 @@ def badge_for(text: str, model_dir: str | None) -> str | None:
 
 
 def _flag(unsupported: list[str]) -> None:
-    st.warning(md("This number is not in your results: " if len(unsupported) == 1 else
-                  "These numbers are not in your results: ") + md(", ".join(unsupported)) + md("."),
+    st.warning(_("This number is not in your results: {numbers}.", numbers=md(", ".join(unsupported)))
+               if len(unsupported) == 1 else
+               _("These numbers are not in your results: {numbers}.", numbers=md(", ".join(unsupported))),
                icon=":material/report:")
 
 
@@ -97,12 +112,13 @@ def reply(engine, messages: list[dict], system: str, params: ChatParams, facts: 
 
     with st.chat_message("assistant"):
         if engine.lock.locked():
-            st.caption("Another user's answer is being written; yours starts right after.")
+            st.caption(_("Another user's answer is being written; yours starts right after."))
         st.write_stream(pieces())
         s = engine.last_stats
-        stats = f"{s.tokens} tokens · {s.tokens_per_s:.1f} tokens/s · first token after {s.ttft_s:.2f} s"
+        stats = _("{n} tokens · {rate:.1f} tokens/s · first token after {ttft:.2f} s", n=s.tokens,
+                  rate=s.tokens_per_s, ttft=s.ttft_s)
         if s.trimmed_messages:
-            stats += f" · {s.trimmed_messages} old message(s) left out to fit the model's memory"
+            stats += " · " + _("{n} old message(s) left out to fit the model's memory", n=s.trimmed_messages)
         st.caption(stats)
         text = st.session_state.pop(state.CHAT_PARTIAL, "")  # the model's own words, unescaped, for the history
         unsupported = unsupported_numbers(text, facts) if facts else []

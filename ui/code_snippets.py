@@ -10,6 +10,7 @@ import sys
 import streamlit as st
 
 from core.runs import RunFolder
+from ui.i18n import _
 
 
 def snippets(run: RunFolder) -> dict[str, str]:
@@ -30,11 +31,11 @@ def snippets(run: RunFolder) -> dict[str, str]:
 
 
 def use_from_code(run: RunFolder) -> None:
-    with st.expander("Use it from code"):
+    with st.expander(_("Use it from code")):
         code = snippets(run)
-        st.caption("1. Start the API for this model (from the Tunelab folder):")
+        st.caption(_("1. Start the API for this model (from the Tunelab folder):"))
         st.code(code["serve"], language="bash")
-        st.caption("2. Call it with curl, or from Python:")
+        st.caption(_("2. Call it with curl, or from Python:"))
         st.code(code["curl"], language="bash")
         st.code(code["python"], language="python")
-        st.caption("The API docs are at http://127.0.0.1:8000/docs once it runs.")
+        st.caption(_("The API docs are at {url} once it runs.", url="http://127.0.0.1:8000/docs"))

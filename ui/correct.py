@@ -6,22 +6,24 @@ import streamlit as st
 
 from core import feedback
 from ui import resources
+from ui.i18n import _
 from ui.safe import md
 from ui.widgets import guard
 
 
 def correction_form(run_id: str, text: str, classes: list[str], default: str, source: str, key: str,
-                    prompt: str = "Wrong? Pick the right label") -> None:
+                    prompt: str = "") -> None:
     store = resources.store()
     job = store.get_job(run_id)
     if job is None or not job.dataset_id:
-        st.caption("This model was trained from a file rather than a saved dataset, so corrections have nowhere "
-                   "to go; train it from the Data page to keep them.")
+        st.caption(_("This model was trained from a file rather than a saved dataset, so corrections have nowhere "
+                     "to go; train it from the Data page to keep them."))
         return
     with st.form(f"correct-{key}", border=False):
-        label = st.selectbox(prompt, classes, index=classes.index(default) if default in classes else 0,
+        label = st.selectbox(prompt or _("Wrong? Pick the right label"), classes, index=classes.index(default) if default in classes else 0,
                              key=f"correct-label-{key}")
-        if st.form_submit_button("Add to the dataset's next version"):
+        if st.form_submit_button(_("Add to the dataset's next version")):
             with guard("Saving the correction"):
                 feedback.add(store, job.dataset_id, [{"text": text, "label": label}], source)
-                st.success(f"Added with the label {md(label)}; it waits in the corrections queue on the Data page.")
+                st.success(_("Added with the label {label}; it waits in the corrections queue on the Data page.",
+                             label=md(label)))

@@ -9,6 +9,7 @@ from core.report import Dashboard, mistake_explanations
 from core.runs import RunFolder
 from ui import explain_view, resources
 from ui.correct import correction_form
+from ui.i18n import _
 from ui.safe import md
 from ui.widgets import guard
 
@@ -18,21 +19,22 @@ def _model(run_dir: str):
 
 
 def error_explorer(dash: Dashboard) -> None:
-    name = st.selectbox("Contender", list(dash.evals))
+    name = st.selectbox(_("Contender"), list(dash.evals))
     errors = pd.DataFrame(dash.evals[name]["errors"], columns=["text", "true", "pred", "confidence"])
     classes = dash.evals[name]["classes"]
     f1, f2 = st.columns(2)
-    true_pick = f1.multiselect("True class", classes)
-    pred_pick = f2.multiselect("Predicted class", classes)
+    true_pick = f1.multiselect(_("True class"), classes)
+    pred_pick = f2.multiselect(_("Predicted class"), classes)
     if true_pick:
         errors = errors[errors["true"].isin(true_pick)]
     if pred_pick:
         errors = errors[errors["pred"].isin(pred_pick)]
-    st.caption(f"{len(errors)} mistakes, most confident first (those are the surprising ones). "
-               "Select a row to see why.")
+    st.caption(_("{n} mistakes, most confident first (those are the surprising ones). Select a row to see why.",
+                 n=len(errors)))
     event = st.dataframe(errors, hide_index=True, on_select="rerun", selection_mode="single-row", key="errors",
-                         column_config={"confidence": st.column_config.ProgressColumn(
-                             min_value=0.0, max_value=1.0, format="%.2f")})
+                         column_config={"text": _("text"), "true": _("true label"), "pred": _("predicted"),
+                                        "confidence": st.column_config.ProgressColumn(
+                                            _("confidence"), min_value=0.0, max_value=1.0, format="%.2f")})
     picked = event.selection.rows if event else []
     if picked:
         err = errors.iloc[picked[0]]
@@ -40,20 +42,21 @@ def error_explorer(dash: Dashboard) -> None:
         c1, c2 = st.columns(2)
         with c1, guard("Explaining"):
             explain_view.show(err["text"], _model(run).explain(err["text"], err["pred"]),
-                              caption=f"Why it said {md(err['pred'])}")
+                              caption=_("Why it said {label}", label=md(err["pred"])))
         with c2, guard("Explaining"):
             explain_view.show(err["text"], _model(run).explain(err["text"], err["true"]),
-                              caption=f"What spoke for the true label, {md(err['true'])}")
+                              caption=_("What spoke for the true label, {label}", label=md(err["true"])))
         correction_form(RunFolder(run).id, err["text"], classes, err["pred"], "review", key=f"err-{picked[0]}",
-                        prompt="Is the given label wrong? Pick the right one")
+                        prompt=_("Is the given label wrong? Pick the right one"))
 
 
 def report_mistakes(dash: Dashboard) -> dict:
     """The report's explained mistakes, computed once per set of runs (explaining costs up to ~1 s a text)."""
-    return _cached_mistakes(tuple(r["run"] for r in dash.rows), dash)
+    with st.spinner(_("Explaining the most confident mistakes...")):
+        return _cached_mistakes(tuple(r["run"] for r in dash.rows), dash)
 
 
-@st.cache_data(max_entries=8, show_spinner="Explaining the most confident mistakes...",
+@st.cache_data(max_entries=8, show_spinner=False,
                hash_funcs={Dashboard: lambda d: tuple((r["run"], r["name"]) for r in d.rows)})
 def _cached_mistakes(runs: tuple[str, ...], dash: Dashboard) -> dict:
     return mistake_explanations(dash, lambda run, text, target: _model(run).explain(text, target))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.explain import Explanation, highlight_html, top_words_sentence
+from ui.i18n import lang
 
 
 def show(text: str, ex: Explanation, caption: str | None = None) -> None:
@@ -11,4 +12,4 @@ def show(text: str, ex: Explanation, caption: str | None = None) -> None:
     if caption:
         st.caption(caption)
     st.html(highlight_html(text, ex))
-    st.text(top_words_sentence(ex))
+    st.text(top_words_sentence(ex, lang=lang()))

@@ -3,13 +3,12 @@
 once per page run, ten to a page, so an idle tab costs next to nothing."""
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from core import charts
 from core.store import FINAL
 from ui import resources, state
+from ui.i18n import _, lang, when
 from ui.safe import md
 from ui.widgets import status_badge
 
@@ -20,38 +19,38 @@ def progress_words(events: list[dict]) -> tuple[float, str]:
     start = next((e for e in events if e.get("event") == "start"), {})
     steps = [e for e in events if e.get("event") == "step"]
     if not steps:
-        return 0.0, "starting (loading the model)..."
+        return 0.0, _("starting (loading the model)...")
     last = steps[-1]
     total = last.get("total_steps") or start.get("total_steps") or last["step"]
     eta = last.get("eta_s")
-    words = f"step {last['step']} of {total}"
+    words = _("step {step} of {total}", step=last["step"], total=total)
     if eta:
-        words += f", about {int(eta) // 60} min {int(eta) % 60} s left"
+        words += _(", about {min} min {s} s left", min=int(eta) // 60, s=int(eta) % 60)
     if last.get("samples_per_s"):
-        words += f", {last['samples_per_s']:.0f} texts/s"
+        words += _(", {n:.0f} texts/s", n=last["samples_per_s"])
     return min(1.0, last["step"] / max(1, total)), words
 
 
 def _header(job, runner) -> None:
     c1, c2 = st.columns([4, 1])
-    c1.markdown(f"{status_badge(job.status)} **{md(job.name)}** · created "
-                f"{time.strftime('%d %b %H:%M:%S', time.localtime(job.created))}")
-    if job.status in ("queued", "running") and c2.button("Cancel", key=f"cancel-{job.id}"):
+    c1.markdown(f"{status_badge(job.status)} **{md(job.name)}** · "
+                + _("created {when}", when=md(when(job.created, seconds=True))))
+    if job.status in ("queued", "running") and c2.button(_("Cancel"), key=f"cancel-{job.id}"):
         runner.cancel(job.id)
-        st.toast("Cancelling...")
+        st.toast(_("Cancelling..."))
 
 
 def _active_card(job, runner, position: int) -> None:
     with st.container(border=True):
         _header(job, runner)
         if job.status == "queued":
-            st.caption(f"Waiting: number {position} in the queue.")
+            st.caption(_("Waiting: number {n} in the queue.", n=position))
             return
         events = runner.run(job.id).progress()
         fraction, words = progress_words(events)
         st.progress(fraction, text=words)
         if charts.has_curves(events):
-            st.plotly_chart(charts.training_curves({job.model: events}), key=f"curve-{job.id}-{len(events)}")
+            st.plotly_chart(charts.training_curves({job.model: events}, lang()), key=f"curve-{job.id}-{len(events)}")
 
 
 def _finished_card(job, runner) -> None:
@@ -59,12 +58,12 @@ def _finished_card(job, runner) -> None:
         _header(job, runner)
         events = runner.run(job.id).progress()
         if job.status == "failed":
-            st.error(md(job.error or "The run failed."))
+            st.error(md(job.error) if job.error else _("The run failed."))
         elif job.status == "done":
             end = next((e for e in reversed(events) if e.get("event") == "end"), {})
-            st.caption(f"Finished in {end.get('seconds', 0):.0f} s.")
+            st.caption(_("Finished in {s:.0f} s.", s=end.get("seconds", 0)))
         if charts.has_curves(events):
-            st.plotly_chart(charts.training_curves({job.model: events}), key=f"curve-{job.id}")
+            st.plotly_chart(charts.training_curves({job.model: events}, lang()), key=f"curve-{job.id}")
 
 
 @st.fragment(run_every=1.0)
@@ -79,10 +78,10 @@ def live_jobs() -> None:
     if before is not None and set(before) - set(ids):
         st.rerun(scope="app")
     if not active:
-        st.caption("No job is running or waiting.")
+        st.caption(_("No job is running or waiting."))
         return
-    st.caption(f"{len(active)} active job(s); one trains at a time, the rest wait their turn. "
-               "You can close this tab: training goes on.")
+    st.caption(_("{n} active job(s); one trains at a time, the rest wait their turn. You can close this tab: "
+                 "training goes on.", n=len(active)))
     queued = [j for j in active if j.status == "queued"]
     for job in active:
         _active_card(job, runner, queued.index(job) + 1 if job in queued else 0)
@@ -93,11 +92,11 @@ def finished_jobs() -> None:
     store = resources.store()
     total = store.count_jobs(FINAL)
     if not total:
-        st.info("No finished runs yet.")
+        st.info(_("No finished runs yet."))
         return
     pages = -(-total // PAGE)
-    page = st.number_input(f"Page (of {pages})", 1, pages, 1, key="finished_page") if pages > 1 else 1
-    st.caption(f"{total} finished job(s), newest first.")
+    page = st.number_input(_("Page (of {n})", n=pages), 1, pages, 1, key="finished_page") if pages > 1 else 1
+    st.caption(_("{n} finished job(s), newest first.", n=total))
     runner = resources.runner()
     for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE):
         _finished_card(job, runner)
@@ -131,7 +130,7 @@ def _file_cards(jobs) -> None:
             if job.status == "running":
                 st.progress(*progress_words(run.progress()))
             elif job.status == "failed":
-                st.error(md(job.error or "Classifying the file failed."))
+                st.error(md(job.error) if job.error else _("Classifying the file failed."))
             elif job.status == "done" and run.labelled_path.is_file():
-                st.download_button("Download the labelled file (CSV)", run.labelled_path.read_bytes(),
+                st.download_button(_("Download the labelled file (CSV)"), run.labelled_path.read_bytes(),
                                    "predictions.csv", "text/csv", key=f"dl-{job.id}")

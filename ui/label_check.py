@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core import versions
+from core.quality import verdict
 from ui import resources, state
+from ui.i18n import _, lang
 from ui.jobs_panel import progress_words
 from ui.review import review
 from ui.safe import md
@@ -13,13 +15,13 @@ from ui.widgets import guard
 
 
 def label_check(dataset_id: str) -> None:
-    st.subheader("Check the labels")
-    st.caption("Two quick models that never saw each row (5-fold) vote on its label; the rows they disagree "
-               "with most are listed first. About a minute for 10,000 rows.")
+    st.subheader(_("Check the labels"))
+    st.caption(_("Two quick models that never saw each row (5-fold) vote on its label; the rows they disagree "
+                 "with most are listed first. About a minute for 10,000 rows."))
     jobs = state.get(state.LABEL_CHECKS, {})
     newest = versions.latest(resources.store(), dataset_id).n
     checked = resources.runner().run(jobs[dataset_id]).request().get("version") if dataset_id in jobs else None
-    if st.button(f"Check the labels of v{newest}", disabled=checked == newest):
+    if st.button(_("Check the labels of v{n}", n=newest), disabled=checked == newest):
         with guard("Starting the check"):
             jobs[dataset_id] = resources.runner().submit_label_check(dataset_id)
             state.put(state.LABEL_CHECKS, jobs)
@@ -43,24 +45,31 @@ def _result(dataset_id: str, job_id: str) -> None:
         _live(job_id)
         return
     if job.status != "done":
-        st.error(md(job.error or "The label check did not finish."))
+        st.error(md(job.error) if job.error else _("The label check did not finish."))
         return
     report = resources.runner().run(job_id).label_report() or {}
-    st.write(md(report.get("sentence", "")))
+    st.write(md(verdict(report.get("rows", 0), len(report.get("issues", [])), lang())))
     for c in report.get("conflicts", [])[:5]:
-        st.warning(md(f"The same text has different labels ({', '.join(c['labels'])}): {c['text'][:120]}"))
+        st.warning(_("The same text has different labels ({labels}): {text}", labels=md(", ".join(c["labels"])),
+                     text=md(c["text"][:120])))
     if report.get("leakage"):
-        st.warning(md(f"{len(report['leakage'])} text(s) would land in both the training and the test rows, "
-                      "which makes test scores look better than they are."))
+        st.warning(_("{n} text(s) would land in both the training and the test rows, which makes test scores look "
+                     "better than they are.", n=len(report["leakage"])))
     if report.get("small_classes"):
-        st.warning(md("Too few examples to learn: " + ", ".join(f"{k} ({v})" for k, v in report["small_classes"].items())))
+        st.warning(_("Too few examples to learn: {classes}",
+                     classes=md(", ".join(f"{k} ({v})" for k, v in report["small_classes"].items()))))
     version = resources.runner().run(job_id).request().get("version") or 1
     review(dataset_id, report, version, _quick_model(dataset_id, version) if report.get("issues") else None)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Training a quick model to explain the rows...")
 def _quick_model(dataset_id: str, version: int):
     """A TF-IDF baseline on the whole version (seconds), only to show which words point where."""
+    with st.spinner(_("Training a quick model to explain the rows...")):
+        return _cached_quick_model(dataset_id, version)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cached_quick_model(dataset_id: str, version: int):
     from core.contenders.baseline import TfidfClassifier
 
     df = versions.rows(resources.store(), dataset_id, version)

@@ -14,6 +14,7 @@ import streamlit as st
 from core.errors import DataError
 from core.jobs import JobRunner
 from core.store import Store, default_data_dir
+from ui.i18n import _, lang
 from ui.safe import md
 
 
@@ -33,7 +34,7 @@ def store_or_stop() -> Store:
     try:
         return store()
     except DataError as exc:
-        st.error(md(str(exc)))
+        st.error(md(exc.translated(lang())))
         st.stop()
 
 
@@ -42,7 +43,7 @@ def store_or_none() -> Store | None:
     try:
         return store()
     except DataError as exc:
-        st.warning(md(str(exc)))
+        st.warning(md(exc.translated(lang())))
         return None
 
 
@@ -64,10 +65,15 @@ def start_poller() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def device_label() -> str:
+def _device_label(lang: str) -> str:
     from core.checkpoints import device_label as label
 
-    return label()
+    return label(lang)
+
+
+def device_label() -> str:
+    """The compute device in this session's language (torch is imported once, here, not in pages)."""
+    return _device_label(lang())
 
 
 class LockedModel:
@@ -92,21 +98,33 @@ class LockedModel:
             return explain(self.model, text, target)
 
 
-@st.cache_resource(max_entries=6, show_spinner="Loading the model...")
-def classifier(model_dir: str) -> LockedModel:
-    """One copy per process of a trained model (max 6 kept: ~100 MB each for MiniLM)."""
+# The caches show no spinner of their own (its text would be fixed, in English, at import); the wrappers show
+# one in the reader's language, and st.spinner waits 0.5 s before it appears, so a cache hit shows nothing.
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _classifier(model_dir: str) -> LockedModel:
     from core.contenders.registry import load_classifier
 
     return LockedModel(load_classifier(Path(model_dir)))
 
 
-@st.cache_resource(max_entries=3, show_spinner="Loading the chat model...")
-def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | None = None):
-    """One engine per (model, endpoint) per process, shared by every session; the
-    engine's own lock makes concurrent users queue for llama.cpp."""
+def classifier(model_dir: str) -> LockedModel:
+    """One copy per process of a trained model (max 6 kept: ~100 MB each for MiniLM)."""
+    with st.spinner(_("Loading the model...")):
+        return _classifier(model_dir)
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _chat_engine(model: str, endpoint: str | None, endpoint_model: str | None):
     from core.chat.loader import load_engine
 
     return load_engine(model, endpoint=endpoint or None, endpoint_model=endpoint_model or None)
+
+
+def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | None = None):
+    """One engine per (model, endpoint) per process, shared by every session; the
+    engine's own lock makes concurrent users queue for llama.cpp."""
+    with st.spinner(_("Loading the chat model...")):
+        return _chat_engine(model, endpoint, endpoint_model)
 
 
 def visitor_chat_engine(url: str, model: str, key: str | None):
@@ -117,10 +135,15 @@ def visitor_chat_engine(url: str, model: str, key: str | None):
     return load_engine(endpoint=url, endpoint_model=model or None, api_key=key or None)
 
 
-@st.cache_resource(max_entries=2, ttl=3600, show_spinner="Reading the file...")
-def read_upload(data: bytes, filename: str):
-    """Parse an upload once per content (keyed by a hash of the bytes), not on every rerun:
-    a 200 MB CSV takes ~20 s to parse on 2 cores. Callers must not modify the result."""
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
+def _read_upload(data: bytes, filename: str):
     from core.reading import read_table
 
     return read_table(data, filename)
+
+
+def read_upload(data: bytes, filename: str):
+    """Parse an upload once per content (keyed by a hash of the bytes), not on every rerun:
+    a 200 MB CSV takes ~20 s to parse on 2 cores. Callers must not modify the result."""
+    with st.spinner(_("Reading the file...")):
+        return _read_upload(data, filename)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import feedback, versions
 from ui import explain_view, resources
+from ui.i18n import _
 from ui.safe import md
 from ui.widgets import guard
 
@@ -23,15 +24,17 @@ def review(dataset_id: str, report: dict, version: int, explainer) -> None:
     done = feedback.decided(store, dataset_id)
     todo = issues[~issues["uid"].isin(done)].reset_index(drop=True)
     classes = sorted(versions.get(store, dataset_id, version).classes)
-    st.subheader("Review suspicious labels")
-    st.caption(f"{len(todo):,} to review" + (f"; {len(issues) - len(todo):,} you already decided are not asked again"
-                                             if len(todo) < len(issues) else "") + ". Accepted labels wait in the "
-               "corrections queue below until you save them as a new version.")
+    st.subheader(_("Review suspicious labels"))
+    st.caption(_("{n:,} to review", n=len(todo))
+               + (_("; {n:,} you already decided are not asked again", n=len(issues) - len(todo))
+                  if len(todo) < len(issues) else "")
+               + _(". Accepted labels wait in the corrections queue below until you save them as a new version."))
     if todo.empty:
         return
-    mode = st.segmented_control("Review", ["One at a time", "As a table"], default="One at a time", key="review_mode")
+    modes = {"one": _("One at a time"), "table": _("As a table")}
+    mode = st.segmented_control(_("Review"), list(modes), format_func=modes.get, default="one", key="review_mode")
     with guard("Saving your decision"):
-        if mode == "As a table":
+        if mode == "table":
             _table(store, dataset_id, todo, classes)
         else:
             _one(store, dataset_id, todo.iloc[0], classes, explainer)
@@ -40,30 +43,31 @@ def review(dataset_id: str, report: dict, version: int, explainer) -> None:
 def _record(store, dataset_id: str, rows: list[tuple[int, str, str, str]]) -> None:
     """rows: (uid, text, given, chosen label); a chosen label equal to the given one is a 'keep'."""
     feedback.decide(store, dataset_id, [{"uid": u, "decision": "keep" if new == given else "relabel", "label": new}
-                                        for u, _, given, new in rows])
-    feedback.add(store, dataset_id, [{"uid": u, "label": new} for u, _, given, new in rows if new != given], "review")
+                                        for u, _text, given, new in rows])
+    feedback.add(store, dataset_id, [{"uid": u, "label": new} for u, _text, given, new in rows if new != given],
+                 "review")
 
 
 def _one(store, dataset_id: str, row: pd.Series, classes: list[str], explainer) -> None:
     st.text(row["text"])  # st.text: the user's text is never markup
-    st.caption(f"Given: {md(row['given'])} · the models suggest {md(row['suggested'])} "
-               f"({row['confidence']:.0%} sure)")
+    st.caption(_("Given: {given} · the models suggest {suggested} ({sure:.0%} sure)", given=md(row["given"]),
+                 suggested=md(row["suggested"]), sure=row["confidence"]))
     if explainer is not None:
         c1, c2 = st.columns(2)
         with c1, guard("Explaining"):
             explain_view.show(row["text"], explainer.explain(row["text"], row["given"]),
-                              caption=f"What speaks for the given label, {md(row['given'])}")
+                              caption=_("What speaks for the given label, {label}", label=md(row["given"])))
         with c2, guard("Explaining"):
             explain_view.show(row["text"], explainer.explain(row["text"], row["suggested"]),
-                              caption=f"What speaks for the suggestion, {md(row['suggested'])}")
+                              caption=_("What speaks for the suggestion, {label}", label=md(row["suggested"])))
     a, k, other, use = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
     decision = None
-    if a.button(f"Accept {md(row['suggested'])}", shortcut="A", type="primary", key="review_accept"):
+    if a.button(_("Accept {label}", label=md(row["suggested"])), shortcut="A", type="primary", key="review_accept"):
         decision = row["suggested"]
-    if k.button(f"Keep {md(row['given'])}", shortcut="K", key="review_keep"):
+    if k.button(_("Keep {label}", label=md(row["given"])), shortcut="K", key="review_keep"):
         decision = row["given"]
-    pick = other.selectbox("Another label", classes, key=f"review_other_{row['uid']}")
-    if use.button("Use it", shortcut="L", key="review_pick"):
+    pick = other.selectbox(_("Another label"), classes, key=f"review_other_{row['uid']}")
+    if use.button(_("Use it"), shortcut="L", key="review_pick"):
         decision = pick
     if decision is not None:
         _record(store, dataset_id, [(int(row["uid"]), row["text"], row["given"], decision)])
@@ -71,20 +75,22 @@ def _one(store, dataset_id: str, row: pd.Series, classes: list[str], explainer) 
 
 
 def _table(store, dataset_id: str, todo: pd.DataFrame, classes: list[str]) -> None:
-    sure = st.slider("Accept every suggestion the models are at least this sure of", 0.5, 1.0, 0.9, 0.01,
+    sure = st.slider(_("Accept every suggestion the models are at least this sure of"), 0.5, 1.0, 0.9, 0.01,
                      format="%.2f", key="review_sure")
     confident = todo[todo["confidence"] >= sure]
-    if st.button(f"Accept {len(confident):,} suggestion(s) at or above {sure:.0%}", disabled=confident.empty):
+    if st.button(_("Accept {n:,} suggestion(s) at or above {sure:.0%}", n=len(confident), sure=sure),
+                 disabled=confident.empty):
         _record(store, dataset_id, list(zip(confident["uid"], confident["text"], confident["given"], confident["suggested"])))
         st.rerun()
     table = todo[["uid", "text", "given", "suggested", "confidence"]].assign(decision=None)
     edited = st.data_editor(table, hide_index=True, key="review_table", disabled=["uid", "text", "given", "suggested",
                                                                                 "confidence"],
-                            column_config={"decision": st.column_config.SelectboxColumn(
-                                "your label", options=classes, help="Leave empty to decide later"),
-                                "confidence": st.column_config.ProgressColumn("models' confidence", min_value=0.0,
-                                                                              max_value=1.0, format="%.2f")})
+                            column_config={"uid": _("row"), "text": _("text"), "given": _("given label"),
+                                           "suggested": _("suggested"), "decision": st.column_config.SelectboxColumn(
+                                               _("your label"), options=classes, help=_("Leave empty to decide later")),
+                                           "confidence": st.column_config.ProgressColumn(
+                                               _("models' confidence"), min_value=0.0, max_value=1.0, format="%.2f")})
     chosen = edited[edited["decision"].notna()]
-    if st.button(f"Save {len(chosen):,} decision(s)", disabled=chosen.empty, key="review_save"):
+    if st.button(_("Save {n:,} decision(s)", n=len(chosen)), disabled=chosen.empty, key="review_save"):
         _record(store, dataset_id, list(zip(chosen["uid"], chosen["text"], chosen["given"], chosen["decision"])))
         st.rerun()

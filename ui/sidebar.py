@@ -1,16 +1,19 @@
-"""The sidebar every page shares: device, the live job counts, the data directory."""
+"""The sidebar every page shares: the language, the device, the live job counts, the data directory."""
 from __future__ import annotations
 
 import streamlit as st
 
 from core.errors import DataError
-from ui import resources
+from ui import i18n, resources
+from ui.i18n import _
 from ui.safe import md
+from ui.widgets import status_word
 
 
 def render() -> None:
     with st.sidebar:
-        st.caption(f"Device: {resources.device_label()}")
+        i18n.switch()
+        st.caption(_("Device: {device}", device=resources.device_label()))
         try:
             resources.start_poller()  # the queue moves on the server, with or without open tabs
         except DataError:
@@ -25,12 +28,12 @@ def job_counts() -> None:
         store = resources.store()
         active = store.jobs(("running", "queued"))
     except DataError as exc:
-        st.caption(md(str(exc)))
+        st.caption(md(exc.translated(i18n.lang())))
         return
     running = sum(j.status == "running" for j in active)
-    st.caption(f"Jobs: {running} running, {len(active) - running} queued")
+    st.caption(_("Jobs: {running} running, {queued} queued", running=running, queued=len(active) - running))
     for job in active[:10]:
-        st.caption(f"• {md(job.name)} ({job.status})")
+        st.caption(f"• {md(job.name)} ({status_word(job.status)})")
     if len(active) > 10:
-        st.caption(f"… and {len(active) - 10} more on the Train page")
-    st.caption(f"Data: {md(store.root)}")
+        st.caption(_("… and {n} more on the Train page", n=len(active) - 10))
+    st.caption(_("Data: {folder}", folder=md(store.root)))

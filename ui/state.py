@@ -16,6 +16,7 @@ NAV_CHECKED = "nav_checked"  # ui.boot ran once in this session
 LABEL_CHECKS = "label_checks"  # dataset id -> the label-check job this session started for it
 FILE_JOBS = "file_jobs"  # ids of the file-classification jobs this session started (only it sees them)
 ACTIVE_JOBS = "active_jobs"  # ids of the jobs the live panel drew last time: a change reruns the page
+LANG = "lang"  # the interface language ("en", "zh"): the sidebar switch, or ?lang= in the URL
 CHAT_VISITOR_KEY = "chat_visitor_key"  # a visitor's own API key for a server they typed: this session only
 
 

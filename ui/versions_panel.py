@@ -2,7 +2,6 @@
 corrections queue (save as the next version, or dismiss), and "Retrain on vN" for the runs of this dataset."""
 from __future__ import annotations
 
-import time
 
 import pandas as pd
 import streamlit as st
@@ -10,6 +9,7 @@ import streamlit as st
 from core import feedback, versions
 from core.versions import SOURCES
 from ui import resources
+from ui.i18n import _, lang, when
 from ui.safe import md
 from ui.widgets import guard
 
@@ -29,43 +29,48 @@ def versions_panel(dataset_id: str) -> None:
     store = resources.store()
     history = versions.versions(store, dataset_id)
     runs = runs_by_version(store, dataset_id)
-    st.subheader("Versions")
-    st.text(" → ".join(f"v{v.n}" + (f" (from v{v.parent})" if v.parent not in (None, v.n - 1) else "")
-                       + (f" · {len(runs[v.n])} run(s)" if runs.get(v.n) else "") for v in history))
-    table = pd.DataFrame([{"version": v.tag, "rows": v.rows, "classes": len(v.classes), "what changed": v.summary(),
-                           "saved": time.strftime("%d %b %H:%M", time.localtime(v.created))} for v in reversed(history)])
+    st.subheader(_("Versions"))
+    st.text(" → ".join(f"v{v.n}" + (" " + _("(from v{n})", n=v.parent) if v.parent not in (None, v.n - 1) else "")
+                       + (" · " + _("{n} run(s)", n=len(runs[v.n])) if runs.get(v.n) else "") for v in history))
+    table = pd.DataFrame([{_("version"): v.tag, _("rows"): v.rows, _("classes"): len(v.classes),
+                           _("what changed"): v.summary(lang()), _("saved"): when(v.created)} for v in reversed(history)])
     st.dataframe(table, hide_index=True)
     c1, c2 = st.columns(2, vertical_alignment="bottom")
-    pick = c1.selectbox("Version", [v.n for v in reversed(history)], format_func=lambda n: f"v{n}", key="version_pick")
-    c2.download_button(f"Download v{pick} (CSV)", versions.export_csv(store, dataset_id, pick),
+    pick = c1.selectbox(_("Version"), [v.n for v in reversed(history)], format_func=lambda n: f"v{n}",
+                        key="version_pick")
+    c2.download_button(_("Download v{n} (CSV)", n=pick), versions.export_csv(store, dataset_id, pick),
                        f"dataset-v{pick}.csv", "text/csv")
     log = versions.changes(store, dataset_id, pick)
     if log:
-        with st.expander(f"The {len(log)} change(s) in v{pick}"):
-            st.dataframe(pd.DataFrame(log)[["uid", "text", "old", "new", "source"]], hide_index=True)
+        with st.expander(_("The {n} change(s) in v{version}", n=len(log), version=pick)):
+            frame = pd.DataFrame(log)[["uid", "text", "old", "new", "source"]]
+            frame["source"] = [_(SOURCES[s]) if s in SOURCES else s for s in frame["source"]]
+            st.dataframe(frame.rename(columns={"uid": _("row"), "text": _("text"), "old": _("old label"),
+                                               "new": _("new label"), "source": _("from")}), hide_index=True)
     _queue(store, dataset_id, history[-1])
     _retrain(dataset_id, history[-1], runs)
 
 
 def _queue(store, dataset_id: str, newest) -> None:
     items = feedback.pending(store, dataset_id)
-    st.subheader("Corrections waiting")
+    st.subheader(_("Corrections waiting"))
     if not items:
-        st.caption("None. Corrections come from the label review, from Predict and the error explorer "
-                   "(\"wrong? pick the right label\"), from the Label page, and from the API's feedback.")
+        st.caption(_("None. Corrections come from the label review, from Predict and the error explorer "
+                     "(\"wrong? pick the right label\"), from the Label page, and from the API's feedback."))
         return
-    frame = pd.DataFrame([{"from": SOURCES.get(i["source"], i["source"]), "row": i["uid"], "text": i["text"],
-                           "label": i["label"]} for i in items])
+    frame = pd.DataFrame([{_("from"): _(SOURCES[i["source"]]) if i["source"] in SOURCES else i["source"],
+                           _("row"): i["uid"], _("text"): i["text"], _("label"): i["label"]} for i in items])
     event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="multi-row", key="queue_table")
     chosen = [items[i]["id"] for i in (event.selection.rows if event else [])]
     c1, c2 = st.columns(2)
-    what = f"{len(chosen)} selected" if chosen else f"all {len(items)}"
-    if c1.button(f"Save {what} as v{newest.n + 1}", type="primary", key="queue_apply"):
+    label = (_("Save {n} selected as v{version}", n=len(chosen), version=newest.n + 1) if chosen else
+             _("Save all {n} as v{version}", n=len(items), version=newest.n + 1))
+    if c1.button(label, type="primary", key="queue_apply"):
         with guard("Saving the new version"):
             version = feedback.apply(store, dataset_id, chosen or None)
-            st.success(md(version.summary()))
+            st.success(md(version.summary(lang())))
             st.rerun()
-    if c2.button("Dismiss the selected", disabled=not chosen, key="queue_dismiss"):
+    if c2.button(_("Dismiss the selected"), disabled=not chosen, key="queue_dismiss"):
         with guard("Dismissing"):
             feedback.dismiss(store, dataset_id, chosen)
             st.rerun()
@@ -75,12 +80,13 @@ def _retrain(dataset_id: str, newest, runs: dict[int, list]) -> None:
     older = [j for n, jobs in sorted(runs.items()) if n != newest.n for j in jobs]
     if newest.parent is None or not older:
         return
-    st.subheader(f"Retrain on v{newest.n}")
-    picked = st.multiselect("Repeat these runs' recipes on the newest version", [j.id for j in older],
+    st.subheader(_("Retrain on v{n}", n=newest.n))
+    picked = st.multiselect(_("Repeat these runs' recipes on the newest version"), [j.id for j in older],
                             default=[j.id for j in older if j.id in {x.id for x in runs.get(newest.parent, [])}],
                             format_func=lambda i: next(j.name for j in older if j.id == i), key="retrain_pick")
-    if st.button(f"Retrain on v{newest.n}", type="primary", disabled=not picked, key="retrain"):
+    if st.button(_("Retrain on v{n}", n=newest.n), type="primary", disabled=not picked, key="retrain"):
         with guard("Queueing the runs"):
-            resources.runner().retrain(picked, dataset_id, newest.n)
-            st.success(f"Queued {len(picked)} run(s) on v{newest.n}; Evaluate compares them with the earlier ones.")
-            st.page_link("pages/train.py", label="Watch them on Train", icon=":material/arrow_forward:")
+            resources.runner().retrain(picked, dataset_id, newest.n, lang())
+            st.success(_("Queued {n} run(s) on v{version}; Evaluate compares them with the earlier ones.",
+                         n=len(picked), version=newest.n))
+            st.page_link("pages/train.py", label=_("Watch them on Train"), icon=":material/arrow_forward:")

@@ -7,46 +7,63 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from core.cleaning import warnings
 from core.errors import DataError
 from core.language import mostly_not_english, sentence
+from ui.i18n import N_, _, lang
 from ui.safe import md
 
 log = logging.getLogger("tunelab")
 
 
 @contextmanager
-def guard(what: str = "That"):
-    """Show a DataError's sentence in st.error; log any other exception and show a
-    calm sentence instead of a traceback."""
+def guard(what: str = N_("That")):
+    """Show a DataError's sentence in st.error, in the reader's language; log any other exception and
+    show a calm sentence instead of a traceback. `what` is an English message (translated here)."""
     try:
         yield
     except DataError as exc:
-        st.error(md(str(exc)))
+        st.error(md(exc.translated(lang())))
     except Exception:  # a bug: the details go to the server log, not to the user
         log.exception("unexpected error")
-        st.error(f"{what} failed because of a problem on our side; the details are in the server log. "
-                 "Please try again, or report it.")
+        st.error(_("{what} failed because of a problem on our side; the details are in the server log. "
+                   "Please try again, or report it.", what=_(what)))
+
+
+DROPPED = {"empty_text": N_("had no text"), "missing_label": N_("had no label"),
+           "duplicates": N_("were exact duplicates"), "malformed": N_("had the wrong number of columns")}
 
 
 def report_in_words(report: dict) -> None:
     """The cleaning report as plain sentences (what was kept, dropped and why)."""
-    kept = report["rows"]
-    st.markdown(f"**{kept:,}** rows are ready to use, out of **{report['rows_in']:,}** in the file.")
-    reasons = {"empty_text": "had no text", "missing_label": "had no label", "duplicates": "were exact duplicates",
-               "malformed": "had the wrong number of columns"}
-    dropped = [f"{n:,} {reasons[k]}" for k, n in report["dropped"].items() if n]
+    st.markdown(_("**{kept:,}** rows are ready to use, out of **{total:,}** in the file.", kept=report["rows"],
+                  total=report["rows_in"]))
+    dropped = [f"{n:,} {_(DROPPED[k])}" for k, n in report["dropped"].items() if n]
     if dropped:
-        st.markdown("Left out: " + "; ".join(dropped) + ".")
-    for warning in report.get("warnings", []):
+        st.markdown(_("Left out: {reasons}.", reasons="; ".join(dropped)))
+    for warning in warnings(report, lang()):
         st.warning(md(warning))
-    if sentence(report.get("language")):
-        st.markdown(md(sentence(report["language"])) + (" Train preselects the multilingual model for them."
-                                                       if mostly_not_english(report["language"]) else ""))
+    said = sentence(report.get("language"), lang())
+    if said:
+        st.markdown(md(said) + (" " + _("Train preselects the multilingual model for them.")
+                                if mostly_not_english(report["language"]) else ""))
+
+
+STATUS = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"), "failed": N_("failed"),
+          "cancelled": N_("cancelled")}
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def status_word(status: str) -> str:
+    return _(STATUS[status]) if status in STATUS else status
 
 
 def status_badge(status: str) -> str:
-    return {"queued": ":orange-badge[queued]", "running": ":blue-badge[running]", "done": ":green-badge[done]",
-            "failed": ":red-badge[failed]", "cancelled": ":gray-badge[cancelled]"}.get(status, status)
+    colour = {"queued": "orange", "running": "blue", "done": "green", "failed": "red"}.get(status, "gray")
+    return f":{colour}-badge[{md(status_word(status))}]"
 
 
 def run_labels(store) -> dict[str, str]:
@@ -67,19 +84,20 @@ def finished_runs(store, empty_hint: str) -> dict[str, str]:
     return labels
 
 
-CHECKPOINTS = {"default": "English: MiniLM (embedded, fast)", "multilingual": "Multilingual: E5-small (embedded, ~100 languages)",
-               "other": "Another model: a local folder or a Hugging Face Hub id"}
+CHECKPOINTS = {"default": N_("English: MiniLM (embedded, fast)"),
+               "multilingual": N_("Multilingual: E5-small (embedded, ~100 languages)"),
+               "other": N_("Another model: a local folder or a Hugging Face Hub id")}
 
 
 def checkpoint_choice(language: dict | None) -> str:
     """The Transformer checkpoint for the Train page: the multilingual one preselected, with the reason, when
     most texts are not in English."""
     foreign = mostly_not_english(language)
-    pick = st.radio("Transformer checkpoint", list(CHECKPOINTS), format_func=CHECKPOINTS.get, index=int(foreign),
-                    horizontal=True, key=f"checkpoint_{int(foreign)}")
+    pick = st.radio(_("Transformer checkpoint"), list(CHECKPOINTS), format_func=lambda k: _(CHECKPOINTS[k]),
+                    index=int(foreign), horizontal=True, key=f"checkpoint_{int(foreign)}")
     if foreign:
-        st.caption(md(f"{sentence(language)} The multilingual model is preselected: MiniLM's English vocabulary "
-                      "turns much of such text into unknown tokens."))
+        st.caption(md(sentence(language, lang()) + " " + _("The multilingual model is preselected: MiniLM's English "
+                                                           "vocabulary turns much of such text into unknown tokens.")))
     if pick == "other":
-        return st.text_input("Folder or Hub id", placeholder="/models/my-bert or bert-base-chinese") or "default"
+        return st.text_input(_("Folder or Hub id"), placeholder=_("/models/my-bert or bert-base-chinese")) or "default"
     return pick

@@ -8,8 +8,8 @@ from core.errors import DataError
 
 
 def not_a_gguf(spec: str) -> DataError:
-    return DataError(f"'{spec}' is not a GGUF model file llama.cpp can read; check the path, "
-                     "or use the embedded default.")
+    return DataError("'{spec}' is not a GGUF model file llama.cpp can read; check the path, or use the embedded "
+                     "default.", spec=spec)
 
 
 def load_engine(model: str = "default", endpoint: str | None = None, endpoint_model: str | None = None,

@@ -34,11 +34,12 @@ class OpenAIEngine(ChatEngine):
         try:
             resp = requests.post(self.url, json=body, headers=headers, stream=True, timeout=(5, 120))
         except requests.RequestException as exc:
-            raise DataError(f"The chat server at {self.url} could not be reached; check the URL and that it is running.") from exc
+            raise DataError("The chat server at {url} could not be reached; check the URL and that it is running.",
+                            url=self.url) from exc
         with resp:  # the server's own words are never shown: they are another party's text
             if resp.status_code != 200:
-                raise DataError(f"The chat server answered with an error (HTTP {resp.status_code}); "
-                                "check the model name and key.")
+                raise DataError("The chat server answered with an error (HTTP {status}); check the model name and key.",
+                                status=resp.status_code)
             for line in resp.iter_lines(decode_unicode=True):
                 if not line or not line.startswith("data:"):
                     continue

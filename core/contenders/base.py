@@ -80,7 +80,8 @@ def read_meta(path: str | Path) -> dict:
     """The `tunelab.json` of a saved model folder, or a DataError saying what is missing."""
     meta_path = Path(path) / META_FILE
     if not meta_path.is_file():
-        raise DataError(f"'{path}' is not a Tunelab model folder (it has no {META_FILE}); train a model first.")
+        raise DataError("'{path}' is not a Tunelab model folder (it has no {file}); train a model first.", path=path,
+                        file=META_FILE)
     return json.loads(meta_path.read_text(encoding="utf-8"))
 
 
@@ -90,7 +91,8 @@ def check_fit_inputs(texts, labels) -> tuple[list[str], list[str], list[str]]:
 
     texts, labels = [str(t) for t in texts], [str(y) for y in labels]
     if len(texts) != len(labels):
-        raise DataError(f"There are {len(texts)} texts but {len(labels)} labels; each text needs exactly one label.")
+        raise DataError("There are {texts} texts but {labels} labels; each text needs exactly one label.",
+                        texts=len(texts), labels=len(labels))
     require_two_classes(labels)
     return texts, labels, sorted(set(labels))
 

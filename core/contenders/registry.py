@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.contenders.base import read_meta
 from core.errors import DataError
+from core.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,11 @@ class Contender:
         module, name = self.target.split(":")
         return getattr(importlib.import_module(module), name)
 
-    def run_title(self, checkpoint_name: str = "") -> str:
-        """The first part of a run's readable name: "Fine-tuned MiniLM"."""
-        return (self.name_pattern or self.title[:1].upper() + self.title[1:]).format(checkpoint=checkpoint_name)
+    def run_title(self, checkpoint_name: str = "", lang: str = "en") -> str:
+        """The first part of a run's readable name: "Fine-tuned MiniLM" (in `lang`)."""
+        from core.i18n import translator
+
+        return translator(lang)(self.name_pattern or self.title[:1].upper() + self.title[1:], checkpoint=checkpoint_name)
 
     def build(self, config):
         """An unfitted contender for a TrainConfig."""
@@ -72,7 +75,7 @@ def get(kind: str) -> Contender:
     try:
         return _REGISTRY[kind]
     except KeyError:
-        raise DataError(f"Unknown model '{kind}'; choose one of: {', '.join(_REGISTRY)}.") from None
+        raise DataError("Unknown model '{kind}'; choose one of: {kinds}.", kind=kind, kinds=", ".join(_REGISTRY)) from None
 
 
 def title(kind: str) -> str:
@@ -89,22 +92,23 @@ def load_classifier(path: str | Path):
     """Load any saved contender from its model folder, dispatching on the kind it recorded."""
     kind = read_meta(path)["kind"]
     if kind not in _REGISTRY:
-        raise DataError(f"'{path}' holds a model of unknown kind '{kind}'.")
+        raise DataError("'{path}' holds a model of unknown kind '{kind}'.", path=path, kind=kind)
     return _REGISTRY[kind].cls().load(path)
 
 
 _FIT = ("seed", "val_fraction", "test_fraction", "max_rows")
-register(Contender("baseline", "TF-IDF baseline", "core.contenders.baseline:TfidfClassifier",
-                   "Word and character n-grams with logistic regression: seconds to train, the bar to beat.",
-                   settings=("C", *_FIT), name_pattern="TF-IDF baseline", always=True, disk_mb=200))
-register(Contender("embeddings", "embeddings model", "core.contenders.embeddings:EmbeddingClassifier",
-                   "Frozen sentence embeddings with logistic regression: strong with few labels.",
-                   settings=("C", *_FIT), name_pattern="{checkpoint} embeddings",
-                   choice="Sentence embeddings + logistic regression", uses_checkpoint=True,
+# Titles, descriptions, name patterns and choices are English message ids (core.i18n): pages translate them.
+register(Contender("baseline", N_("TF-IDF baseline"), "core.contenders.baseline:TfidfClassifier",
+                   N_("Word and character n-grams with logistic regression: seconds to train, the bar to beat."),
+                   settings=("C", *_FIT), name_pattern=N_("TF-IDF baseline"), always=True, disk_mb=200))
+register(Contender("embeddings", N_("embeddings model"), "core.contenders.embeddings:EmbeddingClassifier",
+                   N_("Frozen sentence embeddings with logistic regression: strong with few labels."),
+                   settings=("C", *_FIT), name_pattern=N_("{checkpoint} embeddings"),
+                   choice=N_("Sentence embeddings + logistic regression"), uses_checkpoint=True,
                    needs_torch=True, disk_mb=50))
-register(Contender("finetune", "fine-tuned Transformer", "core.contenders.finetune:FineTuneClassifier",
-                   "All weights of a Transformer trained on your labels: usually the most accurate, and the slowest.",
+register(Contender("finetune", N_("fine-tuned Transformer"), "core.contenders.finetune:FineTuneClassifier",
+                   N_("All weights of a Transformer trained on your labels: usually the most accurate, and the slowest."),
                    settings=("epochs", "batch_size", "max_length", "lr", "grad_accum", "eval_every", "patience",
                              "max_steps", *_FIT),
-                   name_pattern="Fine-tuned {checkpoint}", uses_checkpoint=True, validates=True, hf_format=True,
+                   name_pattern=N_("Fine-tuned {checkpoint}"), uses_checkpoint=True, validates=True, hf_format=True,
                    needs_torch=True, disk_mb=600))  # MiniLM saves ~90 MB; multilingual-e5-small ~470 MB

