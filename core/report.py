@@ -161,7 +161,7 @@ def _mistakes_html(explained: dict[str, list[dict]], lang: str) -> list[str]:
     from core.explain import highlight_html
 
     esc, _ = html.escape, translator(lang)
-    parts = [f"<h2>{esc(_('Why the models got these wrong'))}</h2><p>" + esc(_(
+    parts = ["<h2>" + esc(_("Why the models got these wrong")) + "</h2><p>" + esc(_(
         "The most confident mistakes of each model; green words pushed it towards the label it wrongly chose, "
         "red words against it.")) + "</p>"]
     for name, items in explained.items():
@@ -184,9 +184,9 @@ def html_report(dash: Dashboard, title: str | None = None, explained: dict[str, 
              "<style>body{font-family:Inter,Segoe UI,'PingFang SC','Microsoft YaHei',sans-serif;max-width:1100px;"
              "margin:2em auto;color:#212529}table{border-collapse:collapse}td,th{border:1px solid #dee2e6;"
              "padding:4px 8px}</style></head><body>",
-             f"<h1>{esc(title)}</h1><h2>{esc(_('Summary'))}</h2>",
+             f"<h1>{esc(title)}</h1><h2>" + esc(_("Summary")) + "</h2>",
              *[f"<p>{esc(s)}</p>" for s in summary_sentences(dash)],
-             f"<h2>{esc(_('Metrics'))}</h2><table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
+             "<h2>" + esc(_("Metrics")) + "</h2><table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
     for r in dash.rows:
         a, f = r["ci"]["accuracy"], r["ci"]["macro_f1"]
         parts.append(f"<tr><td>{esc(r['name'])}</td><td>{r['accuracy']:.3f} ({a[0]:.3f}-{a[1]:.3f})</td>"

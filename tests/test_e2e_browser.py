@@ -148,3 +148,34 @@ def test_the_loop_flag_accept_new_version_retrain_compare(server):
         go(page, "Evaluate")
         page.get_by_role("heading", name="Across dataset versions").wait_for()
         page.get_by_text("v1 -> v2").first.wait_for()
+
+
+def test_the_golden_path_in_chinese(server, tmp_path):
+    """?lang=zh: upload a Chinese CSV, train the baseline, see Chinese labels and the Chinese summary on Evaluate;
+    a reload keeps the language, the sidebar switch brings English back."""
+    from tests.test_i18n import chinese_reviews
+
+    csv = tmp_path / "餐厅评论.csv"
+    chinese_reviews().to_csv(csv, index=False)
+    with browser_page("e2e-zh-failure", viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(server + "/?lang=zh")
+        page.get_by_role("heading", name="数据").wait_for()
+        page.locator("input[type=file]").first.set_input_files(str(csv))
+        page.get_by_text("清洗报告").wait_for()
+        page.get_by_role("button", name="保存并使用这个数据集").click()
+        page.get_by_text("已保存 60 行").wait_for()
+        go(page, "训练")
+        page.get_by_text("句向量 + 逻辑回归").click()
+        page.get_by_text("微调 Transformer", exact=True).click()
+        page.get_by_role("button", name="开始训练").click()
+        page.get_by_text("用时").first.wait_for(timeout=120_000)
+        go(page, "评估")
+        page.get_by_text("最好的模型是 TF-IDF 基线").wait_for()
+        page.get_by_text("它在“").first.wait_for()  # the second sentence names the Chinese classes
+        assert page.get_by_text("好评").count() + page.get_by_text("差评").count() > 0
+        page.get_by_text("混淆矩阵：TF-IDF 基线").wait_for()
+        page.reload()
+        page.get_by_role("heading", name="评估").wait_for()  # the URL kept ?lang=zh
+        page.get_by_test_id("stSidebar").get_by_text("English").click()
+        page.get_by_role("heading", name="Evaluate").wait_for()
+        page.get_by_text("The best model is the").wait_for()

@@ -74,9 +74,9 @@ def extracted_files() -> list[Path]:
 
 
 def test_no_message_escapes_the_catalogue():
-    """An f-string cannot be looked up in the catalogue, and the extractor skips it (and `translator(lang)("...")`)
-    without a word: both are refused here."""
-    files, bad = extracted_files(), []
+    """An f-string cannot be looked up in the catalogue, and the extractor skips it, `translator(lang)("...")` and
+    a message inside an f-string without a word: all are refused here."""
+    files, bad, source = extracted_files(), [], source_messages()
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and node.args):
@@ -86,6 +86,9 @@ def test_no_message_escapes_the_catalogue():
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno} passes an f-string")
             if isinstance(node.func, ast.Call) and isinstance(node.args[0], ast.Constant):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno} is not extracted; bind _ = translator(lang)")
+            if name in KEYWORDS and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) \
+                    and node.args[0].value not in source:  # e.g. inside an f-string, where the extractor cannot see
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.args[0].value!r} is not extracted")
     assert len(files) > 30 and not bad, bad
 
 
@@ -243,3 +246,24 @@ def test_every_page_renders_in_chinese_with_no_english_sentence(page, chinese_di
 
 def test_the_checker_catches_an_untranslated_sentence():
     assert english_left("Saved 3 rows. Next: check the labels") and not english_left("已保存 3 行 · TF-IDF 基线 v2")
+
+
+def test_the_report_and_the_chat_prompts_speak_chinese(chinese_dir, monkeypatch):
+    from core.report import build_dashboard, explain_prompt, html_report, summary_sentences
+    from core.store import Store
+
+    runs = [Store(chinese_dir).run_dir(j.id) for j in Store(chinese_dir).jobs(("done",), kind="train")]
+    dash = build_dashboard(runs, "zh")
+    assert summary_sentences(dash)[0].startswith("最好的模型是 TF-IDF 基线 · 餐厅评论")
+    page = html_report(dash)
+    assert "<html lang='zh-Hans'>" in page and "<h2>摘要</h2>" in page and "准确率（95% 置信区间）" in page
+    assert explain_prompt(dash).splitlines()[-1].startswith("请用三四个简短的句子，用简体中文")
+    assert explain_prompt(build_dashboard(runs)).startswith("Here are the results")  # English stays English
+
+    monkeypatch.setenv("TUNELAB_DATA_DIR", str(chinese_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("pages/chat.py").run()
+    assert "请用简体中文" in at.text_area[0].value  # the built-in system prompt asks for Chinese answers
+    assert any("SmolLM2-135M" in i.value and "Qwen" in i.value for i in at.info)
