@@ -39,7 +39,7 @@ explain = b1.button(_("Explain my results"), disabled=not done, help=_("Sends th
 if b2.button(_("Clear")):
     messages.clear()
     st.rerun()
-b3.download_button(_("Transcript (Markdown)"), transcript_markdown(messages), "tunelab-chat.md", "text/markdown")
+b3.download_button(_("Transcript (Markdown)"), transcript_markdown(messages, lang()), "tunelab-chat.md", "text/markdown")
 b4.download_button(_("Transcript (JSON)"), json.dumps(messages, ensure_ascii=False, indent=1), "tunelab-chat.json",
                    "application/json")
 st.button(_("Stop"), help=_("Stops the answer being written; what has arrived is kept."))

@@ -163,7 +163,9 @@ def visible_strings(at: AppTest) -> list[str]:
     def walk(node):
         proto = getattr(node, "proto", None)
         kind = getattr(node, "type", "")
-        if proto is not None and kind not in ("code",):
+        if kind == "html":  # what the page shows of it: the text between the tags
+            out.append(re.sub(r"<[^>]*>", " ", proto.body))
+        elif proto is not None and kind not in ("code",):
             out.extend(strings_of(proto))
             if kind == "plotly_chart":
                 out.extend(_plotly_strings(json.loads(proto.spec)))
@@ -267,3 +269,63 @@ def test_the_report_and_the_chat_prompts_speak_chinese(chinese_dir, monkeypatch)
     at.switch_page("pages/chat.py").run()
     assert "请用简体中文" in at.text_area[0].value  # the built-in system prompt asks for Chinese answers
     assert any("SmolLM2-135M" in i.value and "Qwen" in i.value for i in at.info)
+
+
+def assert_chinese(at: AppTest, where: str) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    left = {s: english_left(s) for s in visible_strings(at) if english_left(s)}
+    assert not left, f"untranslated {where}: {left}"
+
+
+@pytest.mark.slow
+def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
+    """The deeper states, in Chinese: the label check and its review, a new version with its change log and the
+    queue, retraining, Evaluate across versions, Predict's result and correction, the Label page's table."""
+    from core import feedback
+    from core.cleaning import dataset_from_raw
+    from core.config import TrainConfig
+    from core.datasets import save_dataset
+    from core.jobs import JobRunner
+    from core import versions
+    from core.reading import read_table
+    from core.store import Store
+    from tests.test_pages import finish
+
+    store, frame = Store(tmp_path / "data"), chinese_reviews()
+    frame.loc[0, "情感"] = "差评"  # a wrong label for the check to find
+    data = frame.to_csv(index=False).encode("utf-8")
+    dataset_id = save_dataset(store, dataset_from_raw(read_table(data, "评论.csv")), data, "评论.csv")
+    runner = JobRunner(store)
+    runner.submit(TrainConfig(model="baseline"), versions.rows_path(store, dataset_id, 1), dataset_id, "评论", lang="zh")
+    runner.submit_label_check(dataset_id)
+    finish(runner)
+    monkeypatch.setenv("TUNELAB_DATA_DIR", str(tmp_path / "data"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.session_state["label_checks"] = {dataset_id: store.jobs(kind="quality")[0].id}
+    at.run()
+    assert any(b.label.startswith("接受") for b in at.button)
+    assert_chinese(at, "in the label review")
+    next(b for b in at.button if b.label.startswith("接受")).click().run()
+    feedback.add(store, dataset_id, [{"text": "新的一条好评，很满意", "label": "好评"}], "predict")
+    at.run()
+    next(b for b in at.button if b.label.startswith("将全部")).click().run()
+    at.run()
+    assert any("→ v2" in t.value for t in at.text), [t.value for t in at.text]
+    assert_chinese(at, "with v2, its changes and Retrain")
+    next(b for b in at.button if b.label == "在 v2 上重新训练").click().run()
+    finish(runner)
+    at.switch_page("pages/evaluate.py").run()
+    at.multiselect[0].set_value([j.id for j in store.jobs(("done",), kind="train")]).run()
+    assert any(s.value == "跨数据集版本比较" for s in at.subheader)
+    assert_chinese(at, "on Evaluate across versions")
+    at.switch_page("pages/predict.py").run()
+    at.text_area[0].input("服务很好，下次还来").run()
+    next(b for b in at.button if b.label == "分类").click().run()
+    assert at.metric and any(t.value.startswith("对“") for t in at.text)
+    assert_chinese(at, "on Predict's result")
+    at.switch_page("pages/label.py").run()
+    at.session_state["to_label"] = (dataset_id, [{"text": "味道一般", "uncertainty": 0.9, "guesses": {"基线": "好评"}}])
+    at.run()
+    assert_chinese(at, "on the Label page's table")

@@ -14,6 +14,11 @@ from ui.safe import md
 from ui.widgets import guard
 
 
+def source_word(source: str) -> str:
+    """Where a change came from, in the reader's language ("label review")."""
+    return _(SOURCES[source]) if source in SOURCES else source
+
+
 def runs_by_version(store, dataset_id: str) -> dict[int, list]:
     """Finished runs of this dataset, by the version they trained on."""
     out: dict[int, list] = {}
@@ -44,7 +49,7 @@ def versions_panel(dataset_id: str) -> None:
     if log:
         with st.expander(_("The {n} change(s) in v{version}", n=len(log), version=pick)):
             frame = pd.DataFrame(log)[["uid", "text", "old", "new", "source"]]
-            frame["source"] = [_(SOURCES[s]) if s in SOURCES else s for s in frame["source"]]
+            frame["source"] = [source_word(s) for s in frame["source"]]
             st.dataframe(frame.rename(columns={"uid": _("row"), "text": _("text"), "old": _("old label"),
                                                "new": _("new label"), "source": _("from")}), hide_index=True)
     _queue(store, dataset_id, history[-1])
@@ -58,7 +63,7 @@ def _queue(store, dataset_id: str, newest) -> None:
         st.caption(_("None. Corrections come from the label review, from Predict and the error explorer "
                      "(\"wrong? pick the right label\"), from the Label page, and from the API's feedback."))
         return
-    frame = pd.DataFrame([{_("from"): _(SOURCES[i["source"]]) if i["source"] in SOURCES else i["source"],
+    frame = pd.DataFrame([{_("from"): source_word(i["source"]),
                            _("row"): i["uid"], _("text"): i["text"], _("label"): i["label"]} for i in items])
     event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="multi-row", key="queue_table")
     chosen = [items[i]["id"] for i in (event.selection.rows if event else [])]

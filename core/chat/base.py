@@ -49,11 +49,17 @@ def with_system(messages: Messages, system: str | None) -> Messages:
     return ([{"role": "system", "content": system}] if system else []) + rest
 
 
-def transcript_markdown(messages: list[dict]) -> str:
-    """A chat transcript as Markdown (for download)."""
-    out = ["# Tunelab chat transcript", ""]
+def transcript_markdown(messages: list[dict], lang: str = "en") -> str:
+    """A chat transcript as Markdown (for download), its headings in `lang`."""
+    from core.i18n import N_, translator
+
+    _, roles = translator(lang), {"user": N_("user"), "assistant": N_("assistant"), "system": N_("system")}
+    out = ["# " + _("Tunelab chat transcript"), ""]
     for m in messages:
-        out += [f"**{m['role']}**" + (f" _(classified: {m['badge']})_" if m.get("badge") else ""), "", m["content"], ""]
+        name = roles.get(m["role"])
+        role = _(name) if name else m["role"]
+        badge = " _(" + _("classified: {label}", label=m["badge"]) + ")_" if m.get("badge") else ""
+        out += [f"**{role}**" + badge, "", m["content"], ""]
     return "\n".join(out)
 
 
