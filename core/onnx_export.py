@@ -41,12 +41,13 @@ class OnnxClassifier:
         self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self.tokenizer_ = AutoTokenizer.from_pretrained(str(model_dir))
         self.classes_, self.max_length, self.file = list(classes), max_length, Path(onnx_file)
+        self.max_tokens: int | None = None  # a padded-token budget per batch (core.serve sets one)
 
-    def predict_proba(self, texts, batch_size: int = 32) -> np.ndarray:
+    def predict_proba(self, texts, batch_size: int = 32, max_tokens: int | None = None) -> np.ndarray:
         texts = [str(t) for t in texts]
         ids = tokenize(self.tokenizer_, texts, self.max_length)
         out = np.zeros((len(texts), len(self.classes_)), dtype=np.float32)
-        for idx in sorted_batches([len(x) for x in ids], batch_size):
+        for idx in sorted_batches([len(x) for x in ids], batch_size, max_tokens or self.max_tokens):
             input_ids, mask = pad([ids[i] for i in idx], self.tokenizer_.pad_token_id or 0)
             logits = self.session.run(None, {"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})[0]
             e = np.exp(logits - logits.max(1, keepdims=True))
@@ -112,7 +113,11 @@ def _verify(run: RunFolder, onnx_file: Path, test) -> dict:
 def _quantize(run: RunFolder, fp32: Path, target: Path, test, eager_accuracy: float, tolerance: float) -> dict:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8)
+    # per-channel weight scales and only weight matmuls (not attention's activation x activation ones): on a
+    # fine-tuned MiniLM (SST-2) this kept accuracy (0.737 vs eager 0.733; per-tensor over all matmuls lost 0.9 to
+    # 3.5 points) at the same speed, ~2.9x eager at batch 32 on 2 cores
+    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                     extra_options={"MatMulConstBOnly": True})
     check = _verify(run, target, test)
     drop = eager_accuracy - check["accuracy"]
     if not drop < tolerance:  # a tolerance of 0 refuses int8 unless it is more accurate than the trained model

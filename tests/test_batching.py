@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from core.contenders.batching import length_grouped_batches
+from core.contenders.batching import length_grouped_batches, sorted_batches
 from tests.conftest import ROOT
 
 
@@ -44,3 +44,14 @@ def test_finetune_under_a_two_process_launch(tmp_path, tiny_csv):
     assert steps[-1] == start["total_steps"] and len(steps) == len(set(steps))  # only rank 0 writes
     assert len([e for e in events if e["event"] == "eval"]) == 3 and events[-1]["status"] == "done"
     assert (out / "model" / "model.safetensors").is_file()
+
+
+def test_a_token_budget_cuts_mixed_lengths_into_smaller_sorted_batches():
+    lengths = [60, 10, 50, 12, 8, 55, 9, 11]
+    plain = sorted_batches(lengths, 32)
+    assert [list(b) for b in plain] == [[0, 5, 2, 3, 7, 1, 6, 4]]  # one batch, padded to 60 for all 8 rows
+    budget = sorted_batches(lengths, 32, max_tokens=128)
+    assert [list(b) for b in budget] == [[0, 5], [2, 3], [7, 1, 6, 4]]  # 2x60, 2x50, then 4x11 padded tokens
+    assert all(len(b) * max(lengths[i] for i in b) <= 128 for b in budget)
+    assert sorted(i for b in budget for i in b) == list(range(8))
+    assert [len(b) for b in sorted_batches([500, 400], 32, max_tokens=128)] == [1, 1]  # a row longer than the budget

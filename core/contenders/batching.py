@@ -28,10 +28,18 @@ def pad(ids: list[list[int]], pad_id: int, multiple_of: int = 1):
     return input_ids, mask
 
 
-def sorted_batches(lengths: list[int], batch_size: int) -> list[np.ndarray]:
-    """Inference batches of similar length (longest first, so memory peaks early)."""
+def sorted_batches(lengths: list[int], batch_size: int, max_tokens: int | None = None) -> list[np.ndarray]:
+    """Inference batches of similar length (longest first, so memory peaks early). With `max_tokens`, a batch
+    also ends before its padded size (rows x its longest row) would pass that budget."""
     order = np.argsort(-np.asarray(lengths), kind="stable")
-    return [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    if not max_tokens:
+        return [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    batches, start = [], 0
+    while start < len(order):
+        rows = max(1, min(batch_size, max_tokens // max(1, lengths[order[start]])))
+        batches.append(order[start: start + rows])
+        start += rows
+    return batches
 
 
 def length_grouped_batches(lengths: list[int], batch_size: int, rng: np.random.Generator,
