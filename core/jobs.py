@@ -27,6 +27,7 @@ from core.config import TrainConfig
 from core.runs import RunFolder, readable_name
 from core.contenders import registry
 from core.errors import DataError
+from core.i18n import translator
 from core.store import Job, Store, new_id, require_free_space
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +77,8 @@ class JobRunner:
         return [self.submit(c.with_(name=""), versions.rows_path(self.store, dataset_id, target.n), dataset_id,
                             f"{Path(name).stem} {target.tag}", lang) for c in configs]
 
-    def submit_batch(self, model_job_id: str, data: bytes, filename: str, text_col: str | None = None) -> str:
+    def submit_batch(self, model_job_id: str, data: bytes, filename: str, text_col: str | None = None,
+                     lang: str = "en") -> str:
         """Queue the classification of a whole uploaded file by a trained run; returns the job id.
         The result (the file's columns plus pred, confidence, p:<class>) lands in the job's folder."""
         from core.datasets import SAFE_EXT
@@ -89,12 +91,13 @@ class JobRunner:
         ext = Path(filename).suffix.lower()
         request = {"model_job": model_job_id, "filename": Path(filename).name[:200], "text_col": text_col}
         self.run(job_id).create_batch(data, ext if ext in SAFE_EXT else ".bin", request)
-        name = f"Classify {Path(filename).name[:80]} with {model_run.name}"
+        _ = translator(lang)
+        name = _("Classify {file} with {model}", file=Path(filename).name[:80], model=model_run.name)
         self.store.add_job(job_id, name, model_run.kind, None, request, kind="predict")
         self.poll()
         return job_id
 
-    def submit_label_check(self, dataset_id: str) -> str:
+    def submit_label_check(self, dataset_id: str, lang: str = "en") -> str:
         """Queue the label check of a dataset's newest version (core.quality); the result lands in the job's
         folder, its `row` numbers are positions in that version's rows file (request["version"])."""
         from core import versions
@@ -104,7 +107,9 @@ class JobRunner:
         job_id = new_id()
         request = {"dataset_id": dataset_id, "version": version.n, "text_col": "text", "label_col": "label"}
         self.run(job_id).create_batch(versions.rows_path(self.store, dataset_id, version.n), "", request)
-        name = f"Check the labels of {str(report.get('filename', 'the dataset'))[:80]} {version.tag}"
+        _ = translator(lang)
+        name = _("Check the labels of {file} {version}", file=str(report.get("filename", "data"))[:80],
+                 version=version.tag)
         self.store.add_job(job_id, name, "quality", dataset_id, request, kind="quality")
         self.poll()
         return job_id

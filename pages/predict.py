@@ -9,7 +9,7 @@ from ui.code_snippets import use_from_code
 from ui.correct import correction_form
 from ui.jobs_panel import file_jobs
 from ui.boot import ensure_app_navigation
-from ui.i18n import _
+from ui.i18n import _, lang
 from ui.safe import md
 from ui.widgets import finished_runs, guard
 
@@ -52,7 +52,7 @@ if up is not None and models:
                      "and come back for the result.", kb=INLINE_BYTES // 1024))
         if st.button(_("Classify the whole file"), type="primary"):
             with guard("Queueing the file"):
-                job_id = resources.runner().submit_batch(run_id, up.getvalue(), up.name)
+                job_id = resources.runner().submit_batch(run_id, up.getvalue(), up.name, lang=lang())
                 state.put(state.FILE_JOBS, [job_id, *state.get(state.FILE_JOBS, [])])
     else:
         with guard("Classifying the file"), st.spinner(_("Classifying every row...")):

@@ -297,7 +297,7 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     dataset_id = save_dataset(store, dataset_from_raw(read_table(data, "评论.csv")), data, "评论.csv")
     runner = JobRunner(store)
     runner.submit(TrainConfig(model="baseline"), versions.rows_path(store, dataset_id, 1), dataset_id, "评论", lang="zh")
-    runner.submit_label_check(dataset_id)
+    runner.submit_label_check(dataset_id, "zh")
     finish(runner)
     monkeypatch.setenv("TUNELAB_DATA_DIR", str(tmp_path / "data"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -329,3 +329,6 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     at.session_state["to_label"] = (dataset_id, [{"text": "味道一般", "uncertainty": 0.9, "guesses": {"基线": "好评"}}])
     at.run()
     assert_chinese(at, "on the Label page's table")
+    at.switch_page("pages/train.py").run()  # every job in the list: the runs and the label check, named in Chinese
+    assert any("检查 评论" in m.value and "v1 的标签" in m.value for m in at.markdown)
+    assert_chinese(at, "in the Train page's job list")

@@ -23,7 +23,7 @@ def label_check(dataset_id: str) -> None:
     checked = resources.runner().run(jobs[dataset_id]).request().get("version") if dataset_id in jobs else None
     if st.button(_("Check the labels of v{n}", n=newest), disabled=checked == newest):
         with guard("Starting the check"):
-            jobs[dataset_id] = resources.runner().submit_label_check(dataset_id)
+            jobs[dataset_id] = resources.runner().submit_label_check(dataset_id, lang())
             state.put(state.LABEL_CHECKS, jobs)
     if dataset_id in jobs:
         _result(dataset_id, jobs[dataset_id])
