@@ -332,3 +332,13 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     at.switch_page("pages/train.py").run()  # every job in the list: the runs and the label check, named in Chinese
     assert any("检查 评论" in m.value and "v1 的标签" in m.value for m in at.markdown)
     assert_chinese(at, "in the Train page's job list")
+
+
+def test_an_unusable_upload_is_refused_in_chinese(data_dir):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.session_state["upload"] = ("空.csv", b"text,label\n")
+    at.run()
+    assert not at.exception and [e.value for e in at.error] == [
+        "“空\\.csv”只有表头，没有数据行；请添加带标签的文本行。"]  # md() escapes the user's file name
