@@ -153,7 +153,7 @@ def test_the_loop_flag_accept_new_version_retrain_compare(server):
 def test_the_golden_path_in_chinese(server, tmp_path):
     """?lang=zh: upload a Chinese CSV, train the baseline, see Chinese labels and the Chinese summary on Evaluate;
     a reload keeps the language, the sidebar switch brings English back."""
-    from tests.test_i18n import chinese_reviews
+    from tests.test_pages_zh import chinese_reviews
 
     csv = tmp_path / "餐厅评论.csv"
     chinese_reviews().to_csv(csv, index=False)
