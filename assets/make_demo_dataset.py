@@ -4,7 +4,8 @@ Five classes (billing, shipping, technical, account, feedback). About one
 ticket in eight touches two topics (a refund for a late parcel, a login
 problem after a payment), labelled by what the customer asks for, so the
 contenders genuinely differ. Seeded: `python assets/make_demo_dataset.py`
-rewrites the same file.
+rewrites the same files. It also writes assets/demo_tickets_zh.csv, the same
+kinds of ticket in Chinese (phrases in assets/demo_zh.py), for the Chinese interface.
 """
 from __future__ import annotations
 
@@ -89,35 +90,47 @@ OTHER = {"My {item} arrived broken": "shipping", "The parcel never came": "shipp
          "I can't update my card": "billing", "Please close my account": "technical", "Your billing page": "billing"}
 
 
-def ticket(rng: random.Random, template: str) -> str:
-    body = template.format(item=rng.choice(ITEMS), n=rng.randint(2, 99))
-    parts = [rng.choice(OPEN), body, rng.choice(CLOSE)]
+EN = {"open": OPEN, "close": CLOSE, "items": ITEMS, "topics": TOPICS, "mixed": MIXED, "other": OTHER,
+      "order": "Order #{n}.", "join": " ", "lower": True, "header": ["ticket", "category"]}
+
+
+def chinese() -> dict:
+    import demo_zh as zh
+
+    return {"open": zh.OPEN, "close": zh.CLOSE, "items": zh.ITEMS, "topics": zh.TOPICS, "mixed": zh.MIXED,
+            "other": zh.OTHER, "order": zh.ORDER, "join": "", "lower": False, "header": ["工单", "类别"]}
+
+
+def ticket(rng: random.Random, template: str, kit: dict = EN) -> str:
+    body = template.format(item=rng.choice(kit["items"]), n=rng.randint(2, 99))
+    parts = [rng.choice(kit["open"]), body, rng.choice(kit["close"])]
     if rng.random() < 0.3:
-        parts.insert(2, f"Order #{rng.randint(10000, 99999)}.")
-    text = " ".join(p for p in parts if p)
-    return text.lower() if rng.random() < 0.1 else text
+        parts.insert(2, kit["order"].format(n=rng.randint(10000, 99999)))
+    text = kit["join"].join(p for p in parts if p)
+    return text.lower() if rng.random() < 0.1 and kit["lower"] else text
 
 
-def rows(seed: int = 7, per_class: int = 120, mixed: int = 160) -> list[tuple[str, str]]:
+def rows(seed: int = 7, per_class: int = 120, mixed: int = 160, kit: dict = EN) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     out = set()
-    for label, templates in TOPICS.items():
+    for label, templates in kit["topics"].items():
         while sum(1 for _, y in out if y == label) < per_class:
-            out.add((ticket(rng, rng.choice(templates)), label))
-    while len(out) < per_class * len(TOPICS) + mixed:
-        label, template = rng.choice(MIXED)
+            out.add((ticket(rng, rng.choice(templates), kit), label))
+    while len(out) < per_class * len(kit["topics"]) + mixed:
+        label, template = rng.choice(kit["mixed"])
         if rng.random() < 0.3:
-            label = next(v for k, v in OTHER.items() if template.startswith(k))
-        out.add((ticket(rng, template), label))
+            label = next(v for k, v in kit["other"].items() if template.startswith(k))
+        out.add((ticket(rng, template, kit), label))
     result = sorted(out)
     rng.shuffle(result)
     return result
 
 
 if __name__ == "__main__":
-    path = Path(__file__).with_name("demo_tickets.csv")
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["ticket", "category"])
-        w.writerows(rows())
-    print(f"wrote {path}")
+    for name, kit in (("demo_tickets.csv", EN), ("demo_tickets_zh.csv", chinese())):
+        path = Path(__file__).with_name(name)
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(kit["header"])
+            w.writerows(rows(kit=kit))
+        print(f"wrote {path}")

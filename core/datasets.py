@@ -13,10 +13,16 @@ from pathlib import Path
 
 from core.errors import DataError
 from core.cleaning import Dataset, split_dataset
+from core.i18n import N_
 from core.store import Store, new_id, require_free_space, storage_error
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_PATH = ASSETS / "demo_tickets.csv"
+# the demo set in each interface language: the same five kinds of support ticket (assets/make_demo_dataset.py)
+DEMOS = {"en": (DEMO_PATH, N_("750 customer-support tickets in 5 categories, written for Tunelab; some are genuinely "
+                              "ambiguous.")),
+         "zh": (ASSETS / "demo_tickets_zh.csv", N_("760 customer-support tickets in Chinese, in 5 categories, written "
+                                                   "for Tunelab; some are genuinely ambiguous."))}
 SAFE_EXT = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".parquet", ".xlsx"}
 
 

@@ -24,8 +24,8 @@ with st.expander(_("Model and settings")):
     params = ChatParams(temperature=c1.slider(_("Temperature"), 0.0, 1.5, 0.7),
                         top_p=c2.slider(_("Top-p"), 0.1, 1.0, 0.9), max_tokens=c3.slider(_("Max new tokens"), 16, 1024, 256))
     run_labels = widgets.run_labels(store) if store else {}  # may be empty: chat works without runs
-    badge_run = st.selectbox(_("Classify my messages with"), [None, *run_labels],
-                             format_func=lambda i: _("no classifier") if i is None else run_labels[i])
+    choices = {None: _("no classifier"), **run_labels}
+    badge_run = st.selectbox(_("Classify my messages with"), list(choices), format_func=choices.get)
 if lang() == "zh" and st.session_state.get("chat_source", EMBEDDED) == EMBEDDED:
     st.info(_("The embedded SmolLM2-135M is small and writes weak Chinese. For better answers, pick an "
               "OpenAI-compatible server under Model and settings, for example a Qwen model on vLLM."))

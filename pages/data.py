@@ -2,11 +2,11 @@
 import streamlit as st
 
 from core import charts
-from core.datasets import DEMO_PATH, hub_dataset_bytes, save_dataset, split_sizes
+from core.datasets import DEMOS, hub_dataset_bytes, save_dataset, split_sizes
 from core.cleaning import dataset_from_raw, guess_columns
 from ui import resources, state
 from ui.boot import ensure_app_navigation
-from ui.i18n import _, lang
+from ui.i18n import N_, _, lang
 from ui.label_check import label_check
 from ui.versions_panel import versions_panel
 from ui.safe import md
@@ -15,6 +15,7 @@ from ui.widgets import guard, report_in_words
 ensure_app_navigation()
 st.title(_("Data"))
 st.write(_("Bring labelled texts: one column of text, one column with each text's category."))
+DEMO_LANGUAGES = {"en": N_("English"), "zh": N_("Chinese")}
 SOURCES = {"upload": _("Upload a file"), "demo": _("Demo dataset"), "hub": _("Hugging Face Hub")}
 source = st.segmented_control(_("Source"), list(SOURCES), format_func=SOURCES.get, default="upload",
                               key="data_source")
@@ -25,10 +26,13 @@ if source == "upload":
     if up is not None:
         state.put(state.UPLOAD, (up.name, up.getvalue()))
 elif source == "demo":
-    st.caption(_("750 customer-support tickets in 5 categories, written for Tunelab; some are genuinely ambiguous. "
-                 "The tickets are in English."))
+    names = {code: _(DEMO_LANGUAGES[code]) for code in DEMOS}
+    pick = st.radio(_("Tickets in"), list(names), index=list(names).index(lang()), horizontal=True, key="demo_lang",
+                    format_func=names.get)  # the reader's language first
+    demo, about = DEMOS[pick]
+    st.caption(_(about))
     if st.button(_("Use the demo dataset")):
-        state.put(state.UPLOAD, (DEMO_PATH.name, DEMO_PATH.read_bytes()))
+        state.put(state.UPLOAD, (demo.name, demo.read_bytes()))
 elif source == "hub":
     name = st.text_input(_("Dataset name"), placeholder=_("imdb or owner/name"))
     split = st.text_input(_("Split"), value="train")

@@ -28,13 +28,14 @@ if not datasets:
 ids = [d["id"] for d in datasets]
 names = {d["id"]: d["name"] for d in datasets}
 current = state.get(state.DATASET_ID)
-pick = st.selectbox(_("Dataset"), ids, index=ids.index(current) if current in ids else 0,
-                    format_func=lambda i: next(_("{name} ({rows:,} rows, {classes} classes)", name=d["name"],
-                                                 rows=d["rows"], classes=len(d["classes"]))
-                                               for d in datasets if d["id"] == i))
+# labels made here, in the script run: a format_func is also called outside it (AppTest), without the language
+described = {d["id"]: _("{name} ({rows:,} rows, {classes} classes)", name=d["name"], rows=d["rows"],
+                        classes=len(d["classes"])) for d in datasets}
+pick = st.selectbox(_("Dataset"), ids, index=ids.index(current) if current in ids else 0, format_func=described.get)
 state.put(state.DATASET_ID, pick)
 history = {v.n: v for v in versions.versions(store, pick)}
-version = st.selectbox(_("Version"), sorted(history, reverse=True), format_func=lambda n: history[n].summary(lang()),
+summaries = {n: v.summary(lang()) for n, v in history.items()}
+version = st.selectbox(_("Version"), sorted(history, reverse=True), format_func=summaries.get,
                        help=_("Every version keeps the test rows chosen at v1, so runs on different versions compare "
                               "on the same texts.")) if len(history) > 1 else 1
 

