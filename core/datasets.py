@@ -19,7 +19,7 @@ from core.store import Store, new_id, require_free_space, storage_error
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_PATH = ASSETS / "demo_tickets.csv"
 # the demo set in each interface language: the same five kinds of support ticket (assets/make_demo_dataset.py)
-DEMOS = {"en": (DEMO_PATH, N_("750 customer-support tickets in 5 categories, written for Tunelab; some are genuinely "
+DEMOS = {"en": (DEMO_PATH, N_("760 customer-support tickets in 5 categories, written for Tunelab; some are genuinely "
                               "ambiguous.")),
          "zh": (ASSETS / "demo_tickets_zh.csv", N_("760 customer-support tickets in Chinese, in 5 categories, written "
                                                    "for Tunelab; some are genuinely ambiguous."))}

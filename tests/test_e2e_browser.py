@@ -71,6 +71,34 @@ def go(page, name: str, heading: str | None = None) -> None:
     raise AssertionError(f"could not open the {name} page")
 
 
+# The words of the steps every golden path shares, in each interface language.
+UPLOAD = {"en": ("Data", "Cleaning report", "Save and use this dataset", "Saved {n} rows"),
+          "zh": ("数据", "清洗报告", "保存并使用这个数据集", "已保存 {n} 行")}
+TRAIN = {"en": ("Train", "Sentence embeddings + logistic regression", "Fine-tuned Transformer", "Start training",
+                "Finished in"),
+         "zh": ("训练", "句向量 + 逻辑回归", "微调 Transformer", "开始训练", "用时")}
+
+
+def upload_and_save(page, csv, rows: int, lang: str) -> None:
+    """On the Data page (already open): upload `csv`, wait for the cleaning report, save it, see `rows` saved."""
+    title, report, save, saved = UPLOAD[lang]
+    page.get_by_role("heading", name=title).wait_for()
+    page.locator("input[type=file]").first.set_input_files(str(csv))
+    page.get_by_text(report).wait_for()
+    page.get_by_role("button", name=save).click()
+    page.get_by_text(saved.format(n=rows)).wait_for()
+
+
+def train_the_baseline(page, lang: str) -> None:
+    """Open Train, leave only the always-trained baseline ticked, start it and wait until it has finished."""
+    title, embeddings, finetune, start, finished = TRAIN[lang]
+    go(page, title)
+    page.get_by_text(embeddings).click()
+    page.get_by_text(finetune, exact=True).click()
+    page.get_by_role("button", name=start).click()
+    page.get_by_text(finished).first.wait_for(timeout=120_000)
+
+
 def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
     rows = tiny_df.copy()
     rows.loc[len(rows)] = ["<script>window.__xss = 1</script> wonderful and great", "positive"]
@@ -78,17 +106,8 @@ def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
     rows.to_csv(csv, index=False)
     with browser_page("e2e-failure", viewport={"width": 1400, "height": 1000}) as page:
         page.goto(server)
-        page.get_by_role("heading", name="Data").wait_for()
-        page.locator("input[type=file]").first.set_input_files(str(csv))
-        page.get_by_text("Cleaning report").wait_for()
-        page.get_by_role("button", name="Save and use this dataset").click()
-        page.get_by_text("Saved 73 rows").wait_for()
-        nav(page, "Train")
-        page.get_by_role("heading", name="Train").wait_for()
-        page.get_by_text("Sentence embeddings + logistic regression").click()
-        page.get_by_text("Fine-tuned Transformer", exact=True).click()
-        page.get_by_role("button", name="Start training").click()
-        page.get_by_text("Finished in").wait_for(timeout=120_000)
+        upload_and_save(page, csv, 73, "en")
+        train_the_baseline(page, "en")
         nav(page, "Evaluate")
         page.get_by_text("Confusion matrix: TF-IDF baseline").wait_for()
         assert page.get_by_text("Device:").is_visible()  # the shared sidebar, on another page than the first
@@ -127,11 +146,7 @@ def test_the_loop_flag_accept_new_version_retrain_compare(server):
         page.get_by_role("button", name="Use the demo dataset").click()
         page.get_by_role("button", name="Save and use this dataset").click()
         page.get_by_text("Saved 760 rows").wait_for()
-        go(page, "Train")
-        page.get_by_text("Sentence embeddings + logistic regression").click()
-        page.get_by_text("Fine-tuned Transformer", exact=True).click()
-        page.get_by_role("button", name="Start training").click()
-        page.get_by_text("Finished in").wait_for(timeout=120_000)
+        train_the_baseline(page, "en")
         go(page, "Data")
         page.get_by_role("button", name="Check the labels of v1").click()
         page.get_by_role("heading", name="Review suspicious labels").wait_for(timeout=180_000)
@@ -159,16 +174,8 @@ def test_the_golden_path_in_chinese(server, tmp_path):
     chinese_reviews().to_csv(csv, index=False)
     with browser_page("e2e-zh-failure", viewport={"width": 1400, "height": 1000}) as page:
         page.goto(server + "/?lang=zh")
-        page.get_by_role("heading", name="数据").wait_for()
-        page.locator("input[type=file]").first.set_input_files(str(csv))
-        page.get_by_text("清洗报告").wait_for()
-        page.get_by_role("button", name="保存并使用这个数据集").click()
-        page.get_by_text("已保存 60 行").wait_for()
-        go(page, "训练")
-        page.get_by_text("句向量 + 逻辑回归").click()
-        page.get_by_text("微调 Transformer", exact=True).click()
-        page.get_by_role("button", name="开始训练").click()
-        page.get_by_text("用时").first.wait_for(timeout=120_000)
+        upload_and_save(page, csv, 60, "zh")
+        train_the_baseline(page, "zh")
         go(page, "评估")
         page.get_by_text("最好的模型是 TF-IDF 基线").wait_for()
         page.get_by_text("它在“").first.wait_for()  # the second sentence names the Chinese classes
