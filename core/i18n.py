@@ -7,10 +7,12 @@ language is one PO file, `core/locales/<lang>.po`, read once per process with Ba
 
 Core never knows who is asking: functions that write sentences for people take `lang` ("en" by
 default, which the CLI, the logs and the API always use) and call `translator(lang)`. Mark a
-constant for the catalogue with `N_` and translate it where it is shown.
+constant for the catalogue with `N_` and translate it where it is shown. Numbers keep str.format's
+`{n:,}` and `{p:.0%}`, which match Babel's zh_CN and en formats (tests/test_i18n.py checks it).
 
-To refresh the catalogues after changing strings (Babel's own tool):
-    pybabel extract -F core/locales/babel.cfg -k N_ -k DataError -k StorageError -o core/locales/tunelab.pot .
+To refresh the catalogues after changing strings (Babel's own tool; the keywords are tests/test_i18n.py's):
+    pybabel extract -F core/locales/babel.cfg -k N_ -k DataError -k StorageError -k guard --no-location \
+        --sort-output --omit-header -o core/locales/tunelab.pot .
     pybabel update -i core/locales/tunelab.pot -o core/locales/zh.po -l zh_Hans_CN
 """
 from __future__ import annotations
@@ -72,10 +74,3 @@ def when(timestamp: float, lang: str, seconds: bool = False) -> str:
     moment, locale = dt.datetime.fromtimestamp(timestamp), BABEL_LOCALE[language(lang)]
     return f"{format_skeleton('MMMd', moment, locale=locale)} {format_skeleton('Hms' if seconds else 'Hm', moment, locale=locale)}"
 
-
-def number(value: float, lang: str, digits: int = 0) -> str:
-    """A number with the language's grouping and decimal signs: 1,234.5 (en and zh alike)."""
-    from babel.numbers import format_decimal
-
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=BABEL_LOCALE[language(lang)])

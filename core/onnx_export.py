@@ -43,11 +43,11 @@ class OnnxClassifier:
         self.classes_, self.max_length, self.file = list(classes), max_length, Path(onnx_file)
         self.max_tokens: int | None = None  # a padded-token budget per batch (core.serve sets one)
 
-    def predict_proba(self, texts, batch_size: int = 32, max_tokens: int | None = None) -> np.ndarray:
+    def predict_proba(self, texts, batch_size: int = 32) -> np.ndarray:
         texts = [str(t) for t in texts]
         ids = tokenize(self.tokenizer_, texts, self.max_length)
         out = np.zeros((len(texts), len(self.classes_)), dtype=np.float32)
-        for idx in sorted_batches([len(x) for x in ids], batch_size, max_tokens or self.max_tokens):
+        for idx in sorted_batches([len(x) for x in ids], batch_size, self.max_tokens):
             input_ids, mask = pad([ids[i] for i in idx], self.tokenizer_.pad_token_id or 0)
             logits = self.session.run(None, {"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})[0]
             e = np.exp(logits - logits.max(1, keepdims=True))

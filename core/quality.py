@@ -37,9 +37,9 @@ class LabelReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def sentence(self, lang: str = "en") -> str:
-        """One plain sentence for the Data page and the CLI."""
-        return verdict(self.rows, len(self.issues), lang)
+    def sentence(self) -> str:
+        """One plain sentence for the CLI's report (the Data page makes it from the counts, in its language)."""
+        return verdict(self.rows, len(self.issues))
 
 
 def verdict(rows: int, issues: int, lang: str = "en") -> str:

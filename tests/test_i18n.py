@@ -115,4 +115,8 @@ def test_a_data_error_reads_in_the_readers_language_and_a_phrase_field_too():
 def test_dates_and_numbers_follow_the_language():
     moment = time.mktime((2026, 11, 26, 8, 5, 0, 0, 0, -1))
     assert i18n.when(moment, "en") == "Nov 26 08:05" and i18n.when(moment, "zh") == "11月26日 08:05"
-    assert i18n.number(1234567.5, "zh", 1) == "1,234,567.5" == f"{1234567.5:,.1f}"  # zh_CN groups like English
+    from babel.numbers import format_decimal, format_percent
+
+    for locale in i18n.BABEL_LOCALE.values():  # the app's str.format numbers are what Babel writes in both
+        assert format_decimal(1234567.5, format="#,##0.0", locale=locale) == f"{1234567.5:,.1f}" == "1,234,567.5"
+        assert format_percent(0.853, locale=locale) == f"{0.853:.0%}" == "85%"
