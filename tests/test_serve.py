@@ -80,6 +80,10 @@ def test_bad_requests_get_one_sentence_and_the_right_status(server, body, status
 def test_oversized_body_missing_key_and_unknown_path(server):
     huge = post(server, "/v1/classify", {"texts": ["a" * (6 * 2**20)], "model": server["ids"][0]})
     assert huge.status_code == 413 and "larger than 5 MB" in huge.json()["error"]
+    streamed = requests.post(server["url"] + "/v1/classify", data=(b" " * 2**20 for _ in range(6)), timeout=30,
+                             headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+    assert "content-length" not in streamed.request.headers  # chunked: the size is only known as it arrives
+    assert streamed.status_code == 413 and "larger than 5 MB" in streamed.json()["error"]
     assert post(server, "/v1/classify", {"texts": ["x"]}, key=None).status_code == 401
     wrong = post(server, "/v1/classify", {"texts": ["x"]}, key="guess")
     assert wrong.status_code == 401 and "API key" in wrong.json()["error"]
