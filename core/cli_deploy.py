@@ -50,5 +50,5 @@ def cmd_serve(args) -> int:
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
     app = create_app(models, api_key=key, data_dir=data_dir)
     print(f"serving {', '.join(models)} on http://{args.host}:{args.port} (docs: /docs)", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0

@@ -115,7 +115,7 @@ def _quantize(run: RunFolder, fp32: Path, target: Path, test, eager_accuracy: fl
 
     # per-channel weight scales and only weight matmuls (not attention's activation x activation ones): on a
     # fine-tuned MiniLM (SST-2) this kept accuracy (0.737 vs eager 0.733; per-tensor over all matmuls lost 0.9 to
-    # 3.5 points) at the same speed, ~2.9x eager at batch 32 on 2 cores
+    # 3.5 points) at the same speed, 2.2-2.9x eager at batch 32 on 2 cores (benchmarks/serving.py)
     quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
                      extra_options={"MatMulConstBOnly": True})
     check = _verify(run, target, test)
