@@ -81,6 +81,11 @@ def offline_error(spec: str, exc: Exception) -> DataError:
     """The one sentence for a checkpoint that cannot be loaded: a local folder, or a Hub id offline."""
     if Path(str(spec)).expanduser().is_dir() or _looks_like_path(str(spec)):
         return not_a_model_folder(spec)
+    return hub_error(spec)
+
+
+def hub_error(spec: str) -> DataError:
+    """The one sentence for a Hub id that cannot be had: downloads switched off, or no connection / no such model."""
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         return DataError("The model '{spec}' could not be loaded: Hub downloads are switched off on this machine "
                          "(HF_HUB_OFFLINE=1); use the embedded default or a local folder.", spec=spec)

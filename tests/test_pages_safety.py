@@ -112,3 +112,29 @@ def test_queue_view_shows_every_active_job(data_dir):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_chat_models_on_this_machine_are_picked_by_name_never_typed_as_paths(data_dir, tmp_path, monkeypatch):
+    from core.checkpoints import embedded_chat_gguf
+
+    monkeypatch.setenv("TUNELAB_CHAT_MODELS", str(tmp_path / "chat_models"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at = app().switch_page("pages/chat.py").run()
+    at.radio(key="chat_source").set_value("local").run()
+    assert any("Nothing is installed here yet" in c.value for c in at.caption)
+    assert not any("path" in t.label.lower() for t in at.text_input)  # the only box left is the Hub id
+    for typed, sentence in (("../../etc/passwd", "is not a Hugging Face Hub model id"),  # a path
+                            ("core/chat", "Hub downloads are switched off")):  # a folder here, shaped like a Hub id
+        at.text_input[0].set_value(typed)
+        at.chat_input[0].set_value("hello").run()
+        assert not at.exception and sentence in at.error[0].value, at.error
+    (tmp_path / "chat_models").mkdir()
+    (tmp_path / "chat_models" / "smol.gguf").symlink_to(embedded_chat_gguf())
+    at = app().switch_page("pages/chat.py").run()
+    at.radio(key="chat_source").set_value("local").run()
+    assert at.selectbox(key="chat_local_model").value == "smol.gguf" and not at.text_input
+    at.slider[0].set_value(0.0)
+    at.slider[2].set_value(16)
+    at.chat_input[0].set_value("Say hello.").run()
+    assert not at.exception and not at.error, at.error
+    assert [m for m in at.chat_message if m.name == "assistant"][0].markdown[0].value.strip()

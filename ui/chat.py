@@ -14,9 +14,10 @@ from ui.safe import md
 
 
 EMBEDDED, LOCAL, SERVER = "embedded", "local", "server"
-SOURCES = {EMBEDDED: N_("Embedded SmolLM2-135M (llama.cpp, offline)"), LOCAL: N_("Local GGUF file or model folder"),
+SOURCES = {EMBEDDED: N_("Embedded SmolLM2-135M (llama.cpp, offline)"), LOCAL: N_("A model installed here, or one from the Hub"),
            SERVER: N_("OpenAI-compatible server (vLLM, TGI, llama.cpp server)")}
 OWN_SERVER = "\0own"  # a value no configured server's label can take
+HUB = "\0hub"  # a value no file or folder name can take
 
 
 SYSTEM = N_("You are Tunelab's assistant. You help people understand text classifiers and their results. "
@@ -39,8 +40,7 @@ def pick_engine() -> Callable[[], object] | None:
     if source == EMBEDDED:
         return lambda: resources.chat_engine("default")
     if source == LOCAL:
-        path = st.text_input(_("Path to a .gguf file or a model folder (or a Hub id when online)"))
-        return (lambda: resources.chat_engine(path)) if path.strip() else None
+        return _installed_or_hub()
     servers = {e.label: e for e in endpoints.configured()}
     choices = list(servers) + ([OWN_SERVER] if endpoints.custom_allowed() else [])
     if not choices:
@@ -57,6 +57,23 @@ def pick_engine() -> Callable[[], object] | None:
     key = st.text_input(_("API key (if the server needs one)"), type="password", key=state.CHAT_VISITOR_KEY)
     st.caption(_("Your key stays in this browser session and is sent only to the address above."))
     return (lambda: resources.visitor_chat_engine(url.strip(), model, key)) if url.strip() else None
+
+
+def _installed_or_hub() -> Callable[[], object] | None:
+    """A model from the operator's chat models folder, picked by name, or a Hub id: never a typed path."""
+    from core.chat.local import local_models, models_folder
+
+    models = local_models()
+    names = {name: name for name in models} | {HUB: _("A model from the Hugging Face Hub (needs internet)")}
+    if not models:
+        st.caption(md(_("Nothing is installed here yet: whoever runs Tunelab can put .gguf files or model folders "
+                        "in {folder} (or point TUNELAB_CHAT_MODELS at another folder).", folder=str(models_folder()))))
+    pick = st.selectbox(_("Model"), list(names), format_func=names.get, key="chat_local_model")
+    if pick != HUB:
+        path = str(models[pick])
+        return lambda: resources.chat_engine(path)
+    repo = st.text_input(_("Hub model id"), placeholder="HuggingFaceTB/SmolLM2-360M-Instruct")
+    return (lambda: resources.hub_chat_engine(repo)) if repo.strip() else None
 
 
 def history() -> list[dict]:

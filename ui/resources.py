@@ -127,6 +127,15 @@ def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | N
         return _chat_engine(model, endpoint, endpoint_model)
 
 
+def hub_chat_engine(repo_id: str):
+    """A Hub chat model by its id: fetched into the Hugging Face cache first (core.chat.local.hub_model), so the
+    typed id is never looked up as a folder here; then shared like any other engine."""
+    from core.chat.local import hub_model
+
+    with st.spinner(_("Loading the chat model...")):
+        return _chat_engine(str(hub_model(repo_id)), None, None)
+
+
 def visitor_chat_engine(url: str, model: str, key: str | None):
     """A server a visitor typed, with the visitor's own key: made per request, never cached
     (a shared cache would keep one visitor's key in the process for everyone)."""
