@@ -1,11 +1,15 @@
 """Plotly figures from plain data (dicts and lists from core.evaluate / progress).
 
 Pages only place these figures, and the HTML report embeds the same ones, so
-the two never differ. Text in figures is set through Plotly's data fields, which
-escape it, never through HTML templates. Every function takes `lang` for its
-titles and axis names (core.i18n); the data (class names, run names) is the user's.
+the two never differ. Every function takes `lang` for its titles and axis names
+(core.i18n); the data (class names, run names) is the user's, and goes in through
+`plain`: Plotly renders a subset of HTML in any text (<a href> links, <span style>,
+<b>, <br>), so a label like <a href="https://...">refund</a> would otherwise be a
+live link in every chart and in the HTML report.
 """
 from __future__ import annotations
+
+import html
 
 import plotly.graph_objects as go
 
@@ -14,6 +18,15 @@ from core.i18n import translator
 PALETTE = ["#4C6EF5", "#F59F00", "#12B886", "#E64980", "#7950F2", "#FA5252", "#15AABF", "#82C91E"]
 LAYOUT = dict(template="plotly_white", margin=dict(l=40, r=20, t=50, b=40), height=360,
               font=dict(family="Inter, Segoe UI, sans-serif", size=13))
+
+
+def plain(text) -> str:
+    """User text for a Plotly figure: shown as typed (Plotly turns the entities back into the characters)."""
+    return html.escape(str(text), quote=False)
+
+
+def _plain(texts) -> list[str]:
+    return [plain(t) for t in texts]
 
 
 def _fig(title: str, **layout) -> go.Figure:
@@ -25,7 +38,7 @@ def _fig(title: str, **layout) -> go.Figure:
 def class_balance(classes: dict[str, int], lang: str = "en") -> go.Figure:
     _ = translator(lang)
     fig = _fig(_("Examples per class"), xaxis_title=_("class"), yaxis_title=_("rows"))
-    fig.add_bar(x=list(classes), y=list(classes.values()), marker_color=PALETTE[0])
+    fig.add_bar(x=_plain(classes), y=list(classes.values()), marker_color=PALETTE[0])
     return fig
 
 
@@ -44,7 +57,7 @@ def metric_bars(rows: list[dict], lang: str = "en") -> go.Figure:
         vals = [r[metric] for r in rows]
         lo = [r[metric] - r["ci"][metric][0] for r in rows]
         hi = [r["ci"][metric][1] - r[metric] for r in rows]
-        fig.add_bar(name=label, x=[r["name"] for r in rows], y=vals, marker_color=PALETTE[i],
+        fig.add_bar(name=label, x=_plain(r["name"] for r in rows), y=vals, marker_color=PALETTE[i],
                     error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo))
     return fig
 
@@ -56,10 +69,11 @@ def confusion(ev: dict, name: str, normalize: bool = False, lang: str = "en") ->
     if normalize:
         z = [[v / max(1, sum(row)) for v in row] for row in z]
     text = [[f"{v:.0%}" if normalize else str(v) for v in row] for row in z]
-    fig = _fig(_("Confusion matrix: {name}", name=name), xaxis_title=_("predicted"), yaxis_title=_("true"),
+    fig = _fig(_("Confusion matrix: {name}", name=plain(name)), xaxis_title=_("predicted"), yaxis_title=_("true"),
                height=max(320, 60 * len(ev["classes"]) + 120))
     hover = _("true {y}<br>predicted {x}<br>{n}", y="%{y}", x="%{x}", n="%{text}")
-    fig.add_heatmap(z=z, x=ev["classes"], y=ev["classes"], text=text, texttemplate="%{text}", colorscale="Blues",
+    fig.add_heatmap(z=z, x=_plain(ev["classes"]), y=_plain(ev["classes"]), text=text, texttemplate="%{text}",
+                    colorscale="Blues",
                     showscale=False, hovertemplate=hover + "<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -69,7 +83,8 @@ def per_class_f1(evs: dict[str, dict], lang: str = "en") -> go.Figure:
     _ = translator(lang)
     fig = _fig(_("F1 per class"), barmode="group", yaxis=dict(range=[0, 1.05]))
     for i, (name, ev) in enumerate(evs.items()):
-        fig.add_bar(name=name, x=[c["label"] for c in ev["per_class"]], y=[c["f1"] for c in ev["per_class"]],
+        fig.add_bar(name=plain(name), x=_plain(c["label"] for c in ev["per_class"]),
+                    y=[c["f1"] for c in ev["per_class"]],
                     marker_color=PALETTE[i % len(PALETTE)])
     return fig
 
@@ -79,7 +94,8 @@ def _class_curves(evs: dict[str, dict], key: str, x: str, y: str, score: str, ti
     fig = _fig(title, **axes)
     for i, (name, ev) in enumerate(evs.items()):
         for cls, c in ev[key].items():
-            fig.add_scatter(x=c[x], y=c[y], mode="lines", name=f"{name} / {cls} ({score.upper()} {c[score]:.3f})",
+            fig.add_scatter(x=c[x], y=c[y], mode="lines",
+                            name=plain(f"{name} / {cls}") + f" ({score.upper()} {c[score]:.3f})",
                             line=dict(color=PALETTE[i % len(PALETTE)]))
     return fig
 
@@ -106,7 +122,8 @@ def calibration_curves(evs: dict[str, dict], lang: str = "en") -> go.Figure:
     for i, (name, ev) in enumerate(evs.items()):
         bins = ev["calibration"]["bins"]
         fig.add_scatter(x=[b["confidence"] for b in bins], y=[b["accuracy"] for b in bins], mode="lines+markers",
-                        name=f"{name} (ECE {ev['calibration']['ece']:.3f})", line=dict(color=PALETTE[i % len(PALETTE)]),
+                        name=plain(name) + f" (ECE {ev['calibration']['ece']:.3f})",
+                        line=dict(color=PALETTE[i % len(PALETTE)]),
                         customdata=[b["count"] for b in bins],
                         hovertemplate=_("{n} rows", n="%{customdata}") + "<extra></extra>")
     return fig
@@ -128,17 +145,18 @@ def training_curves(progress: dict[str, list[dict]], lang: str = "en") -> go.Fig
         evals = [e for e in events if e.get("event") == "eval"]
         if steps:
             fig.add_scatter(x=[e["step"] for e in steps], y=[e["loss"] for e in steps], mode="lines",
-                            name=_("{name} loss", name=name), line=dict(color=color))
+                            name=_("{name} loss", name=plain(name)), line=dict(color=color))
         if evals:
             fig.add_scatter(x=[e["step"] for e in evals], y=[e["val_macro_f1"] for e in evals], mode="lines+markers",
-                            name=_("{name} val macro-F1", name=name), yaxis="y2", line=dict(color=color, dash="dash"))
+                            name=_("{name} val macro-F1", name=plain(name)), yaxis="y2",
+                            line=dict(color=color, dash="dash"))
     return fig
 
 
 def probability_bars(classes: list[str], probs: list[float], title: str) -> go.Figure:
     fig = _fig(title, height=max(200, 34 * len(classes) + 80), xaxis=dict(range=[0, 1], tickformat=".0%"))
     order = sorted(range(len(classes)), key=lambda i: probs[i])
-    fig.add_bar(x=[probs[i] for i in order], y=[classes[i] for i in order], orientation="h",
+    fig.add_bar(x=[probs[i] for i in order], y=[plain(classes[i]) for i in order], orientation="h",
                 marker_color=[PALETTE[0] if i == order[-1] else "#ced4da" for i in order],
                 text=[f"{probs[i]:.0%}" for i in order], textposition="auto")
     return fig
@@ -150,7 +168,8 @@ def learning_curves(data: dict, lang: str = "en") -> go.Figure:
     fig = _fig(_("Accuracy as you label more: most uncertain first vs at random"), xaxis_title=_("labelled rows"),
                yaxis_title=_("test accuracy"), height=400)
     for colour, (name, curve) in zip(PALETTE, data["curves"].items()):
-        fig.add_scatter(x=data["labels"], y=curve["uncertainty"], name=_("{name}: uncertain first", name=name),
+        fig.add_scatter(x=data["labels"], y=curve["uncertainty"], name=_("{name}: uncertain first", name=plain(name)),
                         line=dict(color=colour), mode="lines+markers")
-        fig.add_scatter(x=data["labels"], y=curve["random"], name=_("{name}: random", name=name), line=dict(color=colour, dash="dot"))
+        fig.add_scatter(x=data["labels"], y=curve["random"], name=_("{name}: random", name=plain(name)),
+                        line=dict(color=colour, dash="dot"))
     return fig

@@ -71,6 +71,35 @@ def test_html_report_escapes_every_user_string(two_runs):
         assert "alert(1)</script>" not in chunk and "onerror=alert(2)>" not in chunk
 
 
+def test_figures_show_user_strings_as_text_not_plotly_markup(two_runs):
+    """Plotly renders <a href>, <span style>, <b> and <br> in any text: a class or run name must reach it escaped.
+    The only tags left in a figure are the chart's own (hover line breaks, the hover box's <extra>)."""
+    from core import charts
+    from core.report import figures
+
+    figs = list(figures(two_runs).values()) + [charts.probability_bars(CLASSES, [0.3, 0.7], "Probabilities"),
+                                               charts.class_balance({c: 5 for c in CLASSES}),
+                                               charts.training_curves({f"run {IMG}": [{"event": "step", "step": 1,
+                                                                                       "loss": 0.5}]}),
+                                               charts.learning_curves({"labels": [10], "curves": {f"set {IMG}": {
+                                                   "uncertainty": [0.5], "random": [0.4]}}})]
+    def strings(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            for v in node.values():
+                yield from strings(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                yield from strings(v)
+
+    for fig in figs:  # the figure as plotly.js gets it (its JSON writes '<' as \u003c, which would hide a tag)
+        tags = {t for text in strings(fig.to_plotly_json()) for t in re.findall(r"</?([a-zA-Z]+)", text)}
+        assert tags <= {"br", "extra"}, (fig.layout.title.text, tags)
+    confusion = next(f for f in figs if "Confusion" in f.layout.title.text)
+    assert list(confusion.data[0].x) == [html.escape(c, quote=False) for c in CLASSES]  # shown as typed
+
+
 def test_explain_prompt_carries_the_numbers(two_runs):
     prompt = explain_prompt(two_runs)
     for row in two_runs.rows:
