@@ -177,10 +177,10 @@ class Store:
                               (*(statuses or ()), *([kind] if kind else []), limit, offset)).fetchall()
         return [Job(**dict(r)) for r in rows]
 
-    def count_jobs(self, statuses: tuple[str, ...]) -> int:
+    def count_jobs(self, statuses: tuple[str, ...], kind: str | None = None) -> int:
         with self.connect() as db:
-            return db.execute(f"SELECT COUNT(*) FROM jobs WHERE status IN ({','.join('?' * len(statuses))})",
-                              statuses).fetchone()[0]
+            return db.execute(f"SELECT COUNT(*) FROM jobs WHERE status IN ({','.join('?' * len(statuses))})"
+                              + (" AND kind = ?" if kind else ""), (*statuses, *([kind] if kind else []))).fetchone()[0]
 
     def update_job(self, job_id: str, db=None, **fields) -> None:
         sets = ", ".join(f"{k}=?" for k in fields)

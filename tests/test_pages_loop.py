@@ -34,6 +34,7 @@ def test_review_suspicious_labels_then_save_a_new_version(data_dir):
     at.run()
     no_errors(at)
     assert any("of the labels look wrong" in m.value for m in at.markdown)
+    assert any("of the labels look wrong" in m.value for m in app().markdown)  # a reload, a new tab: still there
     [dataset_id] = [d["id"] for d in store.datasets()]
     button(at, "Accept ").click().run()  # one at a time: accept the suggestion for the top row
     button(at, "Keep ").click().run()  # and keep the given label of the next

@@ -114,6 +114,19 @@ def test_queue_view_shows_every_active_job(data_dir):
         sleeper.wait()
 
 
+def test_the_runs_list_holds_training_runs_only(data_dir):
+    store = Store(data_dir)
+    for job_id, kind in (("20260101-000001-aaaaaa", "train"), ("20260101-000002-bbbbbb", "quality"),
+                         ("20260101-000003-cccccc", "predict")):
+        store.add_job(job_id, f"a {kind} job", "baseline", None, {}, kind=kind)
+        store.update_job(job_id, status="failed", error=f"{kind} went wrong", finished=time.time())
+    add_demo(store)
+    at = app().switch_page("pages/train.py").run()
+    assert not at.exception
+    assert "1 finished job(s), newest first." in [c.value for c in at.caption]
+    assert [e.value for e in at.error] == ["train went wrong"]  # the label check and the file job are not runs
+
+
 def test_chat_models_on_this_machine_are_picked_by_name_never_typed_as_paths(data_dir, tmp_path, monkeypatch):
     from core.checkpoints import embedded_chat_gguf
 

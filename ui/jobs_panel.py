@@ -88,9 +88,10 @@ def live_jobs() -> None:
 
 
 def finished_jobs() -> None:
-    """Finished, failed and cancelled jobs, newest first, a page at a time."""
+    """Finished, failed and cancelled training runs, newest first, a page at a time (file classifications show on
+    Predict, label checks on Data: they share the queue, not this list)."""
     store = resources.store()
-    total = store.count_jobs(FINAL)
+    total = store.count_jobs(FINAL, kind="train")
     if not total:
         st.info(_("No finished runs yet."))
         return
@@ -98,7 +99,7 @@ def finished_jobs() -> None:
     page = st.number_input(_("Page (of {n})", n=pages), 1, pages, 1, key="finished_page") if pages > 1 else 1
     st.caption(_("{n} finished job(s), newest first.", n=total))
     runner = resources.runner()
-    for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE):
+    for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE, kind="train"):
         _finished_card(job, runner)
 
 

@@ -19,6 +19,12 @@ def label_check(dataset_id: str) -> None:
     st.caption(_("Two quick models that never saw each row (5-fold) vote on its label; the rows they disagree "
                  "with most are listed first. About a minute for 10,000 rows."))
     jobs = state.get(state.LABEL_CHECKS, {})
+    if dataset_id not in jobs:  # a new session (reload, another tab): the newest check of this dataset comes back
+        past = [j for j in resources.store().jobs(kind="quality", limit=200)
+                if j.dataset_id == dataset_id and j.status != "cancelled"]
+        if past:
+            jobs[dataset_id] = past[0].id
+            state.put(state.LABEL_CHECKS, jobs)
     newest = versions.latest(resources.store(), dataset_id).n
     checked = resources.runner().run(jobs[dataset_id]).request().get("version") if dataset_id in jobs else None
     if st.button(_("Check the labels of v{n}", n=newest), disabled=checked == newest):
