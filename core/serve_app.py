@@ -108,6 +108,8 @@ def create_app(models: dict[str, Served], api_key: str | None = None, data_dir: 
 
     @app.exception_handler(HTTPException)
     async def http_error(request, exc):
+        if exc.status_code == 400:  # FastAPI: "There was an error parsing the body" (not UTF-8, nested too deep)
+            return _error(422, "The request is not valid JSON of the expected shape; see /docs for examples.")
         return _error(exc.status_code, "There is no such endpoint; see /docs." if exc.status_code == 404 else
                       "That method is not allowed here; see /docs." if exc.status_code == 405 else str(exc.detail))
 

@@ -59,6 +59,8 @@ def test_classify_in_order_with_probabilities_and_explanations(server):
 
 @pytest.mark.parametrize("body,status,words", [
     ("{not json", 422, "not valid JSON"),
+    (b'{"texts": ["\xff\xfe"]}', 422, "not valid JSON"),  # not UTF-8
+    ("[" * 100_000 + "]" * 100_000, 422, "not valid JSON"),  # nested past the JSON parser's depth limit
     ({"texts": "just a string"}, 422, "'texts'"),
     ({"texts": ["ok", 5]}, 422, "'texts.1'"),
     ({"texts": []}, 422, "at least one text"),
@@ -67,7 +69,7 @@ def test_classify_in_order_with_probabilities_and_explanations(server):
     ({"texts": ["x"]}, 422, "Several models are served"),
 ])
 def test_bad_requests_get_one_sentence_and_the_right_status(server, body, status, words):
-    if isinstance(body, str):
+    if isinstance(body, (str, bytes)):
         res = requests.post(server["url"] + "/v1/classify", data=body, timeout=30,
                             headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
     else:
