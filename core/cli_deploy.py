@@ -46,9 +46,31 @@ def cmd_serve(args) -> int:
     from core.store import default_data_dir
 
     key = api_key_from_env(args.api_key_env)
+    check_address(args.host, args.port)  # before loading models: a busy port is a sentence, not a traceback
     models = load_models(args.runs)
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
     app = create_app(models, api_key=key, data_dir=data_dir)
     print(f"serving {', '.join(models)} on http://{args.host}:{args.port} (docs: /docs)", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
+
+
+def check_address(host: str, port: int) -> None:
+    """Refuse, in one sentence, a port out of range, a host that is not this machine's, or a port in use."""
+    import socket
+
+    from core.errors import DataError
+
+    if not 0 < port < 65536:
+        raise DataError(f"--port must be between 1 and 65535, not {port}.")
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror:
+        raise DataError(f"--host {host} is not an address this machine knows; use 127.0.0.1 or 0.0.0.0.") from None
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a closing socket is no conflict
+        try:
+            s.bind(address)
+        except OSError as exc:
+            raise DataError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}); stop whatever uses that port "
+                            "or pick another --port.") from None

@@ -145,3 +145,25 @@ def test_replicas_through_uvicorn_workers(server):
                        "--host", "127.0.0.1"], env=env) as url:
         answers = [requests.post(url + "/v1/classify", json={"texts": ["I love it"]}, timeout=30) for _ in range(6)]
     assert all(a.status_code == 200 and a.json()["predictions"][0]["label"] == "positive" for a in answers)
+
+
+def test_a_bad_or_busy_port_is_one_sentence_and_exit_2(server):
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def serve(*flags):
+        return subprocess.run([sys.executable, "-m", "core", "serve", str(server["runs"][0]), *flags], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        res = serve("--port", str(busy.getsockname()[1]))
+    assert res.returncode == 2 and res.stderr.startswith("error: Cannot listen on 127.0.0.1:"), res.stderr
+    assert "Traceback" not in res.stderr and "pick another --port" in res.stderr
+    res = serve("--port", "99999")
+    assert res.returncode == 2 and res.stderr.strip() == "error: --port must be between 1 and 65535, not 99999."
+    res = serve("--host", "no-such-host.invalid")
+    assert res.returncode == 2 and "is not an address this machine knows" in res.stderr
