@@ -73,8 +73,7 @@ def confusion(ev: dict, name: str, normalize: bool = False, lang: str = "en") ->
                height=max(320, 60 * len(ev["classes"]) + 120))
     hover = _("true {y}<br>predicted {x}<br>{n}", y="%{y}", x="%{x}", n="%{text}")
     fig.add_heatmap(z=z, x=_plain(ev["classes"]), y=_plain(ev["classes"]), text=text, texttemplate="%{text}",
-                    colorscale="Blues",
-                    showscale=False, hovertemplate=hover + "<extra></extra>")
+                    colorscale="Blues", showscale=False, hovertemplate=hover + "<extra></extra>")
     fig.update_yaxes(autorange="reversed")
     return fig
 

@@ -37,6 +37,11 @@ def _error(status: int, sentence: str) -> JSONResponse:
     return JSONResponse({"error": sentence}, status_code=status)
 
 
+def _header(scope, name: bytes) -> bytes | None:
+    """One request header's raw value (ASGI gives names in lower case)."""
+    return dict(scope.get("headers", [])).get(name)
+
+
 class BodyLimit:
     """Refuse bodies over MAX_BODY while they arrive (413), before they fill memory."""
 
@@ -46,7 +51,7 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        declared = _header(scope, b"content-length")
         if declared and declared.isdigit():  # the HTTP parser frames the body by this length: nothing more arrives
             if int(declared) <= MAX_BODY:
                 return await self.app(scope, receive, send)
@@ -75,8 +80,7 @@ class KeyGuard:
 
     async def __call__(self, scope, receive, send):
         if self.api_key and scope["type"] == "http" and scope["path"].startswith("/v1/"):
-            header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
-            if not key_ok(header, self.api_key):
+            if not key_ok((_header(scope, b"authorization") or b"").decode("latin-1"), self.api_key):
                 return await _error(401, "A valid API key is needed: send it as 'Authorization: Bearer KEY'.")(
                     scope, receive, send)
         return await self.app(scope, receive, send)

@@ -168,19 +168,17 @@ class Store:
 
     def jobs(self, statuses: tuple[str, ...] | None = None, limit: int = 500, offset: int = 0,
              kind: str | None = None) -> list[Job]:
-        """Newest first; `offset` pages through long histories; `kind` keeps "train" or "predict" jobs only."""
-        where = [f"status IN ({','.join('?' * len(statuses))})"] if statuses else []
-        where += ["kind = ?"] if kind else []
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        """Newest first; `offset` pages through long histories; `kind` keeps "train", "predict" or "quality" jobs."""
+        clause, params = _job_filter(statuses, kind)
         with self.connect() as db:
             rows = db.execute(f"SELECT * FROM jobs {clause} ORDER BY created DESC LIMIT ? OFFSET ?",
-                              (*(statuses or ()), *([kind] if kind else []), limit, offset)).fetchall()
+                              (*params, limit, offset)).fetchall()
         return [Job(**dict(r)) for r in rows]
 
     def count_jobs(self, statuses: tuple[str, ...], kind: str | None = None) -> int:
+        clause, params = _job_filter(statuses, kind)
         with self.connect() as db:
-            return db.execute(f"SELECT COUNT(*) FROM jobs WHERE status IN ({','.join('?' * len(statuses))})"
-                              + (" AND kind = ?" if kind else ""), (*statuses, *([kind] if kind else []))).fetchone()[0]
+            return db.execute(f"SELECT COUNT(*) FROM jobs {clause}", params).fetchone()[0]
 
     def update_job(self, job_id: str, db=None, **fields) -> None:
         sets = ", ".join(f"{k}=?" for k in fields)
@@ -200,3 +198,10 @@ class Store:
         with self.connect() as db:
             rows = db.execute("SELECT * FROM datasets ORDER BY created DESC").fetchall()
         return [{**dict(r), "classes": json.loads(r["classes"] or "{}")} for r in rows]
+
+
+def _job_filter(statuses: tuple[str, ...] | None, kind: str | None) -> tuple[str, tuple]:
+    """The WHERE clause and its parameters for jobs in `statuses` (any when None) of `kind` (any when None)."""
+    where = [f"status IN ({','.join('?' * len(statuses))})"] if statuses else []
+    where += ["kind = ?"] if kind else []
+    return (f"WHERE {' AND '.join(where)}" if where else ""), (*(statuses or ()), *([kind] if kind else []))

@@ -14,7 +14,8 @@ from ui.safe import md
 
 
 EMBEDDED, LOCAL, SERVER = "embedded", "local", "server"
-SOURCES = {EMBEDDED: N_("Embedded SmolLM2-135M (llama.cpp, offline)"), LOCAL: N_("A model installed here, or one from the Hub"),
+SOURCES = {EMBEDDED: N_("Embedded SmolLM2-135M (llama.cpp, offline)"),
+           LOCAL: N_("A model installed here, or one from the Hub"),
            SERVER: N_("OpenAI-compatible server (vLLM, TGI, llama.cpp server)")}
 OWN_SERVER = "\0own"  # a value no configured server's label can take
 HUB = "\0hub"  # a value no file or folder name can take

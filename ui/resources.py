@@ -127,13 +127,19 @@ def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | N
         return _chat_engine(model, endpoint, endpoint_model)
 
 
-def hub_chat_engine(repo_id: str):
-    """A Hub chat model by its id: fetched into the Hugging Face cache first (core.chat.local.hub_model), so the
-    typed id is never looked up as a folder here; then shared like any other engine."""
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def _hub_snapshot(repo_id: str) -> str:
     from core.chat.local import hub_model
 
+    return str(hub_model(repo_id))  # a refusal raises, and Streamlit caches no exception: the next try asks again
+
+
+def hub_chat_engine(repo_id: str):
+    """A Hub chat model by its id: fetched into the Hugging Face cache first (core.chat.local.hub_model), so the
+    typed id is never looked up as a folder here; then shared like any other engine. The id's folder is kept for
+    an hour, so a message does not wait for the Hub each time."""
     with st.spinner(_("Loading the chat model...")):
-        return _chat_engine(str(hub_model(repo_id)), None, None)
+        return _chat_engine(_hub_snapshot(repo_id.strip()), None, None)
 
 
 def visitor_chat_engine(url: str, model: str, key: str | None):
