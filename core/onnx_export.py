@@ -94,9 +94,9 @@ def _export(run: RunFolder, target: Path) -> None:
                           input_names=["input_ids", "attention_mask"], output_names=["logits"], dynamic_axes=axes)
 
 
-def _classifier(run: RunFolder, onnx_file: Path) -> OnnxClassifier:
+def _classifier(run: RunFolder, onnx_file: Path, threads: int | None = None) -> OnnxClassifier:
     meta = read_meta(run.model_dir)
-    return OnnxClassifier(onnx_file, run.model_dir, meta["classes"], meta["params"]["max_length"])
+    return OnnxClassifier(onnx_file, run.model_dir, meta["classes"], meta["params"]["max_length"], threads)
 
 
 def _verify(run: RunFolder, onnx_file: Path, test) -> dict:
@@ -141,11 +141,12 @@ def fastest_export(run_dir: str | Path) -> tuple[Path | None, str]:
     return None, "the trained model (no ONNX export)"
 
 
-def load_for_inference(run_dir: str | Path):
-    """The fastest verified model of a run (see `fastest_export`), loaded; a model folder loads as itself."""
+def load_for_inference(run_dir: str | Path, threads: int | None = None):
+    """The fastest verified model of a run (see `fastest_export`), loaded; a model folder loads as itself.
+    `threads` caps an ONNX model's intra-op threads (default: one per core)."""
     from core.runs import model_dir
 
     onnx_file, _ = fastest_export(run_dir)
     if onnx_file is None:
         return registry.load_classifier(model_dir(run_dir))
-    return _classifier(RunFolder(run_dir), onnx_file)
+    return _classifier(RunFolder(run_dir), onnx_file, threads)

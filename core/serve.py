@@ -43,7 +43,8 @@ class Served:
     def __init__(self, run_dir: str | Path):
         run = RunFolder(run_dir)
         self.id = run.id
-        self.model = load_for_inference(run_dir)  # ONNX when a verified export exists; a model folder loads as itself
+        # ONNX when a verified export exists; a model folder loads as itself
+        self.model = load_for_inference(run_dir, threads=threads_per_worker())
         if hasattr(self.model, "max_tokens"):  # requests arrive in mixed lengths: see SERVE_MAX_TOKENS
             self.model.max_tokens = SERVE_MAX_TOKENS
         self.via = fastest_export(run_dir)[1]
@@ -110,6 +111,21 @@ class Served:
                 future.set_result((proba[start:start + len(batch)], [i - start for i in sorted(cut)
                                                                       if start <= i < start + len(batch)]))
                 start += len(batch)
+
+
+def threads_per_worker() -> int | None:
+    """TUNELAB_SERVE_THREADS: the threads each server process gives a model. Unset, a model takes every core,
+    which is right for one process; `uvicorn --workers N` on C cores wants C / N each, or N processes
+    oversubscribe the cores N times over. Sets torch's threads too, for runs served without an export."""
+    value = os.environ.get("TUNELAB_SERVE_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise DataError(f"TUNELAB_SERVE_THREADS must be a whole number of threads, at least 1, not '{value[:20]}'.")
+    import torch
+
+    torch.set_num_threads(int(value))
+    return int(value)
 
 
 def load_models(run_dirs: list[str]) -> dict[str, Served]:

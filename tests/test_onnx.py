@@ -57,3 +57,26 @@ def test_the_model_folder_runs_in_transformers_pipeline(run):
     clf = pipeline("text-classification", model=str(run.model_dir))
     texts = ["I love it, wonderful", "terrible, broke", "where is my order?"]
     assert [r["label"] for r in clf(texts)] == run.load_model().predict(texts)
+
+
+def test_each_server_process_can_cap_its_threads(run, monkeypatch):
+    """`uvicorn --workers N` on C cores: TUNELAB_SERVE_THREADS=C/N keeps N processes from each taking every core."""
+    import torch
+
+    from core.errors import DataError
+    from core.serve import Served
+
+    export_onnx(run.path)
+    monkeypatch.setenv("TUNELAB_SERVE_THREADS", "1")
+    threads = torch.get_num_threads()
+    try:
+        served = Served(run.path)
+        assert served.model.session.get_session_options().intra_op_num_threads == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
+    monkeypatch.delenv("TUNELAB_SERVE_THREADS")
+    assert Served(run.path).model.session.get_session_options().intra_op_num_threads == 0  # onnxruntime's: every core
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("TUNELAB_SERVE_THREADS", bad)
+        with pytest.raises(DataError, match="TUNELAB_SERVE_THREADS must be a whole number"):
+            Served(run.path)
