@@ -223,8 +223,10 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     at.session_state["to_label"] = (dataset_id, [{"text": "味道一般", "uncertainty": 0.9, "guesses": {"基线": "好评"}}])
     at.run()
     assert_chinese(at, "on the Label page's table")
-    at.switch_page("pages/train.py").run()  # every job in the list: the runs and the label check, named in Chinese
-    assert any("检查 评论" in m.value and "v1 的标签" in m.value for m in at.markdown)
+    [check] = store.jobs(kind="quality")  # named in the starter's language (the queue shows it while it runs)
+    assert "检查 评论" in check.name and "v1 的标签" in check.name
+    at.switch_page("pages/train.py").run()  # the runs list: both runs, named in Chinese
+    assert len([m for m in at.markdown if "评论" in m.value]) == 2
     assert_chinese(at, "in the Train page's job list")
 
 
