@@ -195,7 +195,8 @@ INT8_NOTES = """Where int8's time goes (onnxruntime's profiler, batch 32): the i
 time and run ~3.5x faster than fp32's; the ~40% left (layer norms, Gelu, transposes, softmax, attention's
 activation x activation matmuls) stays fp32, so int8 lands at 2.2-2.9x eager (the median rounds of 5 runs). Tried, same run
 and texts, and dropped (no gain beyond the VM's noise, or slower): onnxruntime's transformer optimizer before
-quantizing (all fusions, attention only, attention + layer norm: 0.85-1.1x plain int8, accuracy equal);
+quantizing (all fusions, attention only, attention + layer norm, MultiHeadAttention with the projections left
+to int8: 0.75-1.1x plain int8, accuracy equal);
 weight-only MatMulNBits (8 bit: 0.5-0.6x, 4 bit: 0.45x and -1.5 points); static int8 calibrated on 256 train
 texts (QOperator 0.8x and -1.5 points, QDQ 0.4x); thread spinning off and dynamic block scheduling (equal or
 slower); per-tensor int8 over all matmuls (lost 0.9-3.5 points)."""
