@@ -13,6 +13,11 @@ def add_parsers(sub) -> None:
                                          "('Authorization: Bearer KEY'); default: no key")
     s.add_argument("--data-dir", help="where feedback is stored (default: TUNELAB_DATA_DIR or ~/.tunelab)")
     add_export_parser(sub)
+    f = sub.add_parser("feedback", help="the corrections clients sent to POST /v1/feedback, as CSV or JSON")
+    f.add_argument("--data-dir", help="the server's data directory (default: TUNELAB_DATA_DIR or ~/.tunelab)")
+    f.add_argument("--model", help="only this served model's id")
+    f.add_argument("--out", help="the CSV file to write (default: print CSV)")
+    f.add_argument("--json", action="store_true")
 
 
 def add_export_parser(sub) -> None:
@@ -33,6 +38,37 @@ def cmd_export(args) -> int:
     print(json.dumps(report, indent=1))
     if "refused" in report.get("int8", {}):
         print(f"note: {report['int8']['refused']}", file=sys.stderr)
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    """The API's stored corrections: for a run trained in the app they also wait in its dataset's review queue;
+    for one trained with the CLI this is where they are (columns text, label, model, time)."""
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    from core.errors import DataError
+    from core.feedback import api_feedback
+    from core.store import default_data_dir
+
+    rows = api_feedback(Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(), args.model)
+    if args.json:
+        print(json.dumps({"feedback": rows}, ensure_ascii=False, indent=1))
+        return 0
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["text", "label", "model", "time"])
+    writer.writeheader()
+    writer.writerows(rows)
+    if not args.out:
+        sys.stdout.write(out.getvalue())
+        return 0
+    try:
+        Path(args.out).write_text(out.getvalue(), encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"Could not write {args.out}: {exc.strerror or exc}.") from exc
+    print(f"wrote {len(rows)} correction(s) to {args.out}", file=sys.stderr)
     return 0
 
 

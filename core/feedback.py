@@ -91,6 +91,15 @@ def _api_items(store: Store, dataset_id: str) -> list[dict]:
     return out
 
 
+def api_feedback(data_dir: Path, model: str | None = None) -> list[dict]:
+    """Every correction the API stored in `data_dir` (of `model` only, when given), oldest first: the way to them
+    for runs served outside the app, whose feedback has no dataset to join."""
+    records = read_jsonl(Path(data_dir) / API_FEEDBACK)
+    return [{"text": str(r.get("text", ""))[:MAX_TEXT], "label": str(r.get("label", "")),
+             "model": str(r.get("model", "")), "time": float(r.get("time", 0))}
+            for r in records if model is None or r.get("model") == model]
+
+
 def _is_id(value) -> bool:
     return isinstance(value, str) and bool(ID_RE.match(value))
 

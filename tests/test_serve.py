@@ -109,6 +109,30 @@ def test_feedback_is_stored_and_unknown_labels_refused(server):
     assert bad.status_code == 422 and "not one of this model's labels" in bad.json()["error"]
 
 
+def test_the_cli_lists_the_apis_feedback_for_runs_served_outside_the_app(server, tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from tests.conftest import ROOT
+
+    post(server, "/v1/feedback", {"text": "a, \"quoted\"\nline", "label": "positive", "model": server["ids"][1]})
+
+    def cli(*flags):
+        res = subprocess.run([sys.executable, "-m", "core", "feedback", "--data-dir", str(server["data"]), *flags],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+        return res
+    rows = json.loads(cli("--json", "--model", server["ids"][1]).stdout)["feedback"]
+    assert [(r["text"], r["label"], r["model"]) for r in rows][-1] == ('a, "quoted"\nline', "positive", server["ids"][1])
+    assert all(r["model"] == server["ids"][1] for r in rows)
+    cli("--out", str(tmp_path / "fb.csv"))
+    table = pd.read_csv(tmp_path / "fb.csv", keep_default_na=False)
+    assert list(table.columns) == ["text", "label", "model", "time"] and 'a, "quoted"\nline' in table["text"].tolist()
+    assert len(table) == len(json.loads(cli("--json").stdout)["feedback"]) >= len(rows)  # all models without --model
+
+
 def test_32_parallel_requests_are_answered_correctly_and_in_order(server):
     texts = [f"{w} number {i}" for i, w in enumerate(["wonderful, love it", "awful, broken", "where is my order?"] * 11)][:32]
     offline = load_classifier(server["runs"][1] / "model").predict(texts)
