@@ -82,12 +82,12 @@ def decided(store: Store, dataset_id: str) -> dict[int, dict]:
 
 def _api_items(store: Store, dataset_id: str) -> list[dict]:
     out = []
-    for record in read_jsonl(store.root / API_FEEDBACK):
-        job = store.get_job(record.get("model", "")) if _is_id(record.get("model")) else None
+    for record in api_feedback(store.root):
+        job = store.get_job(record["model"]) if _is_id(record["model"]) else None
         if job is not None and job.dataset_id == dataset_id:
-            item = {"uid": None, "text": str(record.get("text", ""))[:MAX_TEXT], "label": str(record.get("label", "")),
-                    "source": "api", "time": float(record.get("time", 0))}
-            out.append({**item, "id": _digest({**item, "model": record.get("model")})})
+            item = {"uid": None, "text": record["text"], "label": record["label"], "source": "api",
+                    "time": record["time"]}
+            out.append({**item, "id": _digest({**item, "model": record["model"]})})
     return out
 
 
