@@ -49,7 +49,7 @@ def cmd_feedback(args) -> int:
     import json
     from pathlib import Path
 
-    from core.errors import DataError
+    from core.cli_loop import write_output
     from core.feedback import api_feedback
     from core.store import default_data_dir
 
@@ -64,10 +64,7 @@ def cmd_feedback(args) -> int:
     if not args.out:
         sys.stdout.write(out.getvalue())
         return 0
-    try:
-        Path(args.out).write_text(out.getvalue(), encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"Could not write {args.out}: {exc.strerror or exc}.") from exc
+    write_output(args.out, out.getvalue().encode("utf-8"))
     print(f"wrote {len(rows)} correction(s) to {args.out}", file=sys.stderr)
     return 0
 

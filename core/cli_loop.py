@@ -81,10 +81,16 @@ def cmd_dataset(args) -> int:
         return 0
     if not args.out:
         raise DataError("Name the CSV file to write with --out FILE.")
-    data = versions.export_csv(store, args.id, args.version)
-    try:
-        Path(args.out).write_bytes(data)
-    except OSError as exc:
-        raise DataError(f"Could not write {args.out}: {exc.strerror or exc}.") from exc
+    write_output(args.out, versions.export_csv(store, args.id, args.version))
     print(f"wrote v{args.version or versions.latest(store, args.id).n} to {args.out}", file=sys.stderr)
     return 0
+
+
+def write_output(path: str, data: bytes) -> None:
+    """Write a command's --out file, or refuse in one sentence (a missing folder, no permission, a full disk)."""
+    from core.errors import DataError
+
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise DataError(f"Could not write {path}: {exc.strerror or exc}.") from exc
