@@ -18,6 +18,7 @@ pages = st.navigation({
                  st.Page("pages/label.py", title=_("Label"), icon=":material/edit_note:")],
     _("Use"): [st.Page("pages/predict.py", title=_("Predict"), icon=":material/label:"),
                st.Page("pages/chat.py", title=_("Chat"), icon=":material/chat:")],
+    _("Help"): [st.Page("pages/glossary.py", title=_("Glossary"), icon=":material/menu_book:")],
 })
 sidebar.render()
 pages.run()

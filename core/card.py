@@ -7,6 +7,15 @@ from core.config import TrainConfig
 from core.contenders import registry
 
 
+def checkpoint_id(checkpoint: str) -> str:
+    """The checkpoint as a reader can look it up: 'default' is the embedded all-MiniLM-L6-v2."""
+    from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, MULTILINGUAL_NAMES
+
+    if checkpoint in (None, "", DEFAULT_CLASSIFIER):
+        return EMBEDDED_CLASSIFIER_NAME
+    return "intfloat/multilingual-e5-small" if checkpoint in MULTILINGUAL_NAMES else checkpoint
+
+
 def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> None:
     """Write README.md: what the model is, what it was trained on, how well it does, its limits."""
     ev, rows, spec = metrics["test"], metrics["rows"], registry.get(config.model)
@@ -25,7 +34,8 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
         "| class | precision | recall | F1 | support |", "|---|---|---|---|---|",
         *[f"| {c['label']} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |" for c in ev["per_class"]],
         "", "## Training", "",
-        f"- Contender: `{config.model}`" + (f", checkpoint `{config.checkpoint}`" if spec.uses_checkpoint else ""),
+        f"- Contender: `{config.model}`" + (f", checkpoint `{checkpoint_id(config.checkpoint)}`"
+                                            if spec.uses_checkpoint else ""),
         f"- Seed {config.seed}; training took {metrics['train_seconds']} s",
         "- Full configuration: `config.json` beside this folder's parent run.", "",
         "## Limitations", "",

@@ -58,7 +58,9 @@ def metric_bars(rows: list[dict], lang: str = "en") -> go.Figure:
         lo = [r[metric] - r["ci"][metric][0] for r in rows]
         hi = [r["ci"][metric][1] - r[metric] for r in rows]
         fig.add_bar(name=label, x=_plain(r["name"] for r in rows), y=vals, marker_color=PALETTE[i],
-                    error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo))
+                    error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
+                    customdata=_plain(r.get("full_name") or r["name"] for r in rows),  # the full name on hover
+                    hovertemplate="%{customdata}<br>%{y:.3f}<extra></extra>")
     return fig
 
 
@@ -137,7 +139,8 @@ def training_curves(progress: dict[str, list[dict]], lang: str = "en") -> go.Fig
     """Training loss (left axis) and validation macro-F1 (right axis) against step."""
     _ = translator(lang)
     fig = _fig(_("Training curves"), xaxis_title=_("step"), yaxis=dict(title=_("training loss")),
-               yaxis2=dict(title=_("validation macro-F1"), overlaying="y", side="right", range=[0, 1.02]))
+               yaxis2=dict(title=_("validation macro-F1"), overlaying="y", side="right", range=[0, 1.02],
+                           tick0=0, dtick=0.2, tickformat=".1f"))  # round ticks: 0.0, 0.2 ... 1.0
     for i, (name, events) in enumerate(progress.items()):
         color = PALETTE[i % len(PALETTE)]
         steps = [e for e in events if e.get("event") == "step" and e.get("loss") is not None]

@@ -47,6 +47,7 @@ def cmd_feedback(args) -> int:
     import csv
     import io
     import json
+    import time
     from pathlib import Path
 
     from core.cli_loop import write_output
@@ -54,6 +55,8 @@ def cmd_feedback(args) -> int:
     from core.store import default_data_dir
 
     rows = api_feedback(Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(), args.model)
+    for row in rows:  # a person reads this: 2026-12-01T15:20:03Z, not 1764602403.1
+        row["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["time"]))
     if args.json:
         print(json.dumps({"feedback": rows}, ensure_ascii=False, indent=1))
         return 0

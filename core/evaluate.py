@@ -172,7 +172,10 @@ def mcnemar_sentence(name_a: str, name_b: str, test: dict, acc_a: float, acc_b: 
     _, p = translator(lang), test["p_value"]
     if test["method"] == "none":
         return _("{a} and {b} got exactly the same rows right, so neither is better.", a=name_a, b=name_b)
-    better, worse = (name_a, name_b) if acc_a >= acc_b else (name_b, name_a)
+    if acc_a == acc_b:  # same count right on different rows: "a little higher" would be false
+        return _("{a} and {b} got the same number of rows right (different ones), so neither is better "
+                 "(p = {p:.2g}).", a=name_a, b=name_b, p=p)
+    better, worse = (name_a, name_b) if acc_a > acc_b else (name_b, name_a)
     if p < 0.05:
         return _("The {better} is better than the {worse} and the gap is not luck (p = {p:.3g}).",
                  better=better, worse=worse, p=p)

@@ -14,8 +14,9 @@ towards the target, negative away from it. The method is the contender's own
 - "occlusion": the drop in the target's probability when the word is left out, all
   variants scored in one batch.
 
-"Words" are runs of letters or digits, single CJK characters, and single punctuation
-marks, with their character spans, so a page can highlight them in the original text.
+"Words" are runs of letters or digits, Chinese words (jieba's segmentation), single characters of
+other CJK scripts, and single punctuation marks, with their character spans, so a page can highlight
+them in the original text.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import numpy as np
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+(?:['’](?:(?![{_CJK}])[^\W_])+)*|\S")
+HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 IG_STEPS = 24  # on MiniLM, 24 steps left a completeness gap of 1e-4 and explain 65 words in ~0.6 s on 2 cores
 
 
@@ -49,8 +51,21 @@ class Explanation:
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
-    """(word, start, end) for every word, CJK character and punctuation mark of `text`."""
-    return [(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    """(word, start, end) for every word and punctuation mark of `text`. Chinese has no spaces: its runs of Han
+    characters are cut into words by jieba's dictionary (rjieba), so "包裹" weighs as one word, not as 包 and 裹;
+    other CJK scripts go a character at a time."""
+    out, pos = [], 0
+    for run in HAN_RUN.finditer(text):
+        out += [(m.group(), pos + m.start(), pos + m.end()) for m in TOKEN.finditer(text[pos:run.start()])]
+        out += [(w, run.start() + s, run.start() + e) for w, s, e in _segment(run.group())]
+        pos = run.end()
+    return out + [(m.group(), pos + m.start(), pos + m.end()) for m in TOKEN.finditer(text[pos:])]
+
+
+def _segment(han: str) -> list[tuple[str, int, int]]:
+    import rjieba  # loads its dictionary once, ~0.1 s
+
+    return [(w, s, e) for w, s, e in rjieba.tokenize(han)]
 
 
 def explain(model, text: str, target: str | None = None) -> Explanation:

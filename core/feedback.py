@@ -46,6 +46,20 @@ def pending(store: Store, dataset_id: str) -> list[dict]:
     return sorted((i for i in items if i["id"] not in done), key=lambda i: i["time"])
 
 
+def with_rows(store: Store, dataset_id: str, items: list[dict]) -> list[dict]:
+    """Queue items with what they will change: each gets "text" (a relabel item queues only the row's id) and
+    "old" (the row's label in the newest version; None for a text that is not in the dataset yet)."""
+    rows = versions.rows(store, dataset_id)
+    by_uid = dict(zip(rows["uid"], zip(rows["text"], rows["label"])))
+    by_text = dict(zip(rows["text"], rows["label"]))
+    out = []
+    for item in items:
+        text, old = by_uid.get(item["uid"], (item["text"], None)) if item["uid"] is not None else \
+            (item["text"], by_text.get(item["text"]))
+        out.append({**item, "text": item["text"] or text, "old": old})
+    return out
+
+
 def apply(store: Store, dataset_id: str, ids: list[str] | None = None) -> versions.Version:
     """Make the next version from the queued corrections (all, or `ids`); they leave the queue."""
     chosen = [i for i in pending(store, dataset_id) if ids is None or i["id"] in set(ids)]

@@ -57,9 +57,13 @@ class JobRunner:
         A config without a name gets a readable one made from what it is (in `lang`)."""
         require_free_space(self.store.root, registry.get(config.model).disk_mb)
         job_id = new_id()
-        if not config.name:
-            config = config.with_(name=readable_name(config, dataset_name or Path(data_path).stem, lang=lang))
+        generated = not config.name
+        if generated:
+            when, dataset = time.time(), dataset_name or Path(data_path).stem
+            config = config.with_(name=readable_name(config, dataset, when, lang=lang))
         self.run(job_id).create(config, data_path)
+        if generated:  # made again at display time, in the reader's language
+            self.run(job_id).save_name_parts(dataset, when)
         self.store.add_job(job_id, config.name, config.model, dataset_id, config.to_dict())
         self.poll()
         return job_id
@@ -74,6 +78,8 @@ class JobRunner:
         configs = [self.run(j).config() for j in job_ids]
         if not job_ids or None in configs:
             raise DataError("Pick finished runs to repeat; one of these has no recipe to repeat.")
+        order = [spec.kind for spec in registry.all_specs()]  # cheapest first: the baseline's result comes in seconds
+        configs.sort(key=lambda c: order.index(c.model) if c.model in order else len(order))
         return [self.submit(c.with_(name=""), versions.rows_path(self.store, dataset_id, target.n), dataset_id,
                             f"{Path(name).stem} {target.tag}", lang) for c in configs]
 

@@ -68,3 +68,12 @@ def model_zip(run_dir: str | Path) -> bytes:
         for path, name in RunFolder(run_dir).export_files():
             zf.write(path, name)
     return buf.getvalue()
+
+
+def zip_name(run_name: str, run_id: str) -> str:
+    """A download name a person recognises: 'tunelab-TF-IDF-baseline-demo_tickets-Dec-1-08-05.zip' (the run's
+    name reduced to letters, digits and CJK; the id when nothing is left)."""
+    import re
+
+    slug = re.sub(r"[^\w一-鿿]+", "-", run_name, flags=re.UNICODE).strip("-_")[:80]
+    return f"tunelab-{slug or run_id}.zip"

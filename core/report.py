@@ -18,7 +18,9 @@ import pandas as pd
 
 from core import charts
 from core.compare import aligned_predictions, pairwise_mcnemar
+from core.errors import DataError
 from core.i18n import translator
+from core.recommend import cost_per_1000, recommend
 from core.runs import RunFolder
 
 
@@ -29,45 +31,76 @@ class Dashboard:
     rows: list[dict]  # one per contender: run, name, model, accuracy, macro_f1, weighted_f1, ci, n, ece, seconds
     evals: dict[str, dict]  # display name -> Evaluation dict
     progress: dict[str, list[dict]]
-    tests: list[dict] = field(default_factory=list)  # pairwise McNemar with a plain sentence
+    tests: list[dict] = field(default_factory=list)  # McNemar of each run against the recommended one
     notes: list[str] = field(default_factory=list)
     lang: str = "en"  # the language of its sentences, figures and report
+    recommendation: dict | None = None  # core.recommend.recommend: the run to use and the sentence why
+    all_tests: list[dict] = field(default_factory=list)  # McNemar for every pair (the page's expander)
 
 
-def display_name(run: RunFolder, taken: set[str]) -> str:
-    """The run's readable name; the end of its id is added when two runs share a name."""
-    name = run.name
-    return name if name not in taken else f"{name} ({run.id[-6:]})"
+def display_names(runs: list[RunFolder], lang: str = "en") -> dict[str, tuple[str, str]]:
+    """Run path -> (short name for charts and sentences, full name for hover and the legend table). Short names
+    are the contender and its version ("Fine-tuned MiniLM (v2)"); where two would be the same, the full name is
+    used, and where those clash too, the end of the id is added."""
+    short = {str(r.path): r.short_name(lang) for r in runs}
+    full = {str(r.path): r.display_name(lang) for r in runs}
+    clash = {n for n in short.values() if list(short.values()).count(n) > 1}
+    names, taken = {}, set()
+    for run in runs:
+        key = str(run.path)
+        name = full[key] if short[key] in clash else short[key]
+        name = name if name not in taken else f"{name} ({run.id[-6:]})"
+        taken.add(name)
+        names[key] = (name, full[key])
+    return names
 
 
 def build_dashboard(run_dirs: list[str | Path], lang: str = "en") -> Dashboard:
     """Read each finished run's metrics, progress and test predictions into one Dashboard (sentences in `lang`)."""
-    rows, evals, progress, frames = [], {}, {}, {}
-    for run in map(RunFolder, run_dirs):
+    rows, evals, progress, frames, sources = [], {}, {}, {}, set()
+    finished = [r for r in map(RunFolder, run_dirs) if "test" in (r.metrics() or {})]
+    names = display_names(finished, lang)
+    for run in finished:
         metrics = run.metrics()
-        if metrics is None or "test" not in metrics:
-            continue
-        name = display_name(run, set(evals))
+        sources.add(_source(run, metrics))
+        if len(sources - {None}) > 1:  # a winner across two label sets means nothing
+            raise DataError("These runs were trained on different datasets; compare the runs of one dataset at a "
+                            "time.")
+        name, full_name = names[str(run.path)]
         ev = metrics["test"]
         evals[name] = ev
         progress[name] = run.progress()
-        rows.append({"run": str(run.path), "name": name, "model": metrics["model"], "accuracy": ev["accuracy"],
+        speed = metrics.get("speed") or {}  # measured when the run trained; runs from before have none
+        rows.append({"run": str(run.path), "name": name, "full_name": full_name, "model": metrics["model"],
+                     "accuracy": ev["accuracy"],
                      "macro_f1": ev["macro_f1"], "weighted_f1": ev["weighted_f1"], "ci": ev["ci"], "n": ev["n"],
-                     "ece": ev["calibration"]["ece"], "seconds": metrics.get("train_seconds")})
+                     "ece": ev["calibration"]["ece"], "seconds": metrics.get("train_seconds"),
+                     "texts_per_s": speed.get("texts_per_s"), "p50_ms": speed.get("p50_ms"),
+                     "size_mb": speed.get("size_mb")})
         predictions = run.predictions(columns=["text", "label", "pred"])
         if predictions is not None:
             frames[str(run.path)] = predictions
     dash, _ = Dashboard(rows, evals, progress, lang=lang), translator(lang)
+    truth, preds = aligned_predictions(frames) if len(frames) >= 2 else ([], {})
+    dash.recommendation = recommend(rows, preds, truth, lang)
     if len(frames) >= 2:
-        truth, preds = aligned_predictions(frames)
         if truth:
-            dash.tests = pairwise_mcnemar([r for r in rows if r["run"] in preds], preds, truth, lang)
+            dash.all_tests = pairwise_mcnemar([r for r in rows if r["run"] in preds], preds, truth, lang)
+            dash.tests = dash.recommendation["tests"]
             if len(truth) < min(r["n"] for r in rows):
                 dash.notes.append(_("The significance tests use the {n} test rows all runs share.", n=len(truth)))
         else:
             dash.notes.append(_("These runs were scored on different test rows (different data or seed), "
                                 "so no significance test compares them."))
     return dash
+
+
+def _source(run: RunFolder, metrics: dict) -> str | None:
+    """What a run trained on: its saved dataset (any version), else its data file; None when unknown (the CLI)."""
+    tag = metrics.get("data_version")
+    if tag:
+        return f"dataset:{tag['dataset_id']}"
+    return f"file:{run.data_path()}" if run.has_data_path() else None
 
 
 def figures(dash: Dashboard, normalize: bool = False) -> dict[str, object]:
@@ -92,36 +125,44 @@ def _worst_confusion(ev: dict) -> tuple[str, str, int] | None:
     return true, pred, n
 
 
+def recommended_row(dash: Dashboard) -> dict | None:
+    rec = dash.recommendation
+    return next((r for r in dash.rows if rec and r["run"] == rec["run"]), None)
+
+
 def summary_sentences(dash: Dashboard) -> list[str]:
-    """Three sentences a non-technical stakeholder understands, in the dashboard's language."""
+    """What a non-technical stakeholder needs, in the dashboard's language: the recommendation and why, how
+    often it will be right on new texts, where it goes wrong, and whether its confidence can be believed."""
     _ = translator(dash.lang)
-    if not dash.rows:
+    pick = recommended_row(dash)
+    if pick is None:
         return [_("No finished runs to summarise yet.")]
-    best = max(dash.rows, key=lambda r: (r["macro_f1"], r["accuracy"]))
-    lo, hi = best["ci"]["accuracy"]
-    others = [r for r in dash.rows if r is not best]
-    first = _("The best model is the {name}: it labels {acc:.0%} of texts it has never seen correctly (likely "
-              "between {lo:.0%} and {hi:.0%} on new data like this)", name=best["name"], acc=best["accuracy"], lo=lo,
-              hi=hi)
-    versus = _(", ").join(_("{acc:.0%} for the {name}", acc=r["accuracy"], name=r["name"]) for r in others)
-    first += _(", against {others}.", others=versus) if others else _(".")
-    ev = dash.evals[best["name"]]
+    lo, hi = pick["ci"]["accuracy"]
+    ev = dash.evals[pick["name"]]
     per = sorted(ev["per_class"], key=lambda c: c["f1"])
     worst = _worst_confusion(ev)
-    second = (_("It is most reliable on '{best}' and weakest on '{worst}', most often mistaking '{true}' for "
-                "'{pred}' ({n} times in the test).", best=per[-1]["label"], worst=per[0]["label"], true=worst[0],
-                pred=worst[1], n=worst[2]) if worst else
-              _("It is most reliable on '{best}' and weakest on '{worst}'.", best=per[-1]["label"],
-                worst=per[0]["label"]))
-    test = next((t for t in dash.tests if best["run"] in (t["a"], t["b"])), None)
-    if test is not None:
-        third = test["sentence"]
-    else:
-        ece = ev["calibration"]["ece"]
-        third = (_("Its confidence scores can be taken at face value (off by {ece:.0%} on average).", ece=ece)
-                 if ece < 0.05 else
-                 _("Treat its confidence scores with care: they are off by {ece:.0%} on average.", ece=ece))
-    return [first, second, third]
+    where = (_("It is most reliable on '{best}' and weakest on '{worst}', most often mistaking '{true}' for "
+               "'{pred}' ({n} times in the test).", best=per[-1]["label"], worst=per[0]["label"], true=worst[0],
+               pred=worst[1], n=worst[2]) if worst else
+             _("It is most reliable on '{best}' and weakest on '{worst}'.", best=per[-1]["label"],
+               worst=per[0]["label"]))
+    ece = ev["calibration"]["ece"]
+    trust = (_("Its confidence scores can be taken at face value (off by {ece:.0%} on average).", ece=ece)
+             if ece < 0.05 else
+             _("Treat its confidence scores with care: they are off by {ece:.0%} on average.", ece=ece))
+    return [dash.recommendation["sentence"],
+            _("On new texts like these, expect it to be right {lo:.0%} to {hi:.0%} of the time (95% confidence "
+              "interval).", lo=lo, hi=hi), where, trust]
+
+
+def scorecard(dash: Dashboard) -> list[dict]:
+    """One row per run for the scorecard: accuracy with its CI, training time, speed, size (None: not measured)."""
+    rec = dash.recommendation or {}
+    return [{"name": r["name"], "full_name": r["full_name"], "recommended": r["run"] == rec.get("run"),
+             "accuracy": r["accuracy"],
+             "ci": r["ci"]["accuracy"], "macro_f1": r["macro_f1"], "train_s": r["seconds"],
+             "texts_per_s": r["texts_per_s"], "p50_ms": r["p50_ms"], "cost_s_per_1000": cost_per_1000(r),
+             "size_mb": r["size_mb"], "n": r["n"]} for r in dash.rows]
 
 
 def metrics_csv(dash: Dashboard) -> str:
@@ -173,12 +214,17 @@ def _mistakes_html(explained: dict[str, list[dict]], lang: str) -> list[str]:
     return parts
 
 
+def _cell(value, fmt: str) -> str:
+    return "&mdash;" if value is None else fmt.format(value)
+
+
 def html_report(dash: Dashboard, title: str | None = None, explained: dict[str, list[dict]] | None = None) -> str:
     """One self-contained HTML file in the dashboard's language (plotly.js inlined once). Every user string is
     escaped; `explained` (from `mistake_explanations`) adds the most confident mistakes, highlighted."""
     esc, _ = html.escape, translator(dash.lang)
     title = title or _("Tunelab model comparison")
-    head = [_("contender"), _("accuracy (95% CI)"), _("macro-F1 (95% CI)"), _("test rows")]
+    head = [_("contender"), _("accuracy (95% CI)"), _("macro-F1 (95% CI)"), _("test rows"), _("train seconds"),
+            _("texts/s"), _("ms per text (p50)"), _("size (MB)")]
     parts = [f"<!doctype html><html lang='{'zh-Hans' if dash.lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
              f"<title>{esc(title)}</title>",
              "<style>body{font-family:Inter,Segoe UI,'PingFang SC','Microsoft YaHei',sans-serif;max-width:1100px;"
@@ -187,34 +233,21 @@ def html_report(dash: Dashboard, title: str | None = None, explained: dict[str, 
              f"<h1>{esc(title)}</h1><h2>" + esc(_("Summary")) + "</h2>",
              *[f"<p>{esc(s)}</p>" for s in summary_sentences(dash)],
              "<h2>" + esc(_("Metrics")) + "</h2><table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
+    pick = recommended_row(dash)
     for r in dash.rows:
         a, f = r["ci"]["accuracy"], r["ci"]["macro_f1"]
-        parts.append(f"<tr><td>{esc(r['name'])}</td><td>{r['accuracy']:.3f} ({a[0]:.3f}-{a[1]:.3f})</td>"
-                     f"<td>{r['macro_f1']:.3f} ({f[0]:.3f}-{f[1]:.3f})</td><td>{r['n']}</td></tr>")
-    parts.append("</table>")
+        star = " &#9733;" if r is pick else ""
+        speed = "".join(f"<td>{_cell(r[k], fmt)}</td>" for k, fmt in (("seconds", "{:,.1f}"),
+                        ("texts_per_s", "{:,.0f}"), ("p50_ms", "{:,.1f}"), ("size_mb", "{:,.1f}")))
+        parts.append(f"<tr><td>{esc(r['name'])}{star}</td><td>{r['accuracy']:.3f} ({a[0]:.3f}-{a[1]:.3f})</td>"
+                     f"<td>{r['macro_f1']:.3f} ({f[0]:.3f}-{f[1]:.3f})</td><td>{r['n']}</td>{speed}</tr>")
+    parts.append("</table>" + ("<p>&#9733; " + esc(_("recommended")) + "</p>" if pick else ""))
     parts += [f"<p>{esc(t['sentence'])}</p>" for t in dash.tests] + [f"<p><i>{esc(n)}</i></p>" for n in dash.notes]
+    if len(dash.all_tests) > len(dash.tests):
+        parts.append("<details><summary>" + esc(_("Every pair of models compared")) + "</summary>"
+                     + "".join(f"<p>{esc(t['sentence'])}</p>" for t in dash.all_tests) + "</details>")
     parts += _mistakes_html(explained, dash.lang) if explained else []
     for i, fig in enumerate(figures(dash).values()):
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
     parts.append("</body></html>")
     return "\n".join(parts)
-
-
-def explain_prompt(dash: Dashboard) -> str:
-    """The prompt behind "Explain my results": contenders, metrics and the largest confusions, with a request
-    for a plain-language summary for stakeholders, in the dashboard's language (and asking for an answer in it)."""
-    _ = translator(dash.lang)
-    lines = [_("Here are the results of comparing {n} text classifier(s) on held-out test data.", n=len(dash.rows))]
-    for r in dash.rows:
-        lines.append(_("- {name}: accuracy {acc:.1%}, macro-F1 {f1:.3f}, tested on {n} texts.", name=r["name"],
-                       acc=r["accuracy"], f1=r["macro_f1"], n=r["n"]))
-    best = max(dash.rows, key=lambda r: r["macro_f1"]) if dash.rows else None
-    if best:
-        worst = _worst_confusion(dash.evals[best["name"]])
-        if worst:
-            lines.append(_("The best model most often mistakes '{true}' for '{pred}' ({n} times).", true=worst[0],
-                           pred=worst[1], n=worst[2]))
-    lines += [t["sentence"] for t in dash.tests]
-    lines.append(_("Explain these results in three or four short sentences for a manager who does not know "
-                   "machine learning: which model to use, how often it is right, and where it goes wrong."))
-    return "\n".join(lines)

@@ -25,6 +25,7 @@ from core.progress import ProgressLog, final_event, read_progress
 
 CONFIG, DATA_PATH, PROGRESS, METRICS = "config.json", "data_path.txt", "progress.jsonl", "metrics.json"
 PREDICTIONS, MODEL, WORKER_LOG, NAME = "predictions.parquet", "model", "worker.log", "name.txt"
+NAME_PARTS = "name_parts.json"  # what a generated name is made of, so it is made again in the reader's language
 REQUEST, LABELLED, INPUT = "request.json", "labelled.csv", "input"  # a file-classification job's folder
 LABEL_REPORT = "label_issues.json"  # a label-check job's result
 ONNX = "onnx"  # core.onnx_export's folder: model.onnx, model.int8.onnx, verify.json
@@ -60,6 +61,9 @@ class RunFolder:
     @property
     def config_path(self) -> Path:
         return self.path / CONFIG
+
+    def has_data_path(self) -> bool:
+        return (self.path / DATA_PATH).is_file()
 
     def data_path(self) -> str:
         return (self.path / DATA_PATH).read_text(encoding="utf-8")
@@ -161,6 +165,31 @@ class RunFolder:
             return renamed.read_text(encoding="utf-8").strip() or self.id
         metrics, config = self.metrics(), self.config()
         return (metrics or {}).get("name") or (config.name if config else "") or self.id
+
+    def save_name_parts(self, dataset: str, when: float) -> None:
+        (self.path / NAME_PARTS).write_text(json.dumps({"dataset": dataset, "when": when}, ensure_ascii=False),
+                                            encoding="utf-8")
+
+    def display_name(self, lang: str = "en") -> str:
+        """The name to show: the user's rename, else a generated name made again in `lang` (a run started in
+        English reads in Chinese in the Chinese interface), else the name given at training time."""
+        parts, config = self.path / NAME_PARTS, self.config()
+        if (self.path / NAME).is_file() or not parts.is_file() or config is None:
+            return self.name
+        made = json.loads(parts.read_text(encoding="utf-8"))
+        return readable_name(config, made["dataset"], made["when"], lang=lang)
+
+    def short_name(self, lang: str = "en") -> str:
+        """What a chart or a sentence calls the run: for a generated name, the contender and its dataset version,
+        "Fine-tuned MiniLM (v2)"; a name the user gave (a rename, the CLI's --name) as given."""
+        config = self.config()
+        if not (self.path / NAME_PARTS).is_file() or (self.path / NAME).is_file() or config is None \
+                or config.model not in registry.kinds():  # a name the user gave stays as given
+            return self.name
+        spec = registry.get(config.model)
+        title = spec.run_title(checkpoint_name(config.checkpoint, lang) if spec.uses_checkpoint else "", lang)
+        tag = (self.metrics() or {}).get("data_version")
+        return f"{title} (v{tag['version']})" if tag and tag["version"] > 1 else title
 
     def rename(self, name: str) -> str:
         """Give the run a new readable name (the id, and every path, stay as they are)."""

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, StrictBool, StrictStr
@@ -99,7 +100,9 @@ def create_app(models: dict[str, Served], api_key: str | None = None, data_dir: 
         for task in tasks:
             task.cancel()
 
-    app = FastAPI(title="Tunelab classifier API", lifespan=lifespan,
+    # /docs and /redoc from the installed package's Swagger UI and ReDoc files: FastAPI's own pages load them from
+    # a CDN, so offline they were blank
+    app = FastAPIOffline(title="Tunelab classifier API", lifespan=lifespan,
                   description="Text classifiers trained with Tunelab. Errors are JSON: {\"error\": \"...\"}.")
     app.add_middleware(BodyLimit)
     app.add_middleware(KeyGuard, api_key=api_key)
@@ -150,6 +153,9 @@ def create_app(models: dict[str, Served], api_key: str | None = None, data_dir: 
             raise Refusal(422, "Send at least one text in 'texts'.")
         if len(body.texts) > MAX_TEXTS:
             raise Refusal(413, f"Send at most {MAX_TEXTS} texts per request; split the rest into more requests.")
+        empty = [i for i, t in enumerate(body.texts) if not t.strip()]
+        if empty:  # a label for nothing would look like an answer
+            raise Refusal(422, f"Text {empty[0] + 1} is empty; send texts with at least one word.")
         texts = [t[:MAX_TEXT_CHARS] for t in body.texts]
         proba, cut = await served.classify(texts)
         classes = served.info["classes"]

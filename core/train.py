@@ -20,6 +20,7 @@ from core.contenders.base import FitStopped
 from core.errors import DataError
 from core.evaluate import evaluate
 from core.predict import proba_frame
+from core.recommend import measure_speed, size_mb
 from core.runs import RunFolder, readable_name
 from core.store import require_free_space, storage_error
 from core.versions import fixed_split, version_of_file
@@ -34,13 +35,16 @@ def run_training(config: TrainConfig, data: str | Path, out_dir: str | Path, *, 
                  should_stop=None) -> dict:
     """Train `config.model` on `data`'s train split, score it on the held-out test split,
     and write the run folder. Returns the metrics dict (also in metrics.json)."""
-    if not config.name:
-        config = config.with_(name=readable_name(config, Path(str(data)).stem))
+    generated, when = not config.name, time.time()
+    if generated:
+        config = config.with_(name=readable_name(config, Path(str(data)).stem, when))
     run = RunFolder(out_dir)
     main = is_main_process()
     log = run.progress_log(echo=on_progress) if main else (lambda e: None)
     if main:
         run.create(config)
+        if generated:  # charts call it by its contender; other languages make the name again from these
+            run.save_name_parts(Path(str(data)).stem, when)
     t0 = time.time()
     try:
         metrics = _train(config, data, run, log, should_stop, main)
@@ -85,12 +89,15 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
         return {"stopped": True, "model": config.model}
     train_seconds = round(time.time() - t_fit, 2)
     test = split.test if len(split.test) else split.val
+    t_predict = time.perf_counter()
     proba = clf.predict_proba(test["text"].tolist())
+    speed = measure_speed(clf, test["text"].tolist(), time.perf_counter() - t_predict)
     ev = evaluate(test["label"].tolist(), proba, list(clf.classes_), texts=test["text"].tolist(), seed=config.seed)
     metrics = {"model": config.model, "name": config.name or config.model, "classes": list(clf.classes_),
                "rows": {"train": len(split.train), "val": len(split.val), "test": len(test)},
                "train_seconds": train_seconds, "stopped": bool(clf.stopped_), "best_step": clf.best_step_,
-               "history": list(clf.history_), "data_report": ds.report.to_dict(), "test": ev.to_dict()}
+               "history": list(clf.history_), "data_report": ds.report.to_dict(), "test": ev.to_dict(),
+               "speed": speed}
     if tag:
         metrics["data_version"] = tag
     if main:
@@ -100,6 +107,7 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
             frame.insert(2, "uid", test["uid"].values)
         try:
             clf.save(run.model_dir)
+            speed["size_mb"] = size_mb(run.model_dir)
             write_model_card(run.model_dir, config, metrics)
             run.write_predictions(frame)
             run.write_metrics(metrics)  # last: a run with metrics.json is a complete run

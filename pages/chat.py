@@ -4,12 +4,13 @@ import json
 import streamlit as st
 
 from core.chat.base import ChatParams, transcript_markdown
-from core.report import build_dashboard, explain_prompt
+from core.chat.grounded import result_facts
+from core.report import build_dashboard
 from core.runs import RunFolder
 from ui import resources, state
 from ui.boot import ensure_app_navigation
-from ui.chat import EMBEDDED, badge_for, history, pick_engine, reply, show, system_prompt
-from ui import widgets
+from ui.chat import EMBEDDED, answer, badge_for, history, model_note, pick_engine, show, system_prompt
+from ui.run_picker import pick_group
 from ui.i18n import _, lang
 from ui.widgets import guard
 
@@ -23,9 +24,11 @@ with st.expander(_("Model and settings")):
     c1, c2, c3 = st.columns(3)
     params = ChatParams(temperature=c1.slider(_("Temperature"), 0.0, 1.5, 0.7),
                         top_p=c2.slider(_("Top-p"), 0.1, 1.0, 0.9), max_tokens=c3.slider(_("Max new tokens"), 16, 1024, 256))
-    run_labels = widgets.run_labels(store) if store else {}  # may be empty: chat works without runs
+    group = pick_group(store, None, key="chat_dataset") if store else None  # chat works without runs
+    run_labels = group.runs if group else {}
     choices = {None: _("no classifier"), **run_labels}
     badge_run = st.selectbox(_("Classify my messages with"), list(choices), format_func=choices.get)
+model_note(st.session_state.get("chat_source", EMBEDDED))
 if lang() == "zh" and st.session_state.get("chat_source", EMBEDDED) == EMBEDDED:
     st.info(_("The embedded SmolLM2-135M is small and writes weak Chinese. For better answers, pick an "
               "OpenAI-compatible server under Model and settings, for example a Qwen model on vLLM."))
@@ -44,15 +47,15 @@ b4.download_button(_("Transcript (JSON)"), json.dumps(messages, ensure_ascii=Fal
                    "application/json")
 st.button(_("Stop"), help=_("Stops the answer being written; what has arrived is kept."))
 
-prompt, facts = st.chat_input(_("Ask about your models, or anything else")), None
-if state.get(state.PENDING_PROMPT) == "explain" or explain:
-    st.session_state.pop(state.PENDING_PROMPT, None)
-    runs = [i for i in state.get(state.SELECTED_RUNS, []) if i in run_labels] or [j.id for j in done[:3]]
-    prompt = facts = explain_prompt(build_dashboard([store.run_dir(i) for i in runs], lang()))
-if prompt and engine_source:
+prompt = st.chat_input(_("Ask about your models, or anything else"))
+explain = state.get(state.PENDING_PROMPT) == "explain" or explain
+st.session_state.pop(state.PENDING_PROMPT, None)
+if (prompt or explain) and engine_source:
     with guard("The chat"):
+        runs = [i for i in (state.get(state.SELECTED_RUNS) or ((), ()))[1] if i in run_labels] or \
+            (group.newest_version_runs()[:6] if group else [])
+        facts = result_facts(build_dashboard([store.run_dir(i) for i in runs], lang()), lang()) if runs else None
         badge_model = str(RunFolder(store.run_dir(badge_run)).model_dir) if badge_run else None
-        user = {"role": "user", "content": prompt, "badge": badge_for(prompt, badge_model)}
-        messages.append(user)
-        show(user)
-        reply(engine_source(), messages, system, params, facts=facts)
+        question = prompt or _("Explain my results")
+        answer(engine_source(), messages, question, system, params, facts=facts, explain=bool(explain and not prompt),
+               badge=badge_for(question, badge_model) if prompt else None)

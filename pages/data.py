@@ -14,15 +14,31 @@ from ui.widgets import guard, report_in_words
 
 ensure_app_navigation()
 st.title(_("Data"))
+first_visit = not (resources.store_or_none() and resources.store().datasets())
+if first_visit:  # a first screen that says what Tunelab does and what to do, with the demo one click away
+    with st.container(border=True):
+        st.markdown(_("**Tunelab turns labelled texts into a classifier you can trust**, in four steps: **Data** "
+                      "(bring texts and their labels) → **Train** (several models side by side) → **Evaluate** "
+                      "(which one to use, and why) → **Predict** (use it on new texts, or as an API)."))
+        if st.button(_("Try it with the demo support tickets"), type="primary", icon=":material/play_arrow:"):
+            demo = DEMOS.get(lang(), DEMOS["en"])[0]
+            state.put(state.UPLOAD, (demo.name, demo.read_bytes()))
 st.write(_("Bring labelled texts: one column of text, one column with each text's category."))
+DATASET_PICK = "data_pick"  # the "Your datasets" box: set on save, so the new dataset is the one shown
 DEMO_LANGUAGES = {"en": N_("English"), "zh": N_("Chinese")}
 SOURCES = {"upload": _("Upload a file"), "demo": _("Demo dataset"), "hub": _("Hugging Face Hub")}
+if state.get(state.ARRIVED):  # a later visit starts clean: an unsaved file's preview does not linger
+    state.put(state.UPLOAD, None)
+# a new source drops the previous file's preview and Save button; clicking the chosen source again (which
+# deselects a segmented control) keeps it
 source = st.segmented_control(_("Source"), list(SOURCES), format_func=SOURCES.get, default="upload",
-                              key="data_source")
+                              key="data_source", on_change=lambda: state.put(state.UPLOAD, None)) or "upload"
 
 if source == "upload":
     up = st.file_uploader(_("CSV, TSV, TXT, Excel, JSON, JSONL or Parquet"),
-                          type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"])
+                          type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"],
+                          key=f"data_upload_{state.get(state.UPLOADS_SAVED, 0)}",
+                          on_change=lambda: state.put(state.UPLOAD, None))  # removed (or replaced): no stale preview
     if up is not None:
         state.put(state.UPLOAD, (up.name, up.getvalue()))
 elif source == "demo":
@@ -69,17 +85,25 @@ if upload:
                        "labels."))
         elif st.button(_("Save and use this dataset"), type="primary"):
             dataset_id = save_dataset(resources.store(), ds, data, filename)  # a StorageError is one sentence
-            state.put(state.DATASET_ID, dataset_id)
-            st.success(_("Saved {rows:,} rows. Next: check the labels below, or train models on the Train page.",
-                         rows=ds.report.rows))
-            st.page_link("pages/train.py", label=_("Go to Train"), icon=":material/arrow_forward:")
+            state.put(state.DATASET_ID, dataset_id)  # the saved dataset is the current one on every page
+            st.session_state[DATASET_PICK] = dataset_id
+            state.put(state.UPLOAD, None)  # saved: the next visit starts clean (a new uploader, no stale preview)
+            state.put(state.UPLOADS_SAVED, state.get(state.UPLOADS_SAVED, 0) + 1)
+            state.put(state.SAVED_ROWS, ds.report.rows)  # said after the rerun, which clears the preview
+            st.rerun()
+saved = st.session_state.pop(state.SAVED_ROWS, None)
+if saved is not None:
+    st.success(_("Saved {rows:,} rows. Next: check the labels below, or train models on the Train page.", rows=saved))
+    st.page_link("pages/train.py", label=_("Go to Train"), icon=":material/arrow_forward:")
 store = resources.store_or_none()  # a read-only data folder: the upload part above still works
 datasets = store.datasets() if store and (state.get(state.DATASET_ID) or not upload) else []
 if datasets:
     st.divider()
     ids, current = [d["id"] for d in datasets], state.get(state.DATASET_ID)
-    pick = st.selectbox(_("Your datasets"), ids, index=ids.index(current) if current in ids else 0,
-                        format_func=lambda i: next(d["name"] for d in datasets if d["id"] == i), key="data_pick")
+    if st.session_state.get(DATASET_PICK) not in ids:
+        st.session_state[DATASET_PICK] = current if current in ids else ids[0]
+    pick = st.selectbox(_("Your datasets"), ids, key=DATASET_PICK,
+                        format_func=lambda i: next(d["name"] for d in datasets if d["id"] == i))
     state.put(state.DATASET_ID, pick)
     with guard("Reading the dataset's versions"):
         versions_panel(pick)

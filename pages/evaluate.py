@@ -1,22 +1,29 @@
 """Evaluate: compare finished runs side by side, explain them in plain words, export."""
-import pandas as pd
 import streamlit as st
 
+from core.glossary import help_text
 from core.report import build_dashboard, figures, html_report, metrics_csv, summary_sentences
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.error_explorer import error_explorer, report_mistakes
+from ui.scorecard import scorecard_table
 from ui.i18n import _, lang
+from ui.safe import md
 from ui.version_compare import across_versions
-from ui.widgets import finished_runs, guard
+from ui.run_picker import pick_group
+from ui.widgets import guard
 
 ensure_app_navigation()
 st.title(_("Evaluate"))
 store = resources.store_or_stop()
-labels = finished_runs(store, _("No finished runs yet: train some on the Train page."))
-default = [i for i in state.get(state.SELECTED_RUNS, []) if i in labels] or list(labels)[:3]
-picked = st.multiselect(_("Runs to compare"), list(labels), default=default, format_func=labels.get)
-state.put(state.SELECTED_RUNS, picked)
+group = pick_group(store, _("No finished runs yet: train some on the Train page."), key="evaluate_dataset")
+labels = group.runs
+# the last selection stays while no run has finished since; a new run (a retrain on v2) opens on the newest version
+seen, chosen = state.get(state.SELECTED_RUNS) or ((), ())
+default = [i for i in chosen if i in labels] if set(labels) <= set(seen) else []
+picked = st.multiselect(_("Runs to compare"), list(labels), default=default or group.newest_version_runs()[:6],
+                        format_func=labels.get, key=f"runs_{group.key}_{len(labels)}")
+state.put(state.SELECTED_RUNS, (tuple(labels), tuple(picked)))
 with st.expander(_("Rename a run")):
     with st.form("rename"):
         run_id = st.selectbox(_("Run"), list(labels), format_func=labels.get)
@@ -31,36 +38,33 @@ if not picked:
 with guard("Building the comparison"):
     dash = build_dashboard([store.run_dir(i) for i in picked], lang())
     st.subheader(_("In plain words"))
-    for sentence in summary_sentences(dash):
+    sentences = summary_sentences(dash)
+    st.success(md(sentences[0]), icon=":material/recommend:")  # the recommendation, escaped: names are the user's
+    for sentence in sentences[1:]:
         st.text(sentence)  # st.text: user-derived class names are never interpreted as markup
-
-    st.subheader(_("Scores on held-out test rows"))
-    cols = {"name": _("contender"), "accuracy": _("accuracy"), "ci": _("95% CI"), "macro_f1": _("macro-F1"),
-            "f1_ci": _("macro-F1 95% CI"), "ece": _("calibration error"), "n": _("test rows"),
-            "seconds": _("train seconds")}
-    table = pd.DataFrame([{cols["name"]: r["name"], cols["accuracy"]: r["accuracy"],
-                           cols["ci"]: f"{r['ci']['accuracy'][0]:.3f} – {r['ci']['accuracy'][1]:.3f}",
-                           cols["macro_f1"]: r["macro_f1"],
-                           cols["f1_ci"]: f"{r['ci']['macro_f1'][0]:.3f} – {r['ci']['macro_f1'][1]:.3f}",
-                           cols["ece"]: r["ece"], cols["n"]: r["n"], cols["seconds"]: r["seconds"]}
-                          for r in dash.rows])
-    st.dataframe(table, hide_index=True, column_config={cols[c]: st.column_config.NumberColumn(format="%.3f")
-                                                        for c in ("accuracy", "macro_f1", "ece")})
+    scorecard_table(dash)
     for test in dash.tests:
         st.text(test["sentence"])
+    if len(dash.all_tests) > len(dash.tests):
+        with st.expander(_("Every pair of models compared")):
+            for test in dash.all_tests:
+                st.text(test["sentence"])
     for note in dash.notes:
         st.caption(note)
-    across_versions(store, [store.run_dir(i) for i in picked])
+    across_versions(store, [store.run_dir(i) for i in labels])  # every version's runs: did the new one help?
 
-    normalize = st.toggle(_("Show confusion matrices as percentages of each true class"))
+    normalize = st.toggle(_("Show confusion matrices as percentages of each true class"),
+                          help=help_text("confusion", lang()))
     figs = figures(dash, normalize=normalize)
     st.plotly_chart(figs.pop("metrics"))
     confusions = {k: v for k, v in figs.items() if k.startswith("confusion:")}
     for col, (key, fig) in zip(st.columns(len(confusions)), confusions.items()):
         col.plotly_chart(fig, key=key)
     tabs = st.tabs([_("Per-class F1"), _("ROC"), _("Precision-recall"), _("Calibration"), _("Training curves")])
+    explained = {"per_class": "f1", "roc": "roc", "pr": "pr", "calibration": "calibration", "training": "validation"}
     for tab, key in zip(tabs, ["per_class", "roc", "pr", "calibration", "training"]):
         with tab:
+            st.caption(help_text(explained[key], lang()))
             if key in figs:
                 st.plotly_chart(figs[key], key=f"tab-{key}")
             else:

@@ -2,7 +2,6 @@
 the labels you give join the dataset's corrections queue, saved as its next version on the Data page."""
 import json
 
-import pandas as pd
 import streamlit as st
 
 from core import charts, feedback, versions
@@ -12,7 +11,7 @@ from core.datasets import ASSETS
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.i18n import N_, _, lang
-from ui.safe import md
+from ui.label_table import label_table
 from ui.widgets import guard
 
 MAX_TEXTS = 2_000  # ranking runs in the page: ~2,000 texts is seconds for the baseline, ~20 s for a fine-tune
@@ -27,7 +26,8 @@ if not datasets:
 ids = list(datasets)
 dataset_id = st.selectbox(_("Dataset the new labels join"), ids, format_func=datasets.get,
                           index=ids.index(state.get(state.DATASET_ID)) if state.get(state.DATASET_ID) in ids else 0)
-runs = {j.id: j.name for j in store.jobs(("done",), kind="train") if j.dataset_id == dataset_id}
+runs = {j.id: resources.runner().run(j.id).display_name(lang()) for j in store.jobs(("done",), kind="train")
+        if j.dataset_id == dataset_id}
 picked = st.multiselect(_("Models that choose (several: their disagreements count too)"), list(runs),
                         default=list(runs)[:2], format_func=runs.get)
 up = st.file_uploader(_("Unlabelled texts (a text column is enough)"), type=["csv", "tsv", "txt", "xlsx", "json", "jsonl",
@@ -40,6 +40,12 @@ elif up is not None and picked and st.button(_("Find the texts to label"), type=
         raw = resources.read_upload(up.getvalue(), up.name).df
         texts = [t for t in raw[text_column(raw, None, N_("No column of free text was found in this file; name "
                                                                    "its text column 'text'."))].astype(str).str.strip() if t]
+        # never ask twice: texts already in the dataset, waiting in its queue, or set aside in this session
+        known = set(versions.rows(store, dataset_id)["text"]) | {i["text"] for i in feedback.pending(store, dataset_id)}
+        known |= set(state.get(state.LABEL_SET_ASIDE) or ())
+        texts = [t for t in dict.fromkeys(texts) if t not in known]
+        if not texts:
+            st.info(_("Every text in this file is already in the dataset or waiting in its corrections queue."))
         if len(texts) > MAX_TEXTS:
             st.caption(_("The first {n:,} of {total:,} texts are ranked; label these, then upload the rest.",
                          n=MAX_TEXTS, total=len(texts)))
@@ -47,23 +53,12 @@ elif up is not None and picked and st.button(_("Find the texts to label"), type=
         state.put(state.TO_LABEL, (dataset_id, rank_for_labelling(models, texts[:MAX_TEXTS], int(n))))
 
 ranked = state.get(state.TO_LABEL)
-if ranked and ranked[0] == dataset_id:
-    classes = sorted(versions.latest(store, dataset_id).classes)
-    table = pd.DataFrame([{"text": r["text"], "uncertainty": r["uncertainty"],
-                           "models say": ", ".join(sorted(set(r["guesses"].values()))), "label": None} for r in ranked[1]])
-    edited = st.data_editor(table, hide_index=True, disabled=["text", "uncertainty", "models say"], key="label_table",
-                            column_config={"text": _("text"), "models say": _("models say"),
-                                           "label": st.column_config.SelectboxColumn(_("your label"), options=classes),
-                                           "uncertainty": st.column_config.ProgressColumn(
-                                               _("uncertainty"), min_value=0.0, max_value=2.0, format="%.2f")})
-    done = edited[edited["label"].notna()]
-    if st.button(_("Add {n} labelled text(s) to {dataset}", n=len(done), dataset=md(datasets[dataset_id])),
-                 disabled=done.empty):
-        with guard("Saving the labels"):
-            feedback.add(store, dataset_id, done[["text", "label"]].to_dict("records"), "active")
-            state.put(state.TO_LABEL, None)
-            st.success(_("Added {n}; save them as a new version on the Data page, then retrain.", n=len(done)))
-            st.page_link("pages/data.py", label=_("Go to Data"), icon=":material/arrow_forward:")
+if ranked and ranked[0] == dataset_id and ranked[1]:
+    label_table(store, dataset_id, datasets[dataset_id], ranked[1])
+added = st.session_state.pop(state.LABEL_ADDED, None)
+if added is not None:  # after the Add's rerun
+    st.success(_("Added {n}; save them as a new version on the Data page, then retrain.", n=added))
+    st.page_link("pages/data.py", label=_("Go to Data"), icon=":material/arrow_forward:")
 
 st.subheader(_("What labelling the uncertain texts first buys"))
 curves = json.loads((ASSETS / "active_learning_curves.json").read_text(encoding="utf-8"))

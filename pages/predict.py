@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core import charts
-from core.predict import model_zip, predict_frame, predict_table
+from core.predict import model_zip, predict_frame, predict_table, zip_name
 from core.runs import RunFolder
 from ui import explain_view, resources, state
 from ui.code_snippets import use_from_code
@@ -11,14 +11,15 @@ from ui.jobs_panel import file_jobs
 from ui.boot import ensure_app_navigation
 from ui.i18n import _, lang
 from ui.safe import md
-from ui.widgets import finished_runs, guard
+from ui.run_picker import pick_group
+from ui.widgets import guard
 
 INLINE_BYTES = 256 * 1024  # ~2,500 short texts: seconds for any contender on 2 cores; bigger files run as jobs
 
 ensure_app_navigation()
 st.title(_("Predict"))
 store = resources.store_or_stop()
-labels = finished_runs(store, _("No trained models yet: train one on the Train page."))
+labels = pick_group(store, _("No trained models yet: train one on the Train page."), key="predict_dataset").runs
 picked = st.multiselect(_("Models"), list(labels), default=list(labels)[:3], format_func=labels.get)
 models = {i: str(RunFolder(store.run_dir(i)).model_dir) for i in picked}
 
@@ -36,7 +37,7 @@ if text.strip() and models and state.get(state.CLASSIFIED) == text.strip():  # s
             row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
             classes = [c[2:] for c in row.index if c.startswith("p:")]
             col.metric(md(labels[run_id]), md(row["pred"]), _("{sure:.0%} sure", sure=row["confidence"]),
-                       delta_color="off")
+                       delta_color="off", delta_arrow="off")  # a confidence, not a rise
             explain_view.show(text, resources.classifier(model_dir).explain(text))
             col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], _("Probabilities")),
                              key=f"bars-{run_id}")
@@ -68,5 +69,5 @@ run_id = st.selectbox(_("Model"), list(labels), format_func=labels.get, key="zip
 use_from_code(RunFolder(store.run_dir(run_id)))
 if st.button(_("Prepare the zip")):
     with guard("Packing the model"):
-        st.download_button(_("Download model (zip)"), model_zip(store.run_dir(run_id)), f"tunelab-model-{run_id}.zip",
-                           "application/zip")
+        st.download_button(_("Download model (zip)"), model_zip(store.run_dir(run_id)),
+                           zip_name(labels[run_id], run_id), "application/zip")

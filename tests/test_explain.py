@@ -19,9 +19,11 @@ def baseline():
     return TfidfClassifier().fit(df["text"], df["label"])
 
 
-def test_tokens_split_words_cjk_characters_and_punctuation():
-    assert [t for t, _, _ in tokens("Don't stop! 这个很好 ok")] == ["Don't", "stop", "!", "这", "个", "很", "好", "ok"]
-    text = "naïve café, 東京"
+def test_tokens_split_words_chinese_words_and_punctuation():
+    assert [t for t, _, _ in tokens("Don't stop! 这个很好 ok")] == ["Don't", "stop", "!", "这个", "很", "好", "ok"]
+    # Chinese is cut into words (jieba's dictionary), not characters: 包裹 and 物流 weigh as one word each
+    assert [t for t, _, _ in tokens("我的包裹还没到，请查物流")][:4] == ["我", "的", "包裹", "还"]
+    text = "naïve café, 東京 and 物流信息"
     assert all(text[s:e] == w for w, s, e in tokens(text))
 
 

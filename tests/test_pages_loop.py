@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 
 from core import feedback, versions
@@ -135,3 +136,28 @@ def test_label_what_matters_next(looped):
     assert sorted(table.value["text"]) == sorted(texts) and table.value["label"].isna().all()
     add = button(at, "Add 0 labelled text(s)")
     assert add.disabled
+
+
+def test_the_label_page_never_offers_a_text_twice(looped):
+    """Item 7 of the trust issue: after an Add, finding the texts again offered the same texts (the queue then held
+    4 items for 2 texts) and the other ranked texts vanished."""
+    store, dataset_id, run = looped
+    in_data = versions.rows(store, dataset_id)["text"].iloc[0]
+    feedback.add(store, dataset_id, [{"text": "my invoice shows two charges", "label": "billing"}], "active")
+    new = ["the parcel is late and the app crashes", "reset my password please", "the parcel is late and the app crashes"]
+    csv = pd.DataFrame({"text": [in_data, "my invoice shows two charges", *new]}).to_csv(index=False).encode()
+    at = app()
+    at.switch_page("pages/label.py").run()
+    at.file_uploader(key="label_upload").set_value(("more.csv", csv, "text/csv")).run()
+    button(at, "Find the texts to label").click().run()
+    no_errors(at)
+    [table] = [d for d in at.dataframe if "uncertainty" in d.value.columns]
+    assert sorted(table.value["text"]) == sorted(set(new))  # not the dataset's, not the queued one, once each
+    assert "(skip for now)" in str(table.proto) and "(none of these labels)" in str(table.proto)  # label options
+
+
+def test_what_an_add_decides_leaves_the_list_and_the_rest_stays():
+    from ui.label_table import remaining
+
+    ranked = [{"text": t} for t in "abcd"]
+    assert remaining(ranked, {"b", "d"}) == [{"text": "a"}, {"text": "c"}]

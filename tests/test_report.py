@@ -13,7 +13,7 @@ import pytest
 from core.config import TrainConfig
 from core.evaluate import evaluate
 from core.predict import proba_frame
-from core.report import build_dashboard, explain_prompt, html_report, metrics_csv, summary_sentences
+from core.report import build_dashboard, html_report, metrics_csv, summary_sentences
 from core.runs import RunFolder
 
 SCRIPT, IMG = "<script>alert(1)</script>", "<img src=x onerror=alert(2)>"
@@ -42,13 +42,16 @@ def two_runs(tmp_path):
     return build_dashboard([good.path, weak.path])
 
 
-def test_summary_names_the_best_run_its_weak_class_and_the_significance(two_runs):
-    first, second, third = summary_sentences(two_runs)
+def test_summary_recommends_the_significantly_better_run_then_says_where_it_fails(two_runs):
+    first, second, third, fourth = summary_sentences(two_runs)
     best = next(r for r in two_runs.rows if r["name"].startswith("strong"))
-    assert first.startswith(f"The best model is the {best['name']}: it labels {best['accuracy']:.0%}")
-    assert "for the weak" in first
-    assert second.startswith("It is most reliable on '") and "weakest on" in second
-    assert "the gap is not luck" in third  # 0.9 vs 0.6 on 200 shared rows
+    assert first.startswith(f"The {best['name']} is the sensible choice: the most accurate here")
+    assert first.endswith("its lead over every other model is not luck.")  # 0.9 vs 0.6 on 200 shared rows
+    lo, hi = best["ci"]["accuracy"]
+    assert second == f"On new texts like these, expect it to be right {lo:.0%} to {hi:.0%} of the time (95% confidence interval)."
+    assert third.startswith("It is most reliable on '") and "weakest on" in third
+    assert "confidence scores" in fourth
+    assert two_runs.tests[0]["sentence"].startswith(f"The {best['name']} is better than the weak")
 
 
 def test_summary_with_nothing_finished(tmp_path):
@@ -100,10 +103,28 @@ def test_figures_show_user_strings_as_text_not_plotly_markup(two_runs):
     assert list(confusion.data[0].x) == [html.escape(c, quote=False) for c in CLASSES]  # shown as typed
 
 
-def test_explain_prompt_carries_the_numbers(two_runs):
-    prompt = explain_prompt(two_runs)
+def test_the_chats_facts_carry_every_runs_numbers_and_the_recommendation(two_runs):
+    from core.chat.grounded import result_facts
+
+    facts = result_facts(two_runs)
+    text = facts.text()
     for row in two_runs.rows:
-        assert f"{row['accuracy']:.1%}" in prompt
+        assert f"gets {round(row['accuracy'] * row['n'])} of the {row['n']} test texts right ({row['accuracy']:.0%}" in text
+    assert facts.topics["recommend"][0] == summary_sentences(two_runs)[0] and set(facts.names) == {
+        r["name"] for r in two_runs.rows}
+
+
+def test_runs_of_different_datasets_are_refused_in_one_sentence(tmp_path):
+    from core.errors import DataError
+
+    right = [True, False] * 10
+    a, b = make_run(tmp_path, "a", "baseline", right), make_run(tmp_path, "b", "baseline", right)
+    for run, data in ((a, "english.csv"), (b, "chinese.csv")):
+        (run.path / "data_path.txt").write_text(str(tmp_path / data))
+    with pytest.raises(DataError, match="different datasets"):
+        build_dashboard([a.path, b.path])
+    (b.path / "data_path.txt").write_text(str(tmp_path / "english.csv"))
+    assert len(build_dashboard([a.path, b.path]).rows) == 2
 
 
 @pytest.mark.slow

@@ -64,6 +64,7 @@ def test_classify_in_order_with_probabilities_and_explanations(server):
     ({"texts": "just a string"}, 422, "'texts'"),
     ({"texts": ["ok", 5]}, 422, "'texts.1'"),
     ({"texts": []}, 422, "at least one text"),
+    ({"texts": ["fine", "  "]}, 422, "Text 2 is empty"),
     ({"texts": ["x"] * 257}, 413, "at most 256 texts"),
     ({"texts": ["x"], "model": "nope"}, 404, "No model 'nope'"),
     ({"texts": ["x"]}, 422, "Several models are served"),
@@ -130,6 +131,7 @@ def test_the_cli_lists_the_apis_feedback_for_runs_served_outside_the_app(server,
     cli("--out", str(tmp_path / "fb.csv"))
     table = pd.read_csv(tmp_path / "fb.csv", keep_default_na=False)
     assert list(table.columns) == ["text", "label", "model", "time"] and 'a, "quoted"\nline' in table["text"].tolist()
+    assert table["time"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()  # a date, not epoch seconds
     assert len(table) == len(json.loads(cli("--json").stdout)["feedback"]) >= len(rows)  # all models without --model
 
 

@@ -10,12 +10,17 @@ caused the run (AppTest resets the flag before every run, which is how we know).
 """
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui import i18n, state
 
 
 def ensure_app_navigation() -> None:
     i18n.init()  # a page run alone (the legacy mode below) still speaks the session's language
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx else None  # the page running now (st.navigation's answer is not, in AppTest)
+    state.put(state.ARRIVED, state.get(state.PAGE) not in (None, page))
+    state.put(state.PAGE, page)
     first_run = not state.get(state.NAV_CHECKED)
     state.put(state.NAV_CHECKED, True)
     if first_run and PagesManager.uses_pages_directory:

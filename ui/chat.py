@@ -6,10 +6,12 @@ import streamlit as st
 from typing import Callable
 
 from core.chat import endpoints
-from core.chat.base import ChatParams, with_system
+from core.chat import grounded
+from core.chat.base import ChatParams
+from core.chat.loops import finish
 from core.facts import unsupported_numbers
 from ui import resources, state
-from ui.i18n import N_, _
+from ui.i18n import N_, _, lang
 from ui.safe import md
 
 
@@ -17,6 +19,8 @@ EMBEDDED, LOCAL, SERVER = "embedded", "local", "server"
 SOURCES = {EMBEDDED: N_("Embedded SmolLM2-135M (llama.cpp, offline)"),
            LOCAL: N_("A model installed here, or one from the Hub"),
            SERVER: N_("OpenAI-compatible server (vLLM, TGI, llama.cpp server)")}
+WRITTEN_BY = {"results": N_("Written by Tunelab from your results: {model} is too small to be relied on with them."),
+              "glossary": N_("From Tunelab's glossary: {model} is too small to be relied on for definitions.")}
 OWN_SERVER = "\0own"  # a value no configured server's label can take
 HUB = "\0hub"  # a value no file or folder name can take
 
@@ -32,11 +36,31 @@ def system_prompt(lang: str) -> str:
     return translator(lang)(SYSTEM)
 
 
+def model_note(source: str) -> None:
+    """Which model answers, and whether it can be relied on (the page says so before anyone asks)."""
+    from core.chat.local import configured_default
+
+    if source != EMBEDDED:
+        return
+    if configured_default():
+        st.caption(_("Answering: {model}, the default chosen by whoever runs Tunelab.", model=md(configured_default())))
+        return
+    st.info(_("Answering: SmolLM2-135M-Instruct, embedded. At 135 million parameters it is too small to be relied "
+              "on: answers about your results and about terms (macro-F1, p-value ...) are written by Tunelab from "
+              "your evaluation and its glossary; other questions get the model's own answer, which can be wrong. "
+              "Whoever runs Tunelab can set a stronger default with TUNELAB_CHAT_MODEL (see the README)."),
+            icon=":material/info:")
+
+
 def pick_engine() -> Callable[[], object] | None:
     """The chat model picker. Returns a function that gives the engine, or None until the
     choice is complete. The operator's key goes only to the servers the operator configured
     (core.chat.endpoints); a typed address gets only the key typed here, kept in this session."""
+    from core.chat.local import configured_default
+
     names = {k: _(v) for k, v in SOURCES.items()}  # made in the script run (a format_func also runs outside it)
+    if configured_default():
+        names[EMBEDDED] = _("This installation's default: {model}", model=configured_default())
     source = st.radio(_("Chat model"), list(names), format_func=names.get, key="chat_source")
     if source == EMBEDDED:
         return lambda: resources.chat_engine("default")
@@ -118,29 +142,50 @@ def _flag(unsupported: list[str]) -> None:
                icon=":material/report:")
 
 
-def reply(engine, messages: list[dict], system: str, params: ChatParams, facts: str | None = None) -> None:
-    """Stream the assistant's answer into the page and the history. With `facts` (the results the
-    model was given), every number in the answer is checked against them and the others are marked."""
+def answer(engine, messages: list[dict], question: str, system: str, params: ChatParams, facts=None,
+           explain: bool = False, badge: str | None = None, shown: str | None = None) -> None:
+    """Answer one question (core.chat.grounded decides who writes it): Tunelab's own sentences from the results
+    and the glossary, or the model's words streamed, cut at a loop or the length limit, numbers checked against
+    what it was given. The user's message shows `shown` (what they asked), never the prompt behind it."""
     turns = [{"role": m["role"], "content": m["content"]} for m in messages]
+    user = {"role": "user", "content": shown or question, "badge": badge}
+    messages.append(user)
+    show(user)
+    plan = grounded.plan(question, turns, facts, engine.small, system, lang(), explain)
+    if plan.answer is not None:  # a small model never replaces the facts with its own text
+        said = {"role": "assistant", "content": plan.answer, "stats": _(WRITTEN_BY[plan.source], model=engine.label)}
+        messages.append(said)
+        show(said)
+        return
+    messages.append(_stream(engine, plan, params, facts.names if facts else ()))
+
+
+def _stream(engine, plan: grounded.Plan, params: ChatParams, names) -> dict:
     st.session_state[state.CHAT_PARTIAL] = ""
 
     def pieces():  # escaped piece by piece: write_stream renders Markdown as it goes
-        for piece in engine.stream(with_system(turns, system), params):
+        for piece in engine.stream(plan.messages, params, names=tuple(names)):
             st.session_state[state.CHAT_PARTIAL] += piece
             yield md(piece)
 
     with st.chat_message("assistant"):
         if engine.lock.locked():
             st.caption(_("Another user's answer is being written; yours starts right after."))
-        st.write_stream(pieces())
+        box = st.empty()
+        with box:
+            st.write_stream(pieces())
         s = engine.last_stats
-        stats = _("{n} tokens · {rate:.1f} tokens/s · first token after {ttft:.2f} s", n=s.tokens,
-                  rate=s.tokens_per_s, ttft=s.ttft_s)
+        text, note = finish(st.session_state.pop(state.CHAT_PARTIAL, ""), s.cut, lang())  # the model's words
+        if note:  # cut back to the last full sentence: show what is kept, and why
+            box.markdown(md(text))
+            st.caption(note)
+        stats = _("{model} · {n} tokens · {rate:.1f} tokens/s · first token after {ttft:.2f} s", model=engine.label,
+                  n=s.tokens, rate=s.tokens_per_s, ttft=s.ttft_s)
         if s.trimmed_messages:
             stats += " · " + _("{n} old message(s) left out to fit the model's memory", n=s.trimmed_messages)
         st.caption(stats)
-        text = st.session_state.pop(state.CHAT_PARTIAL, "")  # the model's own words, unescaped, for the history
-        unsupported = unsupported_numbers(text, facts) if facts else []
+        unsupported = unsupported_numbers(text, plan.facts) if plan.facts else []
         if unsupported:
             _flag(unsupported)
-    messages.append({"role": "assistant", "content": text, "stats": stats, "unsupported": unsupported})
+    return {"role": "assistant", "content": text, "stats": stats + (" · " + note if note else ""),
+            "unsupported": unsupported}

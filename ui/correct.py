@@ -20,9 +20,13 @@ def correction_form(run_id: str, text: str, classes: list[str], default: str, so
                      "to go; train it from the Data page to keep them."))
         return
     with st.form(f"correct-{key}", border=False):
-        label = st.selectbox(prompt or _("Wrong? Pick the right label"), classes, index=classes.index(default) if default in classes else 0,
-                             key=f"correct-label-{key}")
+        # nothing preselected: one click must not file the model's own (maybe wrong) label as the truth
+        label = st.selectbox(prompt or _("Wrong? Pick the right label"), [c for c in classes if c != default],
+                             index=None, placeholder=_("the right label"), key=f"correct-label-{key}")
         if st.form_submit_button(_("Add to the dataset's next version")):
+            if label is None:
+                st.info(_("Pick the right label first."))
+                return
             with guard("Saving the correction"):
                 feedback.add(store, job.dataset_id, [{"text": text, "label": label}], source)
                 st.success(_("Added with the label {label}; it waits in the corrections queue on the Data page.",

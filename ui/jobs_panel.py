@@ -10,7 +10,7 @@ from core.store import FINAL
 from ui import resources, state
 from ui.i18n import _, lang, when
 from ui.safe import md
-from ui.widgets import status_badge
+from ui.widgets import shown_name, status_badge
 
 PAGE = 10  # finished jobs per page
 
@@ -33,7 +33,7 @@ def progress_words(events: list[dict]) -> tuple[float, str]:
 
 def _header(job, runner) -> None:
     c1, c2 = st.columns([4, 1])
-    c1.markdown(f"{status_badge(job.status)} **{md(job.name)}** · "
+    c1.markdown(f"{status_badge(job.status)} **{md(shown_name(job, runner))}** · "
                 + _("created {when}", when=md(when(job.created, seconds=True))))
     if job.status in ("queued", "running") and c2.button(_("Cancel"), key=f"cancel-{job.id}"):
         runner.cancel(job.id)
@@ -50,7 +50,7 @@ def _active_card(job, runner, position: int) -> None:
         fraction, words = progress_words(events)
         st.progress(fraction, text=words)
         if charts.has_curves(events):
-            st.plotly_chart(charts.training_curves({job.model: events}, lang()), key=f"curve-{job.id}-{len(events)}")
+            st.plotly_chart(charts.training_curves({runner.run(job.id).short_name(lang()): events}, lang()), key=f"curve-{job.id}-{len(events)}")
 
 
 def _finished_card(job, runner) -> None:
@@ -61,9 +61,14 @@ def _finished_card(job, runner) -> None:
             st.error(md(job.error) if job.error else _("The run failed."))
         elif job.status == "done":
             end = next((e for e in reversed(events) if e.get("event") == "end"), {})
-            st.caption(_("Finished in {s:.0f} s.", s=end.get("seconds", 0)))
+            test = (runner.run(job.id).metrics() or {}).get("test")
+            c1, c2 = st.columns([4, 1], vertical_alignment="center")
+            c1.caption(_("Finished in {s:.0f} s: {right} of {n} test texts right ({acc:.0%}).",
+                         s=end.get("seconds", 0), right=round(test["accuracy"] * test["n"]), n=test["n"],
+                         acc=test["accuracy"]) if test else _("Finished in {s:.0f} s.", s=end.get("seconds", 0)))
+            c2.page_link("pages/evaluate.py", label=_("Evaluate"), icon=":material/monitoring:")
         if charts.has_curves(events):
-            st.plotly_chart(charts.training_curves({job.model: events}, lang()), key=f"curve-{job.id}")
+            st.plotly_chart(charts.training_curves({runner.run(job.id).short_name(lang()): events}, lang()), key=f"curve-{job.id}")
 
 
 @st.fragment(run_every=1.0)

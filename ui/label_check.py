@@ -17,7 +17,7 @@ from ui.widgets import guard
 def label_check(dataset_id: str) -> None:
     st.subheader(_("Check the labels"))
     st.caption(_("Two quick models that never saw each row (5-fold) vote on its label; the rows they disagree "
-                 "with most are listed first. About a minute for 10,000 rows."))
+                 "with most are listed first."))  # no time promised: it varies 6x with the machine's load
     jobs = state.get(state.LABEL_CHECKS, {})
     if dataset_id not in jobs:  # a new session (reload, another tab): the newest check of this dataset comes back
         past = [j for j in resources.store().jobs(kind="quality", limit=200)
@@ -32,6 +32,9 @@ def label_check(dataset_id: str) -> None:
             jobs[dataset_id] = resources.runner().submit_label_check(dataset_id, lang())
             state.put(state.LABEL_CHECKS, jobs)
     if dataset_id in jobs:
+        if checked not in (None, newest):  # an older version's check, said so rather than passed off as this one's
+            st.info(_("These results are from the check of v{old}; the newest version is v{newest}.", old=checked,
+                      newest=newest))
         _result(dataset_id, jobs[dataset_id])
 
 

@@ -28,7 +28,7 @@ def review(dataset_id: str, report: dict, version: int, explainer) -> None:
     st.caption(_("{n:,} to review", n=len(todo))
                + (_("; {n:,} you already decided are not asked again", n=len(issues) - len(todo))
                   if len(todo) < len(issues) else "")
-               + _(". Accepted labels wait in the corrections queue below until you save them as a new version."))
+               + _(". Accepted labels wait in the corrections queue above until you save them as a new version."))
     if todo.empty:
         return
     modes = {"one": _("One at a time"), "table": _("As a table")}
@@ -74,10 +74,16 @@ def _one(store, dataset_id: str, row: pd.Series, classes: list[str], explainer) 
         st.rerun()
 
 
+def at_or_above(todo: pd.DataFrame, sure: float) -> pd.DataFrame:
+    """The rows at or above the slider's value as the table shows them (two decimals): a 0.8996 row reads 0.90,
+    so "at or above 90%" takes it (it did not, beside a row showing 0.90)."""
+    return todo[todo["confidence"].round(2) >= round(sure, 2)]
+
+
 def _table(store, dataset_id: str, todo: pd.DataFrame, classes: list[str]) -> None:
     sure = st.slider(_("Accept every suggestion the models are at least this sure of"), 0.5, 1.0, 0.9, 0.01,
                      format="%.2f", key="review_sure")
-    confident = todo[todo["confidence"] >= sure]
+    confident = at_or_above(todo, sure)
     if st.button(_("Accept {n:,} suggestion(s) at or above {sure:.0%}", n=len(confident), sure=sure),
                  disabled=confident.empty):
         _record(store, dataset_id, list(zip(confident["uid"], confident["text"], confident["given"], confident["suggested"])))

@@ -1,4 +1,5 @@
-"""The sidebar every page shares: the language, the device, the live job counts, the data directory."""
+"""The sidebar every page shares: the language, the device, the live job counts (no server path: visitors
+see the sidebar too)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -7,7 +8,7 @@ from core.errors import DataError
 from ui import i18n, resources
 from ui.i18n import _
 from ui.safe import md
-from ui.widgets import status_word
+from ui.widgets import shown_name, status_word
 
 
 def render() -> None:
@@ -33,7 +34,6 @@ def job_counts() -> None:
     running = sum(j.status == "running" for j in active)
     st.caption(_("Jobs: {running} running, {queued} queued", running=running, queued=len(active) - running))
     for job in active[:10]:
-        st.caption(f"• {md(job.name)} ({status_word(job.status)})")
+        st.caption(f"• {md(shown_name(job, resources.runner()))} ({status_word(job.status)})")
     if len(active) > 10:
         st.caption(_("… and {n} more on the Train page", n=len(active) - 10))
-    st.caption(_("Data: {folder}", folder=md(store.root)))

@@ -13,6 +13,9 @@ from ui.i18n import _, lang, when
 from ui.safe import md
 from ui.widgets import guard
 
+FLASH = "versions_flash"  # the sentence of the version just saved, shown once after the page reruns
+NEW_VERSION = "versions_new"  # the version just saved: the version picker shows it
+
 
 def source_word(source: str) -> str:
     """Where a change came from, in the reader's language ("label review")."""
@@ -35,12 +38,16 @@ def versions_panel(dataset_id: str) -> None:
     history = versions.versions(store, dataset_id)
     runs = runs_by_version(store, dataset_id)
     st.subheader(_("Versions"))
+    if st.session_state.get(FLASH):
+        st.success(md(st.session_state.pop(FLASH)), icon=":material/check_circle:")
     st.text(" → ".join(f"v{v.n}" + (" " + _("(from v{n})", n=v.parent) if v.parent not in (None, v.n - 1) else "")
                        + (" · " + _("{n} run(s)", n=len(runs[v.n])) if runs.get(v.n) else "") for v in history))
     table = pd.DataFrame([{_("version"): v.tag, _("rows"): v.rows, _("classes"): len(v.classes),
                            _("what changed"): v.summary(lang()), _("saved"): when(v.created)} for v in reversed(history)])
     st.dataframe(table, hide_index=True)
     c1, c2 = st.columns(2, vertical_alignment="bottom")
+    if NEW_VERSION in st.session_state:
+        st.session_state["version_pick"] = st.session_state.pop(NEW_VERSION)
     pick = c1.selectbox(_("Version"), [v.n for v in reversed(history)], format_func=lambda n: f"v{n}",
                         key="version_pick")
     c2.download_button(_("Download v{n} (CSV)", n=pick), versions.export_csv(store, dataset_id, pick),
@@ -57,14 +64,15 @@ def versions_panel(dataset_id: str) -> None:
 
 
 def _queue(store, dataset_id: str, newest) -> None:
-    items = feedback.pending(store, dataset_id)
+    items = feedback.with_rows(store, dataset_id, feedback.pending(store, dataset_id))
     st.subheader(_("Corrections waiting"))
     if not items:
         st.caption(_("None. Corrections come from the label review, from Predict and the error explorer "
                      "(\"wrong? pick the right label\"), from the Label page, and from the API's feedback."))
         return
-    frame = pd.DataFrame([{_("from"): source_word(i["source"]),
-                           _("row"): i["uid"], _("text"): i["text"], _("label"): i["label"]} for i in items])
+    frame = pd.DataFrame([{_("from"): source_word(i["source"]), _("row"): i["uid"], _("text"): i["text"],
+                           _("old label"): i["old"] if i["old"] is not None else _("(new text)"),
+                           _("new label"): i["label"]} for i in items])
     event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="multi-row", key="queue_table")
     chosen = [items[i]["id"] for i in (event.selection.rows if event else [])]
     c1, c2 = st.columns(2)
@@ -73,7 +81,8 @@ def _queue(store, dataset_id: str, newest) -> None:
     if c1.button(label, type="primary", key="queue_apply"):
         with guard("Saving the new version"):
             version = feedback.apply(store, dataset_id, chosen or None)
-            st.success(md(version.summary(lang())))
+            st.session_state[FLASH] = version.summary(lang())  # shown after the rerun, above the versions
+            st.session_state[NEW_VERSION] = version.n  # the picker moves to it on the rerun (set before it draws)
             st.rerun()
     if c2.button(_("Dismiss the selected"), disabled=not chosen, key="queue_dismiss"):
         with guard("Dismissing"):
@@ -81,14 +90,22 @@ def _queue(store, dataset_id: str, newest) -> None:
             st.rerun()
 
 
+def _recipe(job) -> tuple:
+    """What a retrain repeats: the run's config without its name."""
+    config = resources.runner().run(job.id).config()
+    return tuple(sorted((k, str(v)) for k, v in (config.to_dict() if config else {"id": job.id}).items() if k != "name"))
+
+
 def _retrain(dataset_id: str, newest, runs: dict[int, list]) -> None:
-    older = [j for n, jobs in sorted(runs.items()) if n != newest.n for j in jobs]
+    done = {_recipe(j) for j in runs.get(newest.n, [])}  # a recipe already run on the newest version is not offered
+    older = [j for n, jobs in sorted(runs.items()) if n != newest.n for j in jobs if _recipe(j) not in done]
     if newest.parent is None or not older:
         return
     st.subheader(_("Retrain on v{n}", n=newest.n))
+    names = {j.id: resources.runner().run(j.id).display_name(lang()) for j in older}
     picked = st.multiselect(_("Repeat these runs' recipes on the newest version"), [j.id for j in older],
                             default=[j.id for j in older if j.id in {x.id for x in runs.get(newest.parent, [])}],
-                            format_func=lambda i: next(j.name for j in older if j.id == i), key="retrain_pick")
+                            format_func=names.get, key="retrain_pick")
     if st.button(_("Retrain on v{n}", n=newest.n), type="primary", disabled=not picked, key="retrain"):
         with guard("Queueing the runs"):
             resources.runner().retrain(picked, dataset_id, newest.n, lang())

@@ -53,6 +53,11 @@ STATUS = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"), 
           "cancelled": N_("cancelled")}
 
 
+def shown_name(job, runner) -> str:
+    """A job's name in the reader's language: a training run's generated name is made again from its parts."""
+    return runner.run(job.id).display_name(lang()) if job.kind == "train" else job.name
+
+
 def capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -64,24 +69,6 @@ def status_word(status: str) -> str:
 def status_badge(status: str) -> str:
     colour = {"queued": "orange", "running": "blue", "done": "green", "failed": "red"}.get(status, "gray")
     return f":{colour}-badge[{md(status_word(status))}]"
-
-
-def run_labels(store) -> dict[str, str]:
-    """{run id: readable name} of finished runs, newest first; a shared name gets the id's end."""
-    jobs = store.jobs(("done",), kind="train")
-    counts: dict[str, int] = {}
-    for j in jobs:
-        counts[j.name] = counts.get(j.name, 0) + 1
-    return {j.id: j.name if counts[j.name] == 1 else f"{j.name} ({j.id[-6:]})" for j in jobs}
-
-
-def finished_runs(store, empty_hint: str) -> dict[str, str]:
-    """{run id: label} of finished runs, newest first; with none, show the hint and stop the page."""
-    labels = run_labels(store)
-    if not labels:
-        st.info(empty_hint)
-        st.stop()
-    return labels
 
 
 CHECKPOINTS = {"default": N_("English: MiniLM (embedded, fast)"),

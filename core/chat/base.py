@@ -22,6 +22,7 @@ from typing import Callable, Iterator
 from core.chat.trim import trim_messages
 
 Messages = list[dict]
+SMALL_PARAMS = 1_000_000_000  # below 1B parameters a model could not restate 5 facts without inventing (chat check)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ChatParams:
     top_p: float = 0.9
     max_tokens: int = 256
     seed: int = 0
+    repeat_penalty: float | None = None  # None: the engine's own (1.3 for models under 1B parameters)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ChatStats:
     prompt_tokens: int = 0
     trimmed_messages: int = 0
     stopped: bool = False
+    cut: str | None = None  # "loop" (stopped at a repetition loop) or "length" (max_tokens reached)
 
 
 def with_system(messages: Messages, system: str | None) -> Messages:
@@ -68,10 +71,21 @@ class ChatEngine:
 
     backend = "abstract"
     context_window = 2048
+    label = "a chat model"  # what the page names as answering: a file name, a Hub id, an endpoint's label
+    params: int | None = None  # parameters, when the backend can tell (an endpoint cannot)
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.last_stats = ChatStats()
+
+    @property
+    def small(self) -> bool:
+        """Too small to be relied on to restate facts (see core.chat.grounded)."""
+        return self.params is not None and self.params < SMALL_PARAMS
+
+    def repeat_penalty(self, params: ChatParams) -> float:
+        # 1.3 keeps SmolLM2-135M out of most loops (the chat check); larger models write better without one
+        return params.repeat_penalty or (1.3 if self.small else 1.0)
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)  # ~4 characters a token for English; backends with a tokenizer do better
@@ -80,17 +94,20 @@ class ChatEngine:
         raise NotImplementedError
 
     def stream(self, messages: Messages, params: ChatParams = ChatParams(),
-               should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+               should_stop: Callable[[], bool] | None = None, names: tuple[str, ...] = ()) -> Iterator[str]:
         """Yield the answer piece by piece; old turns are trimmed to fit the context
-        window (the system prompt is kept). Stops early when `should_stop()` is true
-        or the caller stops iterating. Sets `last_stats` when done."""
+        window (the system prompt is kept). Stops early when `should_stop()` is true,
+        the caller stops iterating, or the answer loops (`names`, said twice, are no loop).
+        Sets `last_stats` when done (`cut` says why it ended early)."""
+        from core.chat.loops import loop_start
+
         budget = self.context_window - params.max_tokens - 32  # 32: chat-template tokens per turn, roughly
         with self.lock:  # count_tokens calls the backend's tokenizer, which is no more thread-safe than generation
             trimmed, dropped, prompt_tokens = trim_messages(messages, self.count_tokens, budget)
             stats = ChatStats(prompt_tokens=prompt_tokens, trimmed_messages=dropped)
             t0 = time.perf_counter()
             t_first = None
-            pieces = self._pieces(trimmed, params)
+            pieces, text = self._pieces(trimmed, params), ""
             try:
                 for piece in pieces:
                     if should_stop and should_stop():
@@ -101,7 +118,13 @@ class ChatEngine:
                     if t_first is None:
                         t_first = time.perf_counter()
                     stats.tokens += 1
+                    text += piece
                     yield piece
+                    if stats.tokens % 8 == 0 and loop_start(text, ignore=names) is not None:  # every 8: cheap
+                        stats.cut = "loop"
+                        break
+                if stats.cut is None and not stats.stopped and stats.tokens >= params.max_tokens:
+                    stats.cut = "length"
             finally:
                 close = getattr(pieces, "close", None)
                 if close:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from core.chat.base import ChatEngine, ChatParams, Messages
 
@@ -33,6 +34,8 @@ class TransformersEngine(ChatEngine):
             raise offline_error(spec, exc) from exc
         self.context_window = context_window or int(getattr(self.model.config, "max_position_embeddings", 2048))
         self._torch = torch
+        self.label = Path(spec).name if gguf_file is None else Path(gguf_file).name
+        self.params = sum(p.numel() for p in self.model.parameters())
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -52,7 +55,8 @@ class TransformersEngine(ChatEngine):
 
         sample = params.temperature > 0
         kwargs = dict(**ids, streamer=streamer, max_new_tokens=params.max_tokens, do_sample=sample,
-                      stopping_criteria=StoppingCriteriaList([Halt()]), pad_token_id=self.tokenizer.eos_token_id)
+                      stopping_criteria=StoppingCriteriaList([Halt()]), pad_token_id=self.tokenizer.eos_token_id,
+                      repetition_penalty=self.repeat_penalty(params))
         if sample:
             kwargs.update(temperature=params.temperature, top_p=params.top_p)
             self._torch.manual_seed(params.seed)

@@ -24,6 +24,10 @@ def load_engine(model: str = "default", endpoint: str | None = None, endpoint_mo
         return OpenAIEngine(endpoint, endpoint_model or model, context_window=context_window or 8192,
                             api_key=key_for(endpoint, api_key))
     if model in (None, "", "default"):
+        from core.chat.local import configured_default, resolve_default
+
+        if configured_default():  # the operator's choice of a stronger default
+            return load_engine(str(resolve_default(configured_default())), context_window=context_window)
         from core.chat.llamacpp import LlamaCppEngine
         from core.checkpoints import embedded_chat_gguf
 

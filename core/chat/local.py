@@ -12,6 +12,9 @@ from pathlib import Path
 from core.errors import DataError
 
 CHAT_MODELS_ENV = "TUNELAB_CHAT_MODELS"
+DEFAULT_ENV = "TUNELAB_CHAT_MODEL"  # the operator's default chat model, instead of the embedded SmolLM2-135M
+# a GGUF file in a Hub repo: owner/name/file.gguf (the file named, since GGUF repos hold many quantisations)
+HUB_GGUF = re.compile(r"([A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})/([\w.-]{1,200}\.gguf)")
 # owner/name as the Hub spells them (huggingface_hub's validate_repo_id: letters, digits, '-', '_', '.', at most 96)
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 # what a chat model needs from a Hub repo: config, tokenizer, chat template, safetensors weights (never pickles,
@@ -51,3 +54,28 @@ def hub_model(repo_id: str) -> Path:
         return Path(snapshot_download(repo_id, allow_patterns=HUB_FILES, local_files_only=not hub_reachable()))
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError) as exc:  # offline, no such repo, gated
         raise hub_error(repo_id) from exc
+
+
+def configured_default() -> str | None:
+    return os.environ.get(DEFAULT_ENV, "").strip() or None
+
+
+def resolve_default(spec: str) -> Path:
+    """TUNELAB_CHAT_MODEL's model: a name in the chat models folder, or a GGUF on the Hub (owner/name/file.gguf,
+    downloaded once into the Hugging Face cache; offline, the cache only)."""
+    models = local_models()
+    if spec in models:
+        return models[spec]
+    match = HUB_GGUF.fullmatch(spec)
+    if not match or ".." in spec:
+        raise DataError("TUNELAB_CHAT_MODEL is '{spec}', which is neither a model in {folder} nor a GGUF on the "
+                        "Hugging Face Hub (owner/name/file.gguf).", spec=spec[:200], folder=str(models_folder()))
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    from core.checkpoints import hub_error, hub_reachable
+
+    try:
+        return Path(hf_hub_download(match.group(1), match.group(2), local_files_only=not hub_reachable()))
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError) as exc:
+        raise hub_error(match.group(1)) from exc

@@ -19,6 +19,7 @@ class OpenAIEngine(ChatEngine):
         base = base_url.rstrip("/")
         self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
         self.model = model or "default"
+        self.label = self.model  # an endpoint's parameters are unknown: it is treated as capable (the operator chose it)
         self.context_window = context_window
         self._key = api_key
 

@@ -1,0 +1,121 @@
+"""Chat answers a reader can trust: facts first, the model's words only where it can be relied on.
+
+Asked "Explain my results", the embedded SmolLM2-135M wrote "the best model is the one with the most models ...
+This is known as a fair-swallow bias" ten times over. So:
+- questions about the results (which model, how often right, where it fails, cost, confidence) and about terms
+  ("what is macro-F1?") are answered from facts Tunelab computed (core.recommend, core.report) and from its
+  glossary (core.glossary), in the reader's language;
+- a small model (under core.chat.base.SMALL_PARAMS) never replaces those answers with its own text: Tunelab writes them;
+- a capable model (the operator's GGUF, a Hub model, an endpoint) is given them as context and may put them in
+  its own words; its numbers are then checked against them (core.facts);
+- a question that names neither goes to the model, whose answer is cut at a repetition loop and at the length
+  limit, back to a sentence end, and says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core import glossary
+from core.chat.base import with_system
+from core.i18n import translator
+
+
+TOPICS = {  # how people ask, lower case, English and Chinese
+    "recommend": ("which model", "which one", "best", "recommend", "should i use", "should we use", "choose",
+                  "pick", "winner", "deploy", "哪个模型", "推荐", "最好", "选择", "用哪"),
+    "accuracy": ("how often", "how good", "how accurate", "accuracy", "right", "correct", "score", "perform",
+                 "多准", "准确", "正确", "表现"),
+    "mistakes": ("wrong", "mistake", "fail", "error", "weak", "confus", "worst", "struggle", "错", "混淆", "弱"),
+    "cost": ("cost", "cheap", "expensive", "fast", "slow", "speed", "latency", "how long", "size", "成本", "速度",
+             "快", "慢", "大小", "多久"),
+    "confidence": ("confiden", "trust", "calibrat", "how sure", "置信", "可信", "校准"),
+}
+
+
+@dataclass
+class ResultFacts:
+    """Sentences about one evaluation, by topic; `text` is what the model is given and numbers are checked on."""
+
+    topics: dict[str, list[str]]
+    names: list[str] = field(default_factory=list)  # the runs' names: a name said twice is not a loop
+
+    def text(self) -> str:
+        seen: list[str] = []
+        for sentences in self.topics.values():
+            seen += [s for s in sentences if s not in seen]
+        return "\n".join(seen)
+
+
+def result_facts(dash, lang: str = "en") -> ResultFacts | None:
+    """The facts of a core.report Dashboard, in `lang` (None when it has no finished run)."""
+    from core.report import recommended_row, summary_sentences
+
+    pick = recommended_row(dash)
+    if pick is None:
+        return None
+    _ = translator(lang)
+    summary = summary_sentences(dash)
+    accuracy = [_("The {name} gets {right} of the {n} test texts right ({acc:.0%}; on new texts like these, likely "
+                  "{lo:.0%} to {hi:.0%}).", name=r["name"], right=round(r["accuracy"] * r["n"]), n=r["n"],
+                  acc=r["accuracy"], lo=r["ci"]["accuracy"][0], hi=r["ci"]["accuracy"][1]) for r in dash.rows]
+    cost = [_cost_sentence(r, _) for r in dash.rows]
+    topics = {"recommend": [summary[0], *[t["sentence"] for t in dash.tests]], "accuracy": accuracy,
+              "mistakes": [summary[2]], "cost": [c for c in cost if c], "confidence": [summary[3]]}
+    return ResultFacts(topics, [r["name"] for r in dash.rows])
+
+
+def _cost_sentence(row: dict, _) -> str:
+    parts = []
+    if row.get("seconds") is not None:
+        parts.append(_("trained in {s:,.1f} seconds", s=row["seconds"]))
+    if row.get("texts_per_s"):
+        parts.append(_("labels {rate:,.0f} texts a second", rate=row["texts_per_s"]))
+    if row.get("p50_ms") is not None:
+        parts.append(_("answers one text in {ms:,.1f} ms", ms=row["p50_ms"]))
+    if row.get("size_mb") is not None:
+        parts.append(_("takes {mb:,.1f} MB on disk", mb=row["size_mb"]))
+    return _("The {name} {parts}.", name=row["name"], parts=_(", ").join(parts)) if parts else ""
+
+
+def topics_of(question: str) -> list[str]:
+    text = question.lower()
+    return [t for t, words in TOPICS.items() if any(w in text for w in words)]
+
+
+@dataclass
+class Plan:
+    """What to do with one question: an answer Tunelab writes (`answer`), or messages for the model."""
+
+    answer: str | None
+    messages: list[dict] | None
+    facts: str  # what the model was given: the numbers of its answer are checked against it
+    source: str  # "results", "glossary" or "model"
+
+
+def plan(question: str, turns: list[dict], facts: ResultFacts | None, small: bool, system: str,
+         lang: str = "en", explain: bool = False) -> Plan:
+    """Route one question (see the module's docstring). `turns` are the earlier messages; `explain` is the
+    "Explain my results" button, which asks for every topic."""
+    _ = translator(lang)
+    entries = [] if explain else glossary.lookup(question, lang)
+    topics = list(TOPICS) if explain else topics_of(question) if facts else []
+    grounded: list[str] = []
+    for sentence in [glossary.definition(e, lang) for e in entries] + \
+            [s for t in topics for s in (facts.topics.get(t, []) if facts else [])]:
+        if sentence not in grounded:
+            grounded.append(sentence)
+    facts_text = facts.text() if facts else ""
+    source = "results" if topics and facts else "glossary"
+    if grounded and small:
+        return Plan(" ".join(grounded), None, facts_text, source)
+    if grounded:
+        context = _("Answer using only these facts, in your own words, briefly; add no number that is not in them:"
+                    ) + "\n" + "\n".join(grounded)
+        ask = _("Explain these results in three or four short sentences for a manager who does not know machine "
+                "learning: which model to use, how often it is right, and where it goes wrong.") if explain \
+            else question
+        return Plan(None, with_system([*turns, {"role": "user", "content": ask}], system + "\n\n" + context),
+                    "\n".join(grounded) + "\n" + facts_text, source)
+    context = ("\n\n" + _("What is known about the user's models:") + "\n" + facts_text) if facts_text else ""
+    return Plan(None, with_system([*turns, {"role": "user", "content": question}], system + context), facts_text,
+                "model")

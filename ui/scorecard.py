@@ -1,0 +1,37 @@
+"""The Evaluate page's scorecard: quality, cost and speed of every run, the recommended one marked."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.glossary import help_text
+from core.report import Dashboard, scorecard
+from ui.i18n import _, lang
+
+
+def scorecard_table(dash: Dashboard) -> None:
+    """Accuracy with its CI, macro-F1, training time, texts/s and p50 latency when predicting, size on disk.
+    Runs trained before speed was measured show empty cells, not zeros."""
+    cols = {"name": _("contender"), "accuracy": _("accuracy"), "ci": _("95% CI"), "macro_f1": _("macro-F1"),
+            "train_s": _("train seconds"), "texts_per_s": _("texts/s"), "p50_ms": _("ms per text (p50)"),
+            "size_mb": _("size (MB)"), "n": _("test rows"), "full_name": _("run")}
+    rows = []
+    for r in scorecard(dash):
+        rows.append({cols["name"]: ("★ " if r["recommended"] else "") + r["name"], cols["accuracy"]: r["accuracy"],
+                     cols["ci"]: f"{r['ci'][0]:.3f} – {r['ci'][1]:.3f}", cols["macro_f1"]: r["macro_f1"],
+                     cols["train_s"]: r["train_s"], cols["texts_per_s"]: r["texts_per_s"],
+                     cols["p50_ms"]: r["p50_ms"], cols["size_mb"]: r["size_mb"], cols["n"]: r["n"],
+                     cols["full_name"]: r["full_name"]})  # the legend: short names in charts, the full one here
+    number = {"accuracy": "%.3f", "macro_f1": "%.3f", "train_s": "%.1f", "texts_per_s": "%.0f", "p50_ms": "%.1f",
+              "size_mb": "%.1f"}
+    explained = {"accuracy": "accuracy", "ci": "ci", "macro_f1": "macro_f1", "texts_per_s": "speed",
+                 "p50_ms": "speed", "n": "test_rows"}  # column -> glossary entry, as the header's help
+    config = {cols[c]: st.column_config.NumberColumn(format=f, help=_help(explained, c)) for c, f in number.items()}
+    config.update({cols[c]: st.column_config.Column(help=_help(explained, c)) for c in ("ci", "n")})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=config)
+    st.caption(_("★ recommended: the cheapest model whose accuracy is not significantly below the best's "
+                 "(McNemar's test, p ≥ 0.05). Speed is measured on each run's own test rows when it trained."))
+
+
+def _help(explained: dict[str, str], column: str) -> str | None:
+    return help_text(explained[column], lang()) if column in explained else None
