@@ -204,4 +204,5 @@ COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate
             "chat": "core.chat.cli:run_chat", "explain": "core.cli_trust:cmd_explain",
             "label-issues": "core.cli_trust:cmd_label_issues", "serve": "core.cli_deploy:cmd_serve",
             "export": "core.cli_deploy:cmd_export", "suggest": "core.cli_loop:cmd_suggest",
-            "dataset": "core.cli_loop:cmd_dataset", "feedback": "core.cli_deploy:cmd_feedback"}
+            "dataset": "core.cli_loop:cmd_dataset", "feedback": "core.cli_deploy:cmd_feedback",
+            "runs": "core.cli_loop:cmd_runs"}

@@ -1,4 +1,5 @@
-"""The closing-the-loop commands: `suggest` (what to label next) and `dataset` (versions)."""
+"""The closing-the-loop commands: `suggest` (what to label next), `dataset` (versions; archive, delete) and
+`runs` (list, archive, delete the runs of the data directory)."""
 from __future__ import annotations
 
 import json
@@ -13,12 +14,55 @@ def add_parsers(sub) -> None:
     s.add_argument("--n", type=int, default=20, help="how many rows to suggest (default 20)")
     s.add_argument("--text-col", help="the text column (default: guessed)")
     s.add_argument("--json", action="store_true")
-    d = sub.add_parser("dataset", help="list datasets, show a dataset's versions, export a version as CSV")
-    d.add_argument("action", choices=["list", "show", "export"])
-    d.add_argument("id", nargs="?", help="the dataset id (from `dataset list`); needed by show and export")
+    d = sub.add_parser("dataset", help="list datasets, show a dataset's versions, export a version as CSV; archive, "
+                                       "restore or delete one")
+    d.add_argument("action", choices=["list", "show", "export", "archive", "restore", "delete"])
+    d.add_argument("id", nargs="?", help="the dataset id (from `dataset list`); needed by all but list")
+    d.add_argument("--yes", action="store_true", help="delete: yes, remove it for good")
     d.add_argument("--version", type=int, help="the version to export (default: the newest)")
     d.add_argument("--out", help="the CSV file to write (export)")
     d.add_argument("--json", action="store_true")
+    r = sub.add_parser("runs", help="list the runs in TUNELAB_DATA_DIR; archive, restore or delete one")
+    r.add_argument("action", choices=["list", "archive", "restore", "delete"])
+    r.add_argument("id", nargs="?", help="the run id (from `runs list`); needed by all but list")
+    r.add_argument("--all", action="store_true", help="list: archived runs too")
+    r.add_argument("--yes", action="store_true", help="delete: yes, remove it for good")
+    r.add_argument("--json", action="store_true")
+
+
+def cmd_runs(args) -> int:
+    from core import housekeeping
+    from core.errors import DataError
+    from core.runs import RunFolder
+    from core.store import Store, default_data_dir
+
+    store = Store(default_data_dir())
+    if args.action == "list":
+        jobs = store.jobs(kind="train", limit=100_000, archived=None if args.all else False)
+        rows = [{"id": j.id, "name": RunFolder(store.run_dir(j.id)).name, "status": j.status,
+                 "dataset": j.dataset_id, "archived": bool(j.archived)} for j in jobs]
+        if args.json:
+            print(json.dumps({"runs": rows}, ensure_ascii=False, indent=1))
+        for row in [] if args.json else rows:
+            print(f"{row['id']}  {row['status']:<9} {row['name']}" + "  (archived)" * row["archived"])
+        return 0
+    if not args.id:
+        raise DataError("Name the run: `python -m core runs list` shows the ids.")
+    if args.action == "delete":
+        _confirmed(args, "run")
+        housekeeping.delete_run(store, args.id)
+    else:
+        housekeeping.archive_run(store, args.id, archived=args.action == "archive")
+    print(f"{args.action}d run {args.id}", file=sys.stderr)
+    return 0
+
+
+def _confirmed(args, what: str) -> None:
+    from core.errors import DataError
+
+    if not args.yes:
+        raise DataError("Deleting removes the {what} for good; add --yes to confirm (or archive it instead).",
+                        what=what)
 
 
 def cmd_suggest(args) -> int:
@@ -57,14 +101,24 @@ def cmd_dataset(args) -> int:
     from core.store import Store, default_data_dir
 
     store = Store(default_data_dir())
-    known = {d["id"]: d for d in store.datasets()}
+    known = {d["id"]: d for d in store.datasets(archived=None)}
+    if args.action in ("archive", "restore", "delete"):
+        from core import housekeeping
+
+        if args.action == "delete":
+            _confirmed(args, "dataset")
+            housekeeping.delete_dataset(store, str(args.id))
+        else:
+            housekeeping.archive_dataset(store, str(args.id), archived=args.action == "archive")
+        print(f"{args.action}d dataset {args.id}", file=sys.stderr)
+        return 0
     if args.action == "list":
         rows = [{"id": i, "name": d["name"], "versions": len(versions.versions(store, i)),
-                 "rows": versions.latest(store, i).rows} for i, d in known.items()]
+                 "rows": versions.latest(store, i).rows, "archived": bool(d["archived"])} for i, d in known.items()]
         if args.json:
             print(json.dumps({"datasets": rows}, ensure_ascii=False, indent=1))
         for r in [] if args.json else rows:
-            print(f"{r['id']}  {r['name']}  v{r['versions']}  {r['rows']:,} rows")
+            print(f"{r['id']}  {r['name']}  v{r['versions']}  {r['rows']:,} rows" + "  (archived)" * r["archived"])
         return 0
     if args.id not in known:
         raise DataError(f"No dataset with the id '{str(args.id)[:40]}'; `python -m core dataset list` shows them.")

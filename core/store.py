@@ -91,6 +91,7 @@ class Job:
     cancel_requested: int
     config: str
     kind: str = "train"  # "train": a run folder with a model; "predict": a file classified by a run
+    archived: int = 0  # hidden from lists and pickers, files kept (core.housekeeping)
 
     @property
     def config_dict(self) -> dict:
@@ -109,6 +110,9 @@ class Store:
             db.executescript(SCHEMA)  # executescript commits on its own, so it stays outside connect()
             if "kind" not in {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}:  # an older index
                 db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'train'")
+            for table in ("jobs", "datasets"):  # archive (core.housekeeping) came later still
+                if "archived" not in {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
             db.close()
         except (OSError, sqlite3.Error) as exc:
             raise storage_error(self.root, exc) from exc
@@ -167,16 +171,17 @@ class Store:
         return Job(**dict(row)) if row else None
 
     def jobs(self, statuses: tuple[str, ...] | None = None, limit: int = 500, offset: int = 0,
-             kind: str | None = None) -> list[Job]:
-        """Newest first; `offset` pages through long histories; `kind` keeps "train", "predict" or "quality" jobs."""
-        clause, params = _job_filter(statuses, kind)
+             kind: str | None = None, archived: bool | None = None) -> list[Job]:
+        """Newest first; `offset` pages through long histories; `kind` keeps "train", "predict" or "quality" jobs;
+        `archived` keeps only archived (True) or only current (False) jobs."""
+        clause, params = _job_filter(statuses, kind, archived)
         with self.connect() as db:
             rows = db.execute(f"SELECT * FROM jobs {clause} ORDER BY created DESC LIMIT ? OFFSET ?",
                               (*params, limit, offset)).fetchall()
         return [Job(**dict(r)) for r in rows]
 
-    def count_jobs(self, statuses: tuple[str, ...], kind: str | None = None) -> int:
-        clause, params = _job_filter(statuses, kind)
+    def count_jobs(self, statuses: tuple[str, ...], kind: str | None = None, archived: bool | None = None) -> int:
+        clause, params = _job_filter(statuses, kind, archived)
         with self.connect() as db:
             return db.execute(f"SELECT COUNT(*) FROM jobs {clause}", params).fetchone()[0]
 
@@ -194,14 +199,32 @@ class Store:
             db.execute("INSERT INTO datasets (id, name, created, rows, classes) VALUES (?,?,?,?,?)",
                        (dataset_id, name, time.time(), rows, json.dumps(classes)))
 
-    def datasets(self) -> list[dict]:
+    def delete_job(self, job_id: str) -> None:
         with self.connect() as db:
-            rows = db.execute("SELECT * FROM datasets ORDER BY created DESC").fetchall()
+            db.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+
+    def datasets(self, archived: bool | None = False) -> list[dict]:
+        """Newest first; archived ones only when asked (True: only those, None: all)."""
+        where = "" if archived is None else f"WHERE archived = {int(archived)}"
+        with self.connect() as db:
+            rows = db.execute(f"SELECT * FROM datasets {where} ORDER BY created DESC").fetchall()
         return [{**dict(r), "classes": json.loads(r["classes"] or "{}")} for r in rows]
 
+    def update_dataset(self, dataset_id: str, **fields) -> None:
+        sets = ", ".join(f"{k}=?" for k in fields)
+        with self.connect() as db:
+            db.execute(f"UPDATE datasets SET {sets} WHERE id=?", (*fields.values(), dataset_id))
 
-def _job_filter(statuses: tuple[str, ...] | None, kind: str | None) -> tuple[str, tuple]:
-    """The WHERE clause and its parameters for jobs in `statuses` (any when None) of `kind` (any when None)."""
+    def delete_dataset(self, dataset_id: str) -> None:
+        with self.connect() as db:
+            db.execute("DELETE FROM datasets WHERE id=?", (dataset_id,))
+
+
+def _job_filter(statuses: tuple[str, ...] | None, kind: str | None,
+                archived: bool | None = None) -> tuple[str, tuple]:
+    """The WHERE clause and its parameters for jobs in `statuses` (any when None) of `kind` (any when None),
+    archived or not (either when None)."""
     where = [f"status IN ({','.join('?' * len(statuses))})"] if statuses else []
     where += ["kind = ?"] if kind else []
+    where += [f"archived = {int(archived)}"] if archived is not None else []
     return (f"WHERE {' AND '.join(where)}" if where else ""), (*(statuses or ()), *([kind] if kind else []))

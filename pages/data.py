@@ -8,6 +8,7 @@ from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.i18n import N_, _, lang
 from ui.label_check import label_check
+from ui.tidy import archived_datasets, dataset_actions
 from ui.versions_panel import versions_panel
 from ui.safe import md
 from ui.widgets import guard, report_in_words
@@ -106,5 +107,8 @@ if datasets:
                         format_func=lambda i: next(d["name"] for d in datasets if d["id"] == i))
     state.put(state.DATASET_ID, pick)
     with guard("Reading the dataset's versions"):
+        dataset_actions(pick)
         versions_panel(pick)
         label_check(pick)
+if store:
+    archived_datasets()

@@ -26,7 +26,8 @@ if not datasets:
 ids = list(datasets)
 dataset_id = st.selectbox(_("Dataset the new labels join"), ids, format_func=datasets.get,
                           index=ids.index(state.get(state.DATASET_ID)) if state.get(state.DATASET_ID) in ids else 0)
-runs = {j.id: resources.runner().run(j.id).display_name(lang()) for j in store.jobs(("done",), kind="train")
+runs = {j.id: resources.runner().run(j.id).display_name(lang()) for j in store.jobs(("done",), kind="train",
+                                                                                     archived=False)
         if j.dataset_id == dataset_id}
 picked = st.multiselect(_("Models that choose (several: their disagreements count too)"), list(runs),
                         default=list(runs)[:2], format_func=runs.get)

@@ -178,7 +178,8 @@ def test_dataset_cli(saved, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("TUNELAB_DATA_DIR", str(store.root))
     versions.new_version(store, i, [{"text": "brand new and lovely", "label": "positive", "source": "active"}])
     assert main(["dataset", "list", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["datasets"] == [{"id": i, "name": "tiny.csv", "versions": 2, "rows": 73}]
+    assert json.loads(capsys.readouterr().out)["datasets"] == [{"id": i, "name": "tiny.csv", "versions": 2, "rows": 73,
+                                                                "archived": False}]
     assert main(["dataset", "show", i, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert [v["n"] for v in shown["versions"]] == [1, 2] and shown["versions"][1]["changes"][0]["source"] == "active"

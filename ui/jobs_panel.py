@@ -54,8 +54,11 @@ def _active_card(job, runner, position: int) -> None:
 
 
 def _finished_card(job, runner) -> None:
+    from ui.tidy import run_actions
+
     with st.container(border=True):
         _header(job, runner)
+        run_actions(job, st.container())
         events = runner.run(job.id).progress()
         if job.status == "failed":
             st.error(md(job.error) if job.error else _("The run failed."))
@@ -96,7 +99,9 @@ def finished_jobs() -> None:
     """Finished, failed and cancelled training runs, newest first, a page at a time (file classifications show on
     Predict, label checks on Data: they share the queue, not this list)."""
     store = resources.store()
-    total = store.count_jobs(FINAL, kind="train")
+    show = st.toggle(_("Show archived runs"), key="show_archived") if store.count_jobs(FINAL, "train", True) else False
+    archived = None if show else False
+    total = store.count_jobs(FINAL, kind="train", archived=archived)
     if not total:
         st.info(_("No finished runs yet."))
         return
@@ -104,7 +109,7 @@ def finished_jobs() -> None:
     page = st.number_input(_("Page (of {n})", n=pages), 1, pages, 1, key="finished_page") if pages > 1 else 1
     st.caption(_("{n} finished job(s), newest first.", n=total))
     runner = resources.runner()
-    for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE, kind="train"):
+    for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE, kind="train", archived=archived):
         _finished_card(job, runner)
 
 

@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core import feedback, versions
+from core.glossary import help_text
 from ui import state
-from ui.i18n import N_, _
+from ui.i18n import N_, _, lang
 from ui.safe import md
 from ui.widgets import guard
 
@@ -31,7 +32,8 @@ def label_table(store, dataset_id: str, dataset_name: str, ranked: list[dict]) -
                                            "label": st.column_config.SelectboxColumn(
                                                _("your label"), options=[*classes, skip, none]),
                                            "uncertainty": st.column_config.ProgressColumn(
-                                               _("uncertainty"), min_value=0.0, max_value=2.0, format="%.2f")})
+                                               _("uncertainty"), min_value=0.0, max_value=2.0, format="%.2f",
+                                               help=help_text("uncertainty", lang()))})
     decided = edited[edited["label"].notna()]
     labelled = decided[decided["label"].isin(classes)]
     if st.button(_("Add {n} labelled text(s) to {dataset}", n=len(labelled), dataset=md(dataset_name)),

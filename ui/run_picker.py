@@ -31,7 +31,7 @@ class RunGroup:
 def run_groups(store) -> dict[str, RunGroup]:
     """Finished training runs by dataset, the current dataset's group first, then by newest run."""
     names = {d["id"]: d["name"] for d in store.datasets()}
-    jobs = store.jobs(("done",), kind="train")
+    jobs = store.jobs(("done",), kind="train", archived=False)
     runner = resources.runner()
     shown = {j.id: runner.run(j.id).display_name(lang()) for j in jobs}  # in the reader's language
     counts: dict[str, int] = {}
