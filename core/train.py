@@ -20,7 +20,7 @@ from core.contenders.base import FitStopped
 from core.errors import DataError
 from core.evaluate import evaluate
 from core.predict import proba_frame
-from core.recommend import measure_speed, size_mb
+from core.recommend import encoder_mb, measure_speed, size_mb
 from core.runs import RunFolder, readable_name
 from core.store import require_free_space, storage_error
 from core.versions import fixed_split, version_of_file
@@ -107,7 +107,7 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
             frame.insert(2, "uid", test["uid"].values)
         try:
             clf.save(run.model_dir)
-            speed["size_mb"] = size_mb(run.model_dir)
+            speed["size_mb"] = round(size_mb(run.model_dir) + encoder_mb(spec, config, run.model_dir), 2)
             write_model_card(run.model_dir, config, metrics)
             run.write_predictions(frame)
             run.write_metrics(metrics)  # last: a run with metrics.json is a complete run

@@ -109,7 +109,8 @@ def test_the_chats_facts_carry_every_runs_numbers_and_the_recommendation(two_run
     facts = result_facts(two_runs)
     text = facts.text()
     for row in two_runs.rows:
-        assert f"gets {round(row['accuracy'] * row['n'])} of the {row['n']} test texts right ({row['accuracy']:.0%}" in text
+        assert f"the {row['name']} {round(row['accuracy'] * row['n'])} ({row['accuracy']:.0%}; on new texts likely" in text
+    assert text.count("Test texts right, of 200: ") == 1  # one sentence for every run: no repeated phrasing
     assert facts.topics["recommend"][0] == summary_sentences(two_runs)[0] and set(facts.names) == {
         r["name"] for r in two_runs.rows}
 

@@ -13,7 +13,7 @@ from ui.widgets import guard
 def run_actions(job, col) -> None:
     """Archive (or restore) and delete buttons for a finished run, in `col`."""
     store = resources.store()
-    a, d = col.columns(2)
+    a, d, _spacer = col.columns([1, 1, 5])  # two small buttons at the left, not spread over the card
     if job.archived:
         if a.button(_("Restore"), key=f"restore-{job.id}"):
             with guard("Restoring"):
