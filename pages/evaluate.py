@@ -2,7 +2,8 @@
 import streamlit as st
 
 from core.glossary import help_text
-from core.report import build_dashboard, figures, html_report, metrics_csv, summary_sentences
+from core import charts
+from core.report import build_dashboard, figures, html_report, metrics_csv, recommended_row, summary_sentences
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.error_explorer import error_explorer, report_mistakes
@@ -65,7 +66,13 @@ with guard("Building the comparison"):
     for tab, key in zip(tabs, ["per_class", "roc", "pr", "calibration", "training"]):
         with tab:
             st.caption(help_text(explained[key], lang()))
-            if key in figs:
+            if key in ("roc", "pr") and len(dash.evals) > 1:  # a line per class per run ran to 15 legend lines
+                names = list(dash.evals)
+                which = st.selectbox(_("Run"), names, index=names.index(recommended_row(dash)["name"]),
+                                     key=f"curves-{key}")
+                draw = charts.roc_curves if key == "roc" else charts.pr_curves
+                st.plotly_chart(draw({which: dash.evals[which]}, lang()), key=f"tab-{key}")
+            elif key in figs:
                 st.plotly_chart(figs[key], key=f"tab-{key}")
             else:
                 st.caption(_("No training curves: only the fine-tuned Transformer trains step by step."))

@@ -203,6 +203,11 @@ def test_the_golden_path_in_chinese(server, tmp_path):
         page.get_by_text("它在“").first.wait_for()  # the third sentence names the Chinese classes
         assert page.get_by_text("好评").count() + page.get_by_text("差评").count() > 0
         page.get_by_text("混淆矩阵：TF-IDF 基线").wait_for()
+        go(page, "对话")  # the explanation in Chinese, written by Tunelab from the results, not by the 135M model
+        page.get_by_role("button", name="解释我的结果").click()
+        page.get_by_text("由 Tunelab 根据你的结果写出").wait_for(timeout=60_000)
+        assert page.get_by_test_id("stChatMessage").get_by_text("条测试文本中答对").count() >= 1
+        go(page, "评估")
         page.reload()
         page.get_by_role("heading", name="评估").wait_for()  # the URL kept ?lang=zh
         page.get_by_test_id("stSidebar").get_by_text("English").click()

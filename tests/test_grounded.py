@@ -30,6 +30,7 @@ def test_a_capable_model_gets_the_facts_as_context_and_the_users_question():
     assert p.answer is None and p.messages[0]["role"] == "system"
     assert "72 of the 77" in p.messages[0]["content"] and "add no number" in p.messages[0]["content"]
     assert p.messages[-1] == {"role": "user", "content": "How often is it right?"} and "72 of the 77" in p.facts
+    assert "72 of the 77" in p.told  # shown beside the model's answer, so it is never the only source
 
 
 def test_a_question_that_names_nothing_goes_to_the_model_even_a_small_one():

@@ -90,13 +90,20 @@ def test_retrain_on_the_new_version_and_compare_the_versions(looped):
     feedback.add(store, dataset_id, [{"uid": int(u), "label": flip[l]} for u, l in zip(test["uid"], test["label"])], "review")
     at = app()
     at.switch_page("pages/data.py").run()
+    [item] = [f for f in at.dataframe if "old label" in f.value.columns][:1]  # the queue shows what will change
+    assert item.value["text"].str.len().min() > 0 and (item.value["old label"] != item.value["new label"]).all()
     button(at, "Save all 3 as v2").click().run()
+    assert at.success and "v2" in at.success[0].value and at.selectbox(key="version_pick").value == 2  # said, shown
     button(at, "Retrain on v2").click().run()
     no_errors(at)
     finish(JobRunner(store))
     runs = store.jobs(("done",), kind="train")
     assert len(runs) == 2 and "v2" in runs[0].name
+    at.switch_page("pages/data.py").run()
+    assert not any(b.label.startswith("Retrain on v2") for b in at.button)  # its one recipe already ran on v2
     at.switch_page("pages/evaluate.py").run()
+    assert at.multiselect[0].value == [runs[0].id]  # it opens on the newest version's run
+    assert any(s.value == "Across dataset versions" for s in at.subheader)  # with the versions compared below
     at.multiselect[0].set_value([runs[0].id, run]).run()
     no_errors(at)
     assert any(s.value == "Across dataset versions" for s in at.subheader)

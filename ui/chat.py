@@ -122,6 +122,7 @@ def show(message: dict) -> None:
             st.markdown(md(message["content"]))  # model text: shown as written, never as links or images
             if message.get("unsupported"):
                 _flag(message["unsupported"])
+            _told(message.get("told", ""))
             if message.get("stats"):
                 st.caption(message["stats"])
 
@@ -187,5 +188,13 @@ def _stream(engine, plan: grounded.Plan, params: ChatParams, names) -> dict:
         unsupported = unsupported_numbers(text, plan.facts) if plan.facts else []
         if unsupported:
             _flag(unsupported)
+        _told(plan.told)
     return {"role": "assistant", "content": text, "stats": stats + (" · " + note if note else ""),
-            "unsupported": unsupported}
+            "unsupported": unsupported, "told": plan.told}
+
+
+def _told(told: str) -> None:
+    """What the model was asked to restate, beside its words: the model is never the only source of a fact."""
+    if told:
+        with st.expander(_("What Tunelab told the model (check its answer against this)")):
+            st.text(told)

@@ -37,7 +37,7 @@ class ResultFacts:
     """Sentences about one evaluation, by topic; `text` is what the model is given and numbers are checked on."""
 
     topics: dict[str, list[str]]
-    names: list[str] = field(default_factory=list)  # the runs' names: a name said twice is not a loop
+    names: list[str] = field(default_factory=list)  # runs' and classes' names: a name said twice is not a loop
 
     def text(self) -> str:
         seen: list[str] = []
@@ -56,15 +56,20 @@ def result_facts(dash, lang: str = "en") -> ResultFacts | None:
     _ = translator(lang)
     summary = summary_sentences(dash)
     # one sentence a topic, runs listed in it: a sentence a run repeated its words (a "loop" to the reader)
+    groups: dict[tuple, list[str]] = {}  # runs with the same figures share them (said once, not once a run)
+    for r in dash.rows:
+        lo, hi = r["ci"]["accuracy"]
+        key = (round(r["accuracy"] * r["n"]), f"{r['accuracy']:.0%}", f"{lo:.0%}", f"{hi:.0%}")
+        groups.setdefault(key, []).append(_("the {name}", name=r["name"]))
     accuracy = _("Test texts right, of {n}: {runs}.", n=pick["n"], runs=_("; ").join(
-        _("the {name} {right} ({acc:.0%}; on new texts likely {lo:.0%} to {hi:.0%})", name=r["name"],
-          right=round(r["accuracy"] * r["n"]), acc=r["accuracy"], lo=r["ci"]["accuracy"][0],
-          hi=r["ci"]["accuracy"][1]) for r in dash.rows))
+        _("{names} {right} ({acc}; on new texts likely {lo} to {hi})", names=_(" and ").join(names), right=right,
+          acc=acc, lo=lo, hi=hi) for (right, acc, lo, hi), names in groups.items()))
     cost = [c for c in (_cost_part(r, _) for r in dash.rows) if c]
     topics = {"recommend": [summary[0], *[t["sentence"] for t in dash.tests]], "accuracy": [accuracy],
               "mistakes": [summary[2]], "confidence": [summary[3]],
               "cost": [_("Cost and speed: {runs}.", runs=_("; ").join(cost))] if cost else []}
-    return ResultFacts(topics, [r["name"] for r in dash.rows])
+    classes = {c for ev in dash.evals.values() for c in ev["classes"]}
+    return ResultFacts(topics, [r["name"] for r in dash.rows] + sorted(classes))
 
 
 def _cost_part(row: dict, _) -> str:
@@ -94,6 +99,7 @@ class Plan:
     messages: list[dict] | None
     facts: str  # what the model was given: the numbers of its answer are checked against it
     source: str  # "results", "glossary" or "model"
+    told: str = ""  # the facts and definitions a capable model was asked to restate: shown beside its answer
 
 
 def plan(question: str, turns: list[dict], facts: ResultFacts | None, small: bool, system: str,
@@ -119,7 +125,7 @@ def plan(question: str, turns: list[dict], facts: ResultFacts | None, small: boo
                 "learning: which model to use, how often it is right, and where it goes wrong.") if explain \
             else question
         return Plan(None, with_system([*turns, {"role": "user", "content": ask}], system + "\n\n" + context),
-                    "\n".join(grounded) + "\n" + facts_text, source)
+                    "\n".join(grounded) + "\n" + facts_text, source, told="\n".join(grounded))
     context = ("\n\n" + _("What is known about the user's models:") + "\n" + facts_text) if facts_text else ""
     return Plan(None, with_system([*turns, {"role": "user", "content": question}], system + context), facts_text,
                 "model")
