@@ -43,3 +43,23 @@ def test_a_confidence_on_predict_has_no_rising_arrow(trained):
     assert at.metric and all(m.proto.direction == m.proto.MetricDirection.NONE for m in at.metric)  # not "↑ 50%"
     # the correction box preselects nothing: the model's own label is not offered as "the right label"
     assert all(s.value is None for s in at.selectbox if s.label == "Wrong? Pick the right label")
+
+
+def test_a_finished_card_says_its_score_and_the_baseline_reads_as_chosen(data_dir, tiny_csv):
+    from core import versions
+    from core.cleaning import load_dataset
+    from core.datasets import save_dataset
+    from core.jobs import JobRunner
+    from core.store import Store
+    from tests.test_pages import finish
+
+    store = Store(data_dir)
+    dataset_id = save_dataset(store, load_dataset(tiny_csv), tiny_csv.read_bytes(), "tiny.csv")
+    runner = JobRunner(store)
+    runner.submit(TrainConfig(), versions.rows_path(store, dataset_id, 1), dataset_id, "tiny")
+    finish(runner)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/train.py").run()
+    assert any("test texts right (" in c.value and c.value.startswith("Finished in") for c in at.caption)
+    assert any(m.value.startswith("✔ TF") for m in at.markdown)  # not a greyed-out, disabled checkbox
+    assert not [b for b in at.checkbox if b.disabled]
+    assert not any("minute" in t.label for t in at.toggle)  # no time promised for the Quick demo
