@@ -157,7 +157,7 @@ def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(server):
         assert page.url.endswith("/evaluate")
 
 
-def test_the_loop_flag_accept_new_version_retrain_compare(server):
+def test_the_loop_flag_accept_new_version_retrain_compare(server, tmp_path):
     """Flag -> accept a correction -> v2 appears -> retrain the baseline -> Evaluate shows v1 against v2."""
     with browser_page("e2e-loop-failure", viewport={"width": 1400, "height": 1000}) as page:
         page.goto(server)
@@ -185,6 +185,18 @@ def test_the_loop_flag_accept_new_version_retrain_compare(server):
         page.get_by_role("heading", name="Across dataset versions").wait_for()
         page.get_by_text("v1 -> v2").first.wait_for()
         page.get_by_text("The TF-IDF baseline (v2) gets").wait_for()  # it opens on the newest version's runs
+        # the Label page offers no text twice: not one already in the dataset, not a repeat within the file
+        import pandas as pd
+
+        known = pd.read_csv(ROOT / "assets" / "demo_tickets.csv")["ticket"].iloc[0]
+        more = tmp_path / "more.csv"
+        pd.DataFrame({"text": [known, "the app crashes when I open the invoice page", "please close my account today",
+                               "please close my account today"]}).to_csv(more, index=False)
+        go(page, "Label", "Label what matters next")
+        page.locator("input[type=file]").first.set_input_files(str(more))
+        page.get_by_role("button", name="Find the texts to label").click()
+        page.get_by_role("button", name="Add 0 labelled text(s)").first.wait_for()
+        assert page.locator("[role=grid]").first.get_attribute("aria-rowcount") == "3"  # a header and 2 new texts
 
 
 def test_the_golden_path_in_chinese(server, tmp_path):
