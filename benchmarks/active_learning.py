@@ -77,7 +77,7 @@ def encode(pool: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
     from core.contenders.embeddings import SentenceEncoder
 
     texts = list(dict.fromkeys(pool["text"].tolist() + test["text"].tolist()))
-    return dict(zip(texts, SentenceEncoder("default", 256, 64).encode(texts)))
+    return dict(zip(texts, SentenceEncoder("default", 256, 64).encode(texts), strict=False))
 
 
 def main() -> None:
@@ -99,9 +99,9 @@ def main() -> None:
         runs = {s: np.mean([curve(pool, test, s, seed, args.learner, vectors) for seed in range(3)], axis=0)
                 for s in ("uncertainty", "random")}
         target = runs["random"][-1]
-        reach = next((n for n, acc in zip(STEPS, runs["uncertainty"]) if acc >= target), None)
+        reach = next((n for n, acc in zip(STEPS, runs["uncertainty"], strict=False) if acc >= target), None)
         wins += reach is not None and reach <= 750
-        pairs = " ".join(f"{u:.3f}/{r:.3f}" for u, r in zip(runs["uncertainty"], runs["random"]))
+        pairs = " ".join(f"{u:.3f}/{r:.3f}" for u, r in zip(runs["uncertainty"], runs["random"], strict=False))
         lines.append(f"| {name} | {target:.3f} | {runs['uncertainty'][-1]:.3f} | **{reach or 'not within 1,000'}** | {pairs} |")
         print(lines[-1], flush=True)
         curves[name] = {k: [round(float(x), 4) for x in v] for k, v in runs.items()}

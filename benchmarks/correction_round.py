@@ -60,7 +60,7 @@ def one_round(name: str, rows: int, seed: int = 0) -> dict:
             frame = versions.rows(store, dataset_id, n)
             model = registry.get(kind).build(recipe).fit(frame["text"].tolist(), frame["label"].tolist())
             preds[n] = list(model.predict(test["text"].tolist()))
-        acc = {n: float(np.mean([p == t for p, t in zip(preds[n], test["label"])])) for n in (1, 2)}
+        acc = {n: float(np.mean([p == t for p, t in zip(preds[n], test["label"], strict=False)])) for n in (1, 2)}
         out[kind] = {"v1": acc[1], "v2": acc[2], "p": mcnemar(test["label"].tolist(), preds[1], preds[2])["p_value"]}
         print(name, kind, out[kind], flush=True)
     return out

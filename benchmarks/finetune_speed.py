@@ -34,7 +34,7 @@ def run_trainer(train, test, classes, args) -> tuple[float, float]:
     index = {c: i for i, c in enumerate(classes)}
     enc = tok(train["text"].tolist(), truncation=True, max_length=args.max_length)
     rows = [{"input_ids": ids, "attention_mask": m, "labels": index[y]}
-            for ids, m, y in zip(enc["input_ids"], enc["attention_mask"], train["label"])]
+            for ids, m, y in zip(enc["input_ids"], enc["attention_mask"], train["label"], strict=False)]
     model = AutoModelForSequenceClassification.from_pretrained(ckpt, num_labels=len(classes), ignore_mismatched_sizes=True)
     targs = TrainingArguments(output_dir=tempfile.mkdtemp(), num_train_epochs=args.epochs, learning_rate=args.lr,
                               per_device_train_batch_size=args.batch_size, warmup_steps=0.06,  # < 1: a ratio (v5)
@@ -90,14 +90,15 @@ def main() -> None:
     ours_sps, ours_f1, hf_sps, hf_f1 = np.mean(results, axis=0)
     ratio = ours_sps / hf_sps
     per_seed = "\n".join(f"| {s} | {r[2]:.1f} | {r[0]:.1f} | {r[0] / r[2]:.2f}x | {r[3]:.4f} | {r[1]:.4f} |"
-                         for s, r in zip(args.seeds, results))
+                         for s, r in zip(args.seeds, results, strict=False))
     title = "Fine-tuning speed against Hugging Face Trainer" + (" on one GPU (bf16)" if args.cuda else "")
     target = "no target on a GPU; recorded" if args.cuda else "target >= 1.3x"
     write_section(title, f"""
 Reference: `transformers.Trainer` (defaults: random batches, dynamic padding via DataCollatorWithPadding) in the
 same process, same run. Embedded all-MiniLM-L6-v2, {args.rows} random SST-2 train rows per seed,
 {args.epochs} epoch(s), batch {args.batch_size}, max length {args.max_length}, lr {args.lr}, 6% warmup;
-{'bf16 mixed precision on both sides, ' if args.cuda else ''}samples/s over the training loop alone (Trainer's `train_runtime`); macro-F1 on SST-2 `test.csv` (872 rows).
+{'bf16 mixed precision on both sides, ' if args.cuda else ''}samples/s over the training loop alone (Trainer's
+`train_runtime`); macro-F1 on SST-2 `test.csv` (872 rows).
 
 | seed | Trainer samples/s | Tunelab samples/s | ratio | Trainer macro-F1 | Tunelab macro-F1 |
 |---|---|---|---|---|---|

@@ -20,8 +20,11 @@ def machine() -> str:
 
 
 def write_section(name: str, body: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in this folder; each section is replaced when its script runs again.\n"
-    block = f"<!-- {name} -->\n## {name}\n\n_Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}._\n\n{body.strip()}\n<!-- /{name} -->"
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else (
+        "# Benchmark results\n\nWritten by the scripts in this folder; each section is replaced when its script runs "
+        "again.\n")
+    block = (f"<!-- {name} -->\n## {name}\n\n_Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}._\n\n"
+             f"{body.strip()}\n<!-- /{name} -->")
     pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")

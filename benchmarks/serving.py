@@ -177,7 +177,7 @@ def main() -> None:
                 rounds[name].append(batch32(model, texts)[0])
         rows = {name: speed(model, texts, labels, rounds[name]) for name, model in models.items()}
         for name in models:  # per round: the runtimes of one round ran within seconds of each other
-            rows[name]["ratios"] = [x / e for x, e in zip(rounds[name], rounds["eager PyTorch"])]
+            rows[name]["ratios"] = [x / e for x, e in zip(rounds[name], rounds["eager PyTorch"], strict=False)]
         if drop >= 0.005:  # what the default export would do: serve fp32
             (run.path / "onnx" / "model.int8.onnx").unlink()
             report["int8"]["refused"] = f"int8 lost {drop:.1%} on the run's {report['rows']} test rows"

@@ -169,7 +169,7 @@ def learning_curves(data: dict, lang: str = "en") -> go.Figure:
     _ = translator(lang)
     fig = _fig(_("Accuracy as you label more: most uncertain first vs at random"), xaxis_title=_("labelled rows"),
                yaxis_title=_("test accuracy"), height=400)
-    for colour, (name, curve) in zip(PALETTE, data["curves"].items()):
+    for colour, (name, curve) in zip(PALETTE, data["curves"].items(), strict=False):
         fig.add_scatter(x=data["labels"], y=curve["uncertainty"], name=_("{name}: uncertain first", name=plain(name)),
                         line=dict(color=colour), mode="lines+markers")
         fig.add_scatter(x=data["labels"], y=curve["random"], name=_("{name}: random", name=plain(name)),

@@ -58,7 +58,8 @@ MULTILINGUAL_NAMES = ("multilingual", "multilingual-e5-small", "intfloat/multili
 
 
 def resolve_checkpoint(spec: str | None) -> str:
-    """'default' -> embedded MiniLM folder; 'multilingual' -> embedded multilingual-e5-small folder; a usable model folder -> itself; else a Hub id.
+    """'default' -> embedded MiniLM folder; 'multilingual' -> embedded multilingual-e5-small folder; a usable model
+    folder -> itself; else a Hub id.
     A folder without config.json and safetensors weights is refused (no pickle, ever)."""
     if spec in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
         return str(embedded_classifier_dir())

@@ -47,14 +47,14 @@ def aligned_predictions(frames: dict[str, pd.DataFrame]) -> tuple[list[str], dic
     """Rows scored by every run (matched on text and label), for paired tests across runs."""
     common = None
     for df in frames.values():
-        keys = set(zip(df["text"], df["label"]))
+        keys = set(zip(df["text"], df["label"], strict=False))
         common = keys if common is None else common & keys
     if not common:
         return [], {}
     order = sorted(common)
     preds = {}
     for run, df in frames.items():
-        lookup = dict(zip(zip(df["text"], df["label"]), df["pred"]))
+        lookup = dict(zip(zip(df["text"], df["label"], strict=False), df["pred"], strict=False))
         preds[run] = [lookup[k] for k in order]
     return [k[1] for k in order], preds
 
@@ -84,16 +84,16 @@ def compare_versions(store, run_dirs: list[str | Path], lang: str = "en") -> lis
 
 def _rescore(dataset_id: str, runs: list[tuple[RunFolder, int, pd.DataFrame]], newest: pd.DataFrame,
              history: list, lang: str) -> dict:
-    truth_of = dict(zip(newest["uid"], newest["label"]))
+    truth_of = dict(zip(newest["uid"], newest["label"], strict=False))
     common = sorted(set.intersection(*(set(f["uid"]) for _, _, f in runs)) & set(truth_of))
     truth = [truth_of[u] for u in common]
-    rescored = {int(u) for _, _, f in runs for u, old in zip(f["uid"], f["label"]) if truth_of.get(u, old) != old}
+    rescored = {int(u) for _, _, f in runs for u, old in zip(f["uid"], f["label"], strict=False) if truth_of.get(u, old) != old}
     rows, preds = [], {}
     for run, version, frame in runs:
         key = str(run.path)
-        lookup = dict(zip(frame["uid"], frame["pred"]))
+        lookup = dict(zip(frame["uid"], frame["pred"], strict=False))
         preds[key] = [lookup[u] for u in common]
-        right = [p == t for p, t in zip(preds[key], truth)]
+        right = [p == t for p, t in zip(preds[key], truth, strict=False)]
         rows.append({"run": key, "name": run.name, "model": run.kind, "version": version,
                      "accuracy": sum(right) / max(1, len(right)), "n": len(common)})
     pairs = []

@@ -82,8 +82,11 @@ def bootstrap_ci(y_true: list[str], y_pred: list[str], labels: list[str], n_boot
         denom = cm.sum(0) + cm.sum(1)  # 2tp + fp + fn
         present = cm.sum(1) + cm.sum(0) > 0  # sklearn's macro-F1 counts labels seen in truth or prediction
         f1s[b] = np.mean(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)[present]) if present.any() else 0.0
-    q = lambda a: [float(np.percentile(a, 2.5)), float(np.percentile(a, 97.5))]
-    return {"accuracy": q(accs), "macro_f1": q(f1s)}
+    return {"accuracy": _interval(accs), "macro_f1": _interval(f1s)}
+
+
+def _interval(values) -> list[float]:
+    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
 
 
 def _thin(*arrays, points: int = CURVE_POINTS):
@@ -123,7 +126,7 @@ def _pr(y_true, proba, classes) -> dict[str, dict]:
 def calibration(y_true, proba: np.ndarray, classes: list[str], bins: int = 10) -> dict:
     """Expected calibration error of the top-class confidence, and the reliability curve."""
     conf = proba.max(1)
-    correct = np.array([classes[i] == t for i, t in zip(proba.argmax(1), y_true)], dtype=float)
+    correct = np.array([classes[i] == t for i, t in zip(proba.argmax(1), y_true, strict=False)], dtype=float)
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)
     curve, ece = [], 0.0
@@ -139,7 +142,7 @@ def calibration(y_true, proba: np.ndarray, classes: list[str], bins: int = 10) -
 def _errors(y_true, pred, proba, texts, limit: int) -> list[dict]:
     """Misclassified rows, most confident mistakes first (those are the surprising ones)."""
     conf = proba.max(1)
-    wrong = [i for i, (t, p) in enumerate(zip(y_true, pred)) if t != p]
+    wrong = [i for i, (t, p) in enumerate(zip(y_true, pred, strict=False)) if t != p]
     wrong.sort(key=lambda i: -conf[i])
     texts = list(texts)
     return [{"text": str(texts[i]), "true": y_true[i], "pred": pred[i], "confidence": round(float(conf[i]), 4)}
@@ -151,8 +154,8 @@ def mcnemar(y_true, pred_a, pred_b) -> dict:
     are few (< 25), chi-squared with continuity correction otherwise."""
     from scipy.stats import binomtest, chi2
 
-    a = np.array([p == t for p, t in zip(pred_a, y_true)])
-    b = np.array([p == t for p, t in zip(pred_b, y_true)])
+    a = np.array([p == t for p, t in zip(pred_a, y_true, strict=False)])
+    b = np.array([p == t for p, t in zip(pred_b, y_true, strict=False)])
     only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
     n = only_a + only_b
     if n == 0:

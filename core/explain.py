@@ -82,7 +82,7 @@ def explain(model, text: str, target: str | None = None) -> Explanation:
     spans = tokens(text)
     method = getattr(model, "explain_method", "occlusion")
     weights, gap = METHODS.get(method, _occlusion)(model, text, spans, classes.index(target))
-    words = [{"word": w, "start": s, "end": e, "weight": float(x)} for (w, s, e), x in zip(spans, weights)]
+    words = [{"word": w, "start": s, "end": e, "weight": float(x)} for (w, s, e), x in zip(spans, weights, strict=False)]
     return Explanation(label, float(proba.max()), target, method if method in METHODS else "occlusion", words, gap)
 
 
@@ -104,7 +104,7 @@ def _tfidf(model, text: str, spans, t: int):
     for v in model.vectorizers_:
         x = v.transform([text]).tocoo()
         occurrences = _occurrences(v, text)
-        for j, value in zip(x.col, x.data):
+        for j, value in zip(x.col, x.data, strict=False):
             found = occurrences.get(j) or [(0, len(text))]  # never lose a contribution
             share = value * coef[offset + j] / len(found)
             for s, e in found:
@@ -160,7 +160,7 @@ def _integrated_gradients(model, text: str, spans, t: int):
     per_token = attr.sum(-1)[0].detach().float().cpu().numpy()
     weights = np.zeros(len(spans))
     starts, ends = np.array([s for _, s, _ in spans]), np.array([e for _, _, e in spans])
-    for (s, e), w, is_special in zip(offsets, per_token, special.tolist()):
+    for (s, e), w, is_special in zip(offsets, per_token, special.tolist(), strict=False):
         if is_special or e <= s:
             continue
         overlap = np.clip(np.minimum(ends, e) - np.maximum(starts, s), 0, None)

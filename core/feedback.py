@@ -50,8 +50,8 @@ def with_rows(store: Store, dataset_id: str, items: list[dict]) -> list[dict]:
     """Queue items with what they will change: each gets "text" (a relabel item queues only the row's id) and
     "old" (the row's label in the newest version; None for a text that is not in the dataset yet)."""
     rows = versions.rows(store, dataset_id)
-    by_uid = dict(zip(rows["uid"], zip(rows["text"], rows["label"])))
-    by_text = dict(zip(rows["text"], rows["label"]))
+    by_uid = dict(zip(rows["uid"], zip(rows["text"], rows["label"], strict=False), strict=False))
+    by_text = dict(zip(rows["text"], rows["label"], strict=False))
     out = []
     for item in items:
         text, old = by_uid.get(item["uid"], (item["text"], None)) if item["uid"] is not None else \

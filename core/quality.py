@@ -137,7 +137,8 @@ def _conflicts(df: pd.DataFrame, rows: np.ndarray) -> list[dict]:
         labels = df["label"].iloc[idx]
         if key and labels.nunique() > 1:
             out.append({"text": str(df["text"].iloc[idx[0]]),
-                        "labels": {str(l): [int(rows[i]) for i, v in zip(idx, labels) if v == l] for l in sorted(set(labels))}})
+                        "labels": {str(lab): [int(rows[i]) for i, v in zip(idx, labels, strict=False) if v == lab]
+                                   for lab in sorted(set(labels))}})
     return out
 
 

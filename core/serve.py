@@ -75,7 +75,7 @@ class Served:
         if not long:
             return set()
         lengths = [len(ids) for ids in tok([texts[i] for i in long], truncation=False)["input_ids"]]
-        return {i for i, n in zip(long, lengths) if n > limit}
+        return {i for i, n in zip(long, lengths, strict=False) if n > limit}
 
     async def classify(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
         """Queue the texts; the batcher answers, when their batch has been scored, with their probabilities and

@@ -160,9 +160,9 @@ def create_app(models: dict[str, Served], api_key: str | None = None, data_dir: 
         proba, cut = await served.classify(texts)
         classes = served.info["classes"]
         out = [{"label": classes[int(p.argmax())], "confidence": round(float(p.max()), 6),
-                "probabilities": {c: round(float(x), 6) for c, x in zip(classes, p)}} for p in proba]
+                "probabilities": {c: round(float(x), 6) for c, x in zip(classes, p, strict=False)}} for p in proba]
         if body.explain:
-            for text, pred in zip(texts, out):
+            for text, pred in zip(texts, out, strict=False):
                 pred["explanation"] = await asyncio.get_running_loop().run_in_executor(
                     None, served.explain, text, pred["label"])
         result = {"model": served.id, "predictions": out}

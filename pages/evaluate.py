@@ -59,11 +59,11 @@ with guard("Building the comparison"):
     figs = figures(dash, normalize=normalize)
     st.plotly_chart(figs.pop("metrics"))
     confusions = {k: v for k, v in figs.items() if k.startswith("confusion:")}
-    for col, (key, fig) in zip(st.columns(len(confusions)), confusions.items()):
+    for col, (key, fig) in zip(st.columns(len(confusions)), confusions.items(), strict=False):
         col.plotly_chart(fig, key=key)
     tabs = st.tabs([_("Per-class F1"), _("ROC"), _("Precision-recall"), _("Calibration"), _("Training curves")])
     explained = {"per_class": "f1", "roc": "roc", "pr": "pr", "calibration": "calibration", "training": "validation"}
-    for tab, key in zip(tabs, ["per_class", "roc", "pr", "calibration", "training"]):
+    for tab, key in zip(tabs, ["per_class", "roc", "pr", "calibration", "training"], strict=False):
         with tab:
             st.caption(help_text(explained[key], lang()))
             if key in ("roc", "pr") and len(dash.evals) > 1:  # a line per class per run ran to 15 legend lines

@@ -32,7 +32,7 @@ if st.button(_("Classify"), type="primary"):
         st.info(_("Type a text and pick at least one model first."))
 if text.strip() and models and state.get(state.CLASSIFIED) == text.strip():  # stays up for "wrong?" below
     cols = st.columns(len(models))
-    for col, (run_id, model_dir) in zip(cols, models.items()):
+    for col, (run_id, model_dir) in zip(cols, models.items(), strict=False):
         with col, guard("Classifying"):
             row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
             classes = [c[2:] for c in row.index if c.startswith("p:")]

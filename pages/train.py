@@ -52,7 +52,7 @@ st.subheader(_("Contenders"))
 specs = registry.all_specs()
 ticked = state.get(state.TRAIN_KINDS) or {}  # the choice survives a visit to another page
 kinds = []
-for spec, col in zip(specs, st.columns(len(specs))):
+for spec, col in zip(specs, st.columns(len(specs)), strict=False):
     title, about = capitalised(_(spec.choice or spec.title)), _(spec.description)
     if spec.always:  # shown as chosen, not as a greyed-out box that reads as "unavailable"
         col.markdown("✔ " + md(title), help=about + " " + _("Always trained: the bar the "

@@ -14,6 +14,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# The linter first: a finding fails the run (ruff.toml: pyflakes, pycodestyle errors, zip without strict=, E741)
+python3 -m ruff check --quiet .
+
 # The tests never need the Hugging Face Hub: models are embedded in packages.
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 exec python3 -m pytest -q "$@"

@@ -42,7 +42,7 @@ def test_conversation_longer_than_the_context_is_trimmed_not_crashed():
     engine = load_engine("default", context_window=512)
     system = {"role": "system", "content": "You are terse."}
     long_talk = [{"role": r, "content": f"Message {i}: " + "lorem ipsum dolor sit amet " * 20}
-                 for i, r in zip(range(40), ["user", "assistant"] * 20)]
+                 for i, r in zip(range(40), ["user", "assistant"] * 20, strict=False)]
     answer = engine.complete([system, *long_talk, *ASK], GREEDY)
     assert answer and engine.last_stats.trimmed_messages > 30
     assert engine.last_stats.prompt_tokens <= 512 - GREEDY.max_tokens

@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # a real server and a real browser
 
-from tests.conftest import ROOT, local_server
+from tests.conftest import ROOT, local_server  # noqa: E402 - after pytestmark, as pytest's own examples do
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"

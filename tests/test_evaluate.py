@@ -28,7 +28,7 @@ def test_metrics_match_sklearn():
     assert ev.confusion == confusion_matrix(y, pred, labels=classes).tolist()
     assert abs(ev.roc["bee"]["auc"] - roc_auc_score([v == "bee" for v in y], proba[:, 1])) < 1e-12
     assert ev.ci["accuracy"][0] < ev.accuracy < ev.ci["accuracy"][1]
-    assert len(ev.errors) == sum(t != p for t, p in zip(y, pred))
+    assert len(ev.errors) == sum(t != p for t, p in zip(y, pred, strict=False))
     assert ev.errors == sorted(ev.errors, key=lambda e: -e["confidence"])
 
 

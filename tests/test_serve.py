@@ -24,7 +24,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve")
     tiny_frame().to_csv(root / "tiny.csv", index=False)
     runs = [root / "a", root / "b"]
-    for run, seed in zip(runs, (1, 2)):
+    for run, seed in zip(runs, (1, 2), strict=False):
         run_training(TrainConfig(seed=seed), root / "tiny.csv", run)
     with local_server(["-m", "core", "serve", *map(str, runs), "--api-key-env", "SERVE_KEY", "--data-dir",
                        str(root / "data")], env={"SERVE_KEY": KEY}) as url:

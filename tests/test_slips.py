@@ -36,7 +36,7 @@ def test_accept_at_or_above_takes_a_row_that_shows_the_same_number():
     assert at_or_above(todo, 0.9)["confidence"].tolist() == [0.8996, 0.95]
 
 
-def test_a_confidence_on_predict_has_no_rising_arrow(trained):
+def test_a_confidence_on_predict_has_no_rising_arrow(trained):  # noqa: F811 - the fixture, imported above
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/predict.py").run()
     at.text_area[0].input("absolutely fantastic, I love it").run()
     next(b for b in at.button if b.label == "Classify").click().run()

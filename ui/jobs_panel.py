@@ -50,7 +50,8 @@ def _active_card(job, runner, position: int) -> None:
         fraction, words = progress_words(events)
         st.progress(fraction, text=words)
         if charts.has_curves(events):
-            st.plotly_chart(charts.training_curves({runner.run(job.id).short_name(lang()): events}, lang()), key=f"curve-{job.id}-{len(events)}")
+            st.plotly_chart(charts.training_curves({runner.run(job.id).short_name(lang()): events}, lang()),
+                            key=f"curve-{job.id}-{len(events)}")
 
 
 def _finished_card(job, runner) -> None:

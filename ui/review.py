@@ -86,7 +86,7 @@ def _table(store, dataset_id: str, todo: pd.DataFrame, classes: list[str]) -> No
     confident = at_or_above(todo, sure)
     if st.button(_("Accept {n:,} suggestion(s) at or above {sure:.0%}", n=len(confident), sure=sure),
                  disabled=confident.empty):
-        _record(store, dataset_id, list(zip(confident["uid"], confident["text"], confident["given"], confident["suggested"])))
+        _record(store, dataset_id, list(zip(confident["uid"], confident["text"], confident["given"], confident["suggested"], strict=False)))
         st.rerun()
     table = todo[["uid", "text", "given", "suggested", "confidence"]].assign(decision=None)
     edited = st.data_editor(table, hide_index=True, key="review_table", disabled=["uid", "text", "given", "suggested",
@@ -98,5 +98,5 @@ def _table(store, dataset_id: str, todo: pd.DataFrame, classes: list[str]) -> No
                                                _("models' confidence"), min_value=0.0, max_value=1.0, format="%.2f")})
     chosen = edited[edited["decision"].notna()]
     if st.button(_("Save {n:,} decision(s)", n=len(chosen)), disabled=chosen.empty, key="review_save"):
-        _record(store, dataset_id, list(zip(chosen["uid"], chosen["text"], chosen["given"], chosen["decision"])))
+        _record(store, dataset_id, list(zip(chosen["uid"], chosen["text"], chosen["given"], chosen["decision"], strict=False)))
         st.rerun()

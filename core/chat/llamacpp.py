@@ -43,7 +43,8 @@ class LlamaCppEngine(ChatEngine):
                          n_threads_batch=self.threads, verbose=False)
         self.context_window = self.llm.n_ctx()
         self.label = Path(self.path).name
-        self.params = int(self.llm._model.n_params())  # read from the GGUF (no public accessor in 0.3.36): decides whether its answers can be relied on
+        # read from the GGUF (no public accessor in 0.3.36): decides whether its answers can be relied on
+        self.params = int(self.llm._model.n_params())
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
