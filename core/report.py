@@ -58,10 +58,9 @@ def display_names(runs: list[RunFolder], lang: str = "en") -> dict[str, tuple[st
 def build_dashboard(run_dirs: list[str | Path], lang: str = "en") -> Dashboard:
     """Read each finished run's metrics, progress and test predictions into one Dashboard (sentences in `lang`)."""
     rows, evals, progress, frames, sources = [], {}, {}, {}, set()
-    finished = [r for r in map(RunFolder, run_dirs) if "test" in (r.metrics() or {})]
-    names = display_names(finished, lang)
-    for run in finished:
-        metrics = run.metrics()
+    finished = [(r, m) for r, m in ((r, r.metrics() or {}) for r in map(RunFolder, run_dirs)) if "test" in m]
+    names = display_names([run for run, _metrics in finished], lang)
+    for run, metrics in finished:  # each run's metrics.json read once
         sources.add(_source(run, metrics))
         if len(sources - {None}) > 1:  # a winner across two label sets means nothing
             raise DataError("These runs were trained on different datasets; compare the runs of one dataset at a "

@@ -17,7 +17,6 @@ from ui.widgets import guard
 ensure_app_navigation()
 st.title(_("Chat"))
 store = resources.store_or_none()  # chat works without saved runs
-done = store.jobs(("done",), kind="train") if store else []
 with st.expander(_("Model and settings")):
     engine_source = pick_engine()
     system = st.text_area(_("System prompt"), system_prompt(lang()), key=f"system_{lang()}")
@@ -38,7 +37,7 @@ for message in messages:
     show(message)
 
 b1, b2, b3, b4 = st.columns(4)
-explain = b1.button(_("Explain my results"), disabled=not done, help=_("Sends the selected evaluation to the chat model."))
+explain = b1.button(_("Explain my results"), disabled=not run_labels, help=_("Sends the selected evaluation to the chat model."))
 if b2.button(_("Clear")):
     messages.clear()
     st.rerun()

@@ -15,8 +15,9 @@ from ui.widgets import guard, report_in_words
 
 ensure_app_navigation()
 st.title(_("Data"))
-first_visit = not (resources.store_or_none() and resources.store().datasets())
-if first_visit:  # a first screen that says what Tunelab does and what to do, with the demo one click away
+store = resources.store_or_none()  # a read-only data folder: the upload part below still works
+saved_datasets = store.datasets() if store else []
+if not saved_datasets:  # a first screen that says what Tunelab does and what to do, with the demo one click away
     with st.container(border=True):
         st.markdown(_("**Tunelab turns labelled texts into a classifier you can trust**, in four steps: **Data** "
                       "(bring texts and their labels) → **Train** (several models side by side) → **Evaluate** "
@@ -96,8 +97,9 @@ saved = st.session_state.pop(state.SAVED_ROWS, None)
 if saved is not None:
     st.success(_("Saved {rows:,} rows. Next: check the labels below, or train models on the Train page.", rows=saved))
     st.page_link("pages/train.py", label=_("Go to Train"), icon=":material/arrow_forward:")
-store = resources.store_or_none()  # a read-only data folder: the upload part above still works
-datasets = store.datasets() if store and (state.get(state.DATASET_ID) or not upload) else []
+if saved is not None and store:  # the one just saved
+    saved_datasets = store.datasets()
+datasets = saved_datasets if state.get(state.DATASET_ID) or not upload else []
 if datasets:
     st.divider()
     ids, current = [d["id"] for d in datasets], state.get(state.DATASET_ID)
