@@ -8,9 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import signal
 import sys
-import time
 import typing
 from dataclasses import fields
 
@@ -113,21 +111,16 @@ def cmd_inspect(args) -> int:
 
 def cmd_train(args) -> int:
     from core.train import is_main_process, run_training
+    from core.worker import job_process
 
     base = TrainConfig.load(args.config) if args.config else TrainConfig()
     config = base.with_(**config_overrides(args))
-    stop = {"flag": False}
-    # SIGTERM (the app's Cancel) sets a flag the trainer checks every step: it stops, saves, writes 'cancelled'
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
-    try:
+    main = is_main_process()  # under `accelerate launch` one process, not each, moves the queue on
+    # run_training writes the run folder's progress; the process adds Cancel (SIGTERM) and the next job
+    with job_process(main=main) as worker:
         metrics = run_training(config, args.file, args.out, on_progress=_print_progress,
-                               should_stop=lambda: stop["flag"])
-    finally:
-        from core.jobs import poll_after_worker
-
-        if is_main_process():  # under `accelerate launch` one process, not each, moves the queue on
-            poll_after_worker()
-    if "test" in metrics and is_main_process():
+                               should_stop=worker.should_stop)
+    if "test" in metrics and main:
         ev = metrics["test"]
         print(f"{config.model}: accuracy {ev['accuracy']:.4f}, macro-F1 {ev['macro_f1']:.4f} on {ev['n']} test rows "
               f"-> {args.out}", file=sys.stderr)
@@ -167,34 +160,21 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from core.onnx_export import load_for_inference
     from core.predict import predict_table
-    from core.progress import progress_sink
+    from core.worker import job_process
 
-    log = progress_sink(args.progress)
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))  # the app's Cancel
-    t0 = time.time()
-    try:
-        log({"event": "start"})
-        df = predict_table(load_for_inference(args.run), args.file, text_col=args.text_col,
-                           on_progress=log, should_stop=lambda: stop["flag"])
-        if args.out:
-            df.to_csv(args.out, index=False)
-            print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)
-        else:
-            df.to_csv(sys.stdout, index=False)
-        log({"event": "end", "status": "done", "rows": len(df), "seconds": round(time.time() - t0, 2)})
-    except InterruptedError:
-        log({"event": "end", "status": "cancelled", "seconds": round(time.time() - t0, 2)})
-    except DataError as exc:
-        log({"event": "end", "status": "failed", "error": str(exc)})
-        raise
-    except Exception as exc:
-        log({"event": "end", "status": "failed", "error": f"Unexpected error: {type(exc).__name__}"})
-        raise
-    finally:
-        from core.jobs import poll_after_worker
+    with job_process(args.progress) as worker:
+        def work():
+            worker.log({"event": "start"})
+            df = predict_table(load_for_inference(args.run), args.file, text_col=args.text_col,
+                               on_progress=worker.log, should_stop=worker.should_stop)
+            if args.out:
+                df.to_csv(args.out, index=False)
+                print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)
+            else:
+                df.to_csv(sys.stdout, index=False)
+            worker.end["rows"] = len(df)
 
-        poll_after_worker()
+        worker.run(work)
     return 0
 
 

@@ -38,7 +38,7 @@ def cmd_runs(args) -> int:
 
     store = Store(default_data_dir())
     if args.action == "list":
-        jobs = store.jobs(kind="train", limit=100_000, archived=None if args.all else False)
+        jobs = store.jobs(job_type="train", limit=100_000, archived=None if args.all else False)
         rows = [{"id": j.id, "name": RunFolder(store.run_dir(j.id)).name, "status": j.status,
                  "dataset": j.dataset_id, "archived": bool(j.archived)} for j in jobs]
         if args.json:

@@ -63,25 +63,12 @@ def cmd_explain(args) -> int:
 
 
 def cmd_label_issues(args) -> int:
-    import signal
+    from core.worker import job_process
 
-    from core.contenders.base import FitStopped
-    from core.errors import DataError
-    from core.jobs import poll_after_worker
-
-    log = _progress_log(args.progress)
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))  # the app's Cancel
-    try:
-        result = _label_issues(args, log, lambda: stop["flag"])
-    except FitStopped:
-        log({"event": "end", "status": "cancelled"})
+    with job_process(args.progress, _print_checked) as worker:
+        result = worker.run(lambda: _label_issues(args, worker))
+    if result is None:  # cancelled
         return 0
-    except DataError as exc:
-        log({"event": "end", "status": "failed", "error": str(exc)})
-        raise
-    finally:
-        poll_after_worker()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:
@@ -89,7 +76,7 @@ def cmd_label_issues(args) -> int:
     return 0
 
 
-def _label_issues(args, log, should_stop) -> dict:
+def _label_issues(args, worker) -> dict:
     import pandas as pd
 
     from core.cleaning import dataset_from_raw
@@ -98,8 +85,8 @@ def _label_issues(args, log, should_stop) -> dict:
 
     raw = read_table(args.file)
     ds = dataset_from_raw(raw, text_col=args.text_col, label_col=args.label_col)
-    log({"event": "start", "rows": len(ds.df)})
-    report = check_labels(ds.df, use_embeddings=not args.fast, on_progress=log, should_stop=should_stop)
+    worker.log({"event": "start", "rows": len(ds.df)})
+    report = check_labels(ds.df, use_embeddings=not args.fast, on_progress=worker.log, should_stop=worker.should_stop)
     result = {"rows": report.rows, "issues": report.issues, "leakage": report.leakage, "conflicts": report.conflicts,
               "small_classes": report.small_classes, "sentence": report.sentence()}
     if args.out:
@@ -110,7 +97,7 @@ def _label_issues(args, log, should_stop) -> dict:
     if args.json_out:
         with open(args.json_out, "w", encoding="utf-8") as f:
             json.dump(result, f, ensure_ascii=False)
-    log({"event": "end", "status": "done", "issues": len(report.issues)})
+    worker.end["issues"] = len(report.issues)
     return result
 
 
@@ -127,8 +114,7 @@ def _print_issues(result: dict) -> None:
         print(f"  classes too small to learn: {', '.join(result['small_classes'])}")
 
 
-def _progress_log(path):
-    from core.progress import progress_sink
-
-    return progress_sink(path, lambda event: print(f"checked {event['step']} of {event['total_steps']}",
-                                                  file=sys.stderr) if event.get("event") == "step" else None)
+def _print_checked(event: dict) -> None:
+    """Progress on the terminal when no progress file was asked for."""
+    if event.get("event") == "step":
+        print(f"checked {event['step']} of {event['total_steps']}", file=sys.stderr)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import shutil
 
 from core.errors import DataError
-from core.store import FINAL, Store
-
-ACTIVE = ("queued", "running")
+from core.store import ACTIVE, FINAL, Store
 
 
 def archive_run(store: Store, job_id: str, archived: bool = True) -> None:
@@ -28,7 +26,7 @@ def delete_run(store: Store, job_id: str) -> None:
     job = _job(store, job_id)
     if job.status not in FINAL:
         raise DataError("This run has not finished; cancel it first, then delete it.")
-    users = [j for j in store.jobs(ACTIVE, kind="predict") if _request(store, j.id).get("model_job") == job_id]
+    users = [j for j in store.jobs(ACTIVE, job_type="predict") if _request(store, j.id).get("model_job") == job_id]
     if users:
         raise DataError("This model is classifying a file right now ({n} job(s)); delete it when they have "
                         "finished.", n=len(users))
@@ -48,7 +46,7 @@ def delete_dataset(store: Store, dataset_id: str) -> None:
     jobs = [j for j in store.jobs(limit=100_000) if j.dataset_id == dataset_id]
     if any(j.status in ACTIVE for j in jobs):
         raise DataError("A job is working on this dataset right now; delete it when the job has finished.")
-    runs = [j for j in jobs if j.kind == "train"]
+    runs = [j for j in jobs if j.job_type == "train"]
     if runs:
         raise DataError("{n} run(s) were trained on this dataset and need it (its versions and test rows); delete "
                         "them first, or archive the dataset instead.", n=len(runs))

@@ -1,10 +1,11 @@
-"""The training queue: jobs run as their own processes, never in the web server.
+"""The job queue: trainings, file classifications and label checks run as their own processes, never in
+the web server.
 
-Lifecycle: queued -> running -> done | failed | cancelled. `poll()` settles
-finished or vanished workers and starts queued jobs while fewer than
-`max_concurrent` run; starting happens under SQLite's write lock, so two pollers
-start a job once. The worker is `python -m core train ...`, in its own session so
-a server restart does not kill it; it writes RUN_DIR/progress.jsonl.
+Lifecycle (core.store.JobStatus): queued -> running -> done | failed | cancelled. `poll()` settles
+finished or vanished workers and starts queued jobs while fewer than `max_concurrent` run; starting
+happens under SQLite's write lock, so two pollers start a job once. A job's command comes from its type's
+record (core.job_types); the worker runs in its own session so a server restart does not kill it, and
+writes its folder's progress.jsonl through core.worker, whose `end` event settles the job.
 
 The queue moves with no browser open, three ways: the process that spawned a
 worker waits for it in a thread (reaping it at once, so no zombie lingers) and
@@ -18,17 +19,18 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
+from core import job_types, versions
 from core.config import TrainConfig
-from core.runs import RunFolder, readable_name
 from core.contenders import registry
+from core.datasets import SAFE_EXT, read_report
 from core.errors import DataError
 from core.i18n import translator
-from core.store import Job, Store, new_id, require_free_space
+from core.runs import RunFolder, readable_name
+from core.store import ACTIVE, Job, JobStatus, Store, new_id, require_free_space
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STORE_ENV = "TUNELAB_JOB_STORE"  # set in a worker's environment: the data directory whose queue it belongs to
@@ -53,7 +55,7 @@ class JobRunner:
 
     def submit(self, config: TrainConfig, data_path: str | Path, dataset_id: str | None = None,
                dataset_name: str = "", lang: str = "en") -> str:
-        """Queue a run of `config` on `data_path`; returns the job id (also the run folder name).
+        """Queue a training of `config` on `data_path`; returns the job id (also the run folder name).
         A config without a name gets a readable one made from what it is (in `lang`)."""
         require_free_space(self.store.root, registry.get(config.model).disk_mb)
         job_id = new_id()
@@ -61,21 +63,30 @@ class JobRunner:
         if generated:
             when, dataset = time.time(), dataset_name or Path(data_path).stem
             config = config.with_(name=readable_name(config, dataset, when, lang=lang))
-        self.run(job_id).create(config, data_path)
+        self.folder(job_id).create(config, data_path)
         if generated:  # made again at display time, in the reader's language
-            self.run(job_id).save_name_parts(dataset, when)
-        self.store.add_job(job_id, config.name, config.model, dataset_id, config.to_dict())
+            self.folder(job_id).save_name_parts(dataset, when)
+        self.store.add_job(job_id, config.name, config.model, dataset_id, config.to_dict(), job_type="train")
+        self.poll()
+        return job_id
+
+    def queue(self, job_type: str, name: str, request: dict, data: bytes | Path, extension: str = "",
+              model: str = "", dataset_id: str | None = None) -> str:
+        """Queue a job of a registered type (core.job_types) on one file: `data`'s bytes are copied into the
+        job's folder as input`extension` (an extension from a fixed list), or an existing file of the data
+        directory is pointed at; `request` is what the worker reads back. Returns the job id."""
+        job_id = new_id()
+        self.folder(job_id).create_batch(data, extension, request)
+        self.store.add_job(job_id, name, model or job_type, dataset_id, request, job_type=job_type)
         self.poll()
         return job_id
 
     def retrain(self, job_ids: list[str], dataset_id: str, version: int | None = None, lang: str = "en") -> list[str]:
         """Repeat finished runs' recipes (their config.json) on a version of their dataset; returns the new
         job ids. Names are made afresh so the version shows: 'Baseline · tickets v3 · ...'."""
-        from core import versions
-
         target = versions.get(self.store, dataset_id, version) if version else versions.latest(self.store, dataset_id)
         name = next((d["name"] for d in self.store.datasets() if d["id"] == dataset_id), "data")
-        configs = [self.run(j).config() for j in job_ids]
+        configs = [self.folder(j).config() for j in job_ids]
         if not job_ids or None in configs:
             raise DataError("Pick finished runs to repeat; one of these has no recipe to repeat.")
         order = [spec.kind for spec in registry.all_specs()]  # cheapest first: the baseline's result comes in seconds
@@ -87,89 +98,58 @@ class JobRunner:
                      lang: str = "en") -> str:
         """Queue the classification of a whole uploaded file by a trained run; returns the job id.
         The result (the file's columns plus pred, confidence, p:<class>) lands in the job's folder."""
-        from core.datasets import SAFE_EXT
-
-        model_run = self.run(model_job_id)
+        model_run = self.folder(model_job_id)
         if model_run.metrics() is None:
             raise DataError("That model has not finished training; pick a finished one.")
         require_free_space(self.store.root, 4 * len(data) // 2**20 + 10)  # input, output with probabilities
-        job_id = new_id()
         ext = Path(filename).suffix.lower()
         request = {"model_job": model_job_id, "filename": Path(filename).name[:200], "text_col": text_col}
-        self.run(job_id).create_batch(data, ext if ext in SAFE_EXT else ".bin", request)
         _ = translator(lang)
         name = _("Classify {file} with {model}", file=Path(filename).name[:80], model=model_run.name)
-        self.store.add_job(job_id, name, model_run.kind, None, request, kind="predict")
-        self.poll()
-        return job_id
+        return self.queue("predict", name, request, data, ext if ext in SAFE_EXT else ".bin", model=model_run.kind)
 
     def submit_label_check(self, dataset_id: str, lang: str = "en") -> str:
         """Queue the label check of a dataset's newest version (core.quality); the result lands in the job's
         folder, its `row` numbers are positions in that version's rows file (request["version"])."""
-        from core import versions
-        from core.datasets import read_report
-
         report, version = read_report(self.store, dataset_id), versions.latest(self.store, dataset_id)
-        job_id = new_id()
         request = {"dataset_id": dataset_id, "version": version.n, "text_col": "text", "label_col": "label"}
-        self.run(job_id).create_batch(versions.rows_path(self.store, dataset_id, version.n), "", request)
         _ = translator(lang)
         name = _("Check the labels of {file} {version}", file=str(report.get("filename", "data"))[:80],
                  version=version.tag)
-        self.store.add_job(job_id, name, "quality", dataset_id, request, kind="quality")
-        self.poll()
-        return job_id
+        return self.queue("quality", name, request, versions.rows_path(self.store, dataset_id, version.n),
+                          dataset_id=dataset_id)
 
     def poll(self) -> None:
         """Settle running jobs, then start queued ones while there is room."""
-        for job in self.store.jobs(("running",)):
+        for job in self.store.jobs((JobStatus.RUNNING,)):
             self._settle(job)
         with self.store.connect(immediate=True) as db:
-            running = db.execute("SELECT COUNT(*) FROM jobs WHERE status='running'").fetchone()[0]
-            queued = db.execute("SELECT id, kind FROM jobs WHERE status='queued' ORDER BY created LIMIT ?",
-                                (max(0, self.max_concurrent - running),)).fetchall()
+            running = db.execute("SELECT COUNT(*) FROM jobs WHERE status=?", (JobStatus.RUNNING,)).fetchone()[0]
+            room = max(0, self.max_concurrent - running)
+            queued = db.execute("SELECT id, job_type FROM jobs WHERE status=? ORDER BY created",
+                                (JobStatus.QUEUED,)).fetchall() if room else []
             for row in queued:
-                pid = self._spawn(row["id"], self._command(row["id"], row["kind"]))
-                self.store.update_job(row["id"], db=db, status="running", pid=pid, started=time.time())
+                cmd = job_types.command(row["job_type"], self.folder(row["id"]))
+                if cmd is None:  # a type this process does not know (a newer version's): left for one that does
+                    continue
+                pid = self._spawn(row["id"], cmd)
+                self.store.update_job(row["id"], db=db, status=JobStatus.RUNNING, pid=pid, started=time.time())
+                room -= 1
+                if not room:
+                    break
 
-    def run(self, job_id: str) -> RunFolder:
-        """The run folder of a job (its id is the folder's name)."""
+    def folder(self, job_id: str) -> RunFolder:
+        """The folder of a job (its id is the folder's name): a training's run folder, or another job's."""
         return RunFolder(self.store.run_dir(job_id))
 
     def rename(self, job_id: str, name: str) -> str:
         """Rename a run everywhere it is shown: its folder (for the report and the CLI) and the index."""
-        name = self.run(job_id).rename(name)
+        name = self.folder(job_id).rename(name)
         self.store.update_job(job_id, name=name)
         return name
 
-    def _command(self, job_id: str, kind: str) -> list[str]:
-        """The worker's command line: the same CLI a user would type."""
-        run = self.run(job_id)
-        if kind == "quality":
-            request = run.request()
-            cmd = ["label-issues", run.data_path(), "--text-col", request["text_col"], "--label-col",
-                   request["label_col"], "--json-out", str(run.label_report_path), "--progress", str(run.progress_path)]
-        elif kind == "predict":
-            request = run.request()
-            cmd = ["predict", str(self.run(request["model_job"]).path), run.data_path(),
-                   "--out", str(run.labelled_path), "--progress", str(run.progress_path)]
-            cmd += ["--text-col", request["text_col"]] if request.get("text_col") else []
-        else:
-            cmd = ["train", run.data_path(), "--out", str(run.path), "--config", str(run.config_path)]
-            gpus = self.gpus()
-            if gpus > 1 and registry.get(run.config().model).needs_torch:  # every GPU, one process each
-                return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
-                        str(gpus), "-m", "core", *cmd]
-        return [sys.executable, "-m", "core", *cmd]
-
-    @staticmethod
-    def gpus() -> int:
-        from core.checkpoints import visible_gpus
-
-        return visible_gpus()
-
     def _spawn(self, job_id: str, cmd: list[str]) -> int:
-        run = self.run(job_id)
+        run = self.folder(job_id)
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false", STORE_ENV: str(self.store.root)}
         with run.worker_log.open("ab") as out:
@@ -188,11 +168,12 @@ class JobRunner:
             log.exception("polling after a worker exited failed")
 
     def _settle(self, job: Job) -> None:
-        end = self.run(job.id).end_event()
+        end = self.folder(job.id).end_event()
         if end is not None:
             if job.id not in _watched:  # a watcher thread reaps its own worker
                 _reap(job.pid)
-            self.store.update_job(job.id, status=end.get("status", "failed"), finished=end.get("t", time.time()),
+            self.store.update_job(job.id, status=JobStatus(end.get("status", JobStatus.FAILED)),
+                                  finished=end.get("t", time.time()),
                                   error=end.get("error"))
             return
         if job.id in _watched:  # ours: alive until the watcher has recorded how it ended
@@ -202,19 +183,21 @@ class JobRunner:
         if alive:
             return
         if job.cancel_requested:
-            self.store.update_job(job.id, status="cancelled", finished=time.time())
+            self.store.update_job(job.id, status=JobStatus.CANCELLED, finished=time.time())
         else:
             why = f"exit code {code}" if code is not None else "the process disappeared"
-            self.store.update_job(job.id, status="failed", finished=time.time(),
-                                  error=f"The training process stopped unexpectedly ({why}).")
+            self.store.update_job(job.id, status=JobStatus.FAILED, finished=time.time(),
+                                  error=f"The {'training' if job.job_type == 'train' else 'job'}'s process stopped "
+                                        f"unexpectedly ({why}).")
 
     def cancel(self, job_id: str) -> None:
-        """Queued: dropped at once. Running: SIGTERM; the trainer stops within a step, saves, ends 'cancelled'."""
+        """Queued: dropped at once. Running: SIGTERM; the worker stops within a step, keeps what is worth
+        keeping, and ends 'cancelled' (core.worker)."""
         job = self.store.get_job(job_id)
-        if job is None or job.status not in ("queued", "running"):
+        if job is None or job.status not in ACTIVE:
             return
-        if job.status == "queued":
-            self.store.update_job(job_id, status="cancelled", finished=time.time())
+        if job.status == JobStatus.QUEUED:
+            self.store.update_job(job_id, status=JobStatus.CANCELLED, finished=time.time())
             return
         self.store.update_job(job_id, cancel_requested=1)
         if job.pid:
@@ -225,7 +208,7 @@ class JobRunner:
 
     def queue_position(self, job_id: str) -> int | None:
         """1 for the next job to start; None if the job is not queued."""
-        queued = sorted(self.store.jobs(("queued",)), key=lambda j: j.created)
+        queued = sorted(self.store.jobs((JobStatus.QUEUED,)), key=lambda j: j.created)
         ids = [j.id for j in queued]
         return ids.index(job_id) + 1 if job_id in ids else None
 
@@ -239,18 +222,6 @@ def _reap(pid: int | None) -> int | None:
     except ChildProcessError:
         return None
     return os.waitstatus_to_exitcode(status) if done else None
-
-
-def poll_after_worker() -> None:
-    """A worker's last act: move its queue on (settle itself, start the next job), so the
-    queue advances even when no server is running. A no-op outside the job queue."""
-    root = os.environ.get(STORE_ENV)
-    if not root or int(os.environ.get("RANK", "0")) != 0:  # under a multi-process launch, rank 0 speaks
-        return
-    try:
-        JobRunner(Store(root)).poll()
-    except Exception:  # never turn a finished training into a failed process
-        log.exception("could not start the next queued job")
 
 
 def start_background_poller(store: Store, every_s: float = 2.0) -> threading.Thread:

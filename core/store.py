@@ -17,6 +17,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from core.errors import DataError
@@ -31,7 +32,21 @@ CREATE TABLE IF NOT EXISTS datasets (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL, rows INTEGER, classes TEXT);
 """
 ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
-FINAL = ("done", "failed", "cancelled")
+
+
+class JobStatus(StrEnum):
+    """A job's life: queued -> running -> done | failed | cancelled. The values are what the index and
+    progress.jsonl's `end` events hold, so a plain string from either compares equal."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)  # a process runs or will: not to be deleted or archived
+FINAL = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)  # settled: never changes again
 
 
 class StorageError(DataError):
@@ -90,12 +105,8 @@ class Job:
     error: str | None
     cancel_requested: int
     config: str
-    kind: str = "train"  # "train": a run folder with a model; "predict": a file classified by a run
+    job_type: str = "train"  # a record of core.job_types: "train" (a run folder with a model), "predict", "quality"
     archived: int = 0  # hidden from lists and pickers, files kept (core.housekeeping)
-
-    @property
-    def config_dict(self) -> dict:
-        return json.loads(self.config)
 
 
 class Store:
@@ -108,8 +119,11 @@ class Store:
             (self.root / "datasets").mkdir(parents=True, exist_ok=True)
             db = self._open()
             db.executescript(SCHEMA)  # executescript commits on its own, so it stays outside connect()
-            if "kind" not in {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}:  # an older index
-                db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'train'")
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
+            if "kind" in columns:  # indexes before Dec 2026 called a job's type "kind", as contenders' are called
+                db.execute("ALTER TABLE jobs RENAME COLUMN kind TO job_type")
+            elif "job_type" not in columns:  # an older index still: every job was a training
+                db.execute("ALTER TABLE jobs ADD COLUMN job_type TEXT NOT NULL DEFAULT 'train'")
             for table in ("jobs", "datasets"):  # archive (core.housekeeping) came later still
                 if "archived" not in {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
@@ -159,11 +173,11 @@ class Store:
 
     # jobs
     def add_job(self, job_id: str, name: str, model: str, dataset_id: str | None, config: dict,
-                kind: str = "train") -> None:
+                job_type: str = "train") -> None:
         with self.connect() as db:
-            db.execute("INSERT INTO jobs (id, name, model, dataset_id, status, created, config, kind) "
+            db.execute("INSERT INTO jobs (id, name, model, dataset_id, status, created, config, job_type) "
                        "VALUES (?,?,?,?,?,?,?,?)",
-                       (job_id, name, model, dataset_id, "queued", time.time(), json.dumps(config), kind))
+                       (job_id, name, model, dataset_id, JobStatus.QUEUED, time.time(), json.dumps(config), job_type))
 
     def get_job(self, job_id: str) -> Job | None:
         with self.connect() as db:
@@ -171,17 +185,18 @@ class Store:
         return Job(**dict(row)) if row else None
 
     def jobs(self, statuses: tuple[str, ...] | None = None, limit: int = 500, offset: int = 0,
-             kind: str | None = None, archived: bool | None = None) -> list[Job]:
-        """Newest first; `offset` pages through long histories; `kind` keeps "train", "predict" or "quality" jobs;
-        `archived` keeps only archived (True) or only current (False) jobs."""
-        clause, params = _job_filter(statuses, kind, archived)
+             job_type: str | None = None, archived: bool | None = None) -> list[Job]:
+        """Newest first; `offset` pages through long histories; `job_type` keeps "train", "predict" or "quality"
+        jobs; `archived` keeps only archived (True) or only current (False) jobs."""
+        clause, params = _job_filter(statuses, job_type, archived)
         with self.connect() as db:
             rows = db.execute(f"SELECT * FROM jobs {clause} ORDER BY created DESC LIMIT ? OFFSET ?",
                               (*params, limit, offset)).fetchall()
         return [Job(**dict(r)) for r in rows]
 
-    def count_jobs(self, statuses: tuple[str, ...], kind: str | None = None, archived: bool | None = None) -> int:
-        clause, params = _job_filter(statuses, kind, archived)
+    def count_jobs(self, statuses: tuple[str, ...], job_type: str | None = None,
+                   archived: bool | None = None) -> int:
+        clause, params = _job_filter(statuses, job_type, archived)
         with self.connect() as db:
             return db.execute(f"SELECT COUNT(*) FROM jobs {clause}", params).fetchone()[0]
 
@@ -220,11 +235,11 @@ class Store:
             db.execute("DELETE FROM datasets WHERE id=?", (dataset_id,))
 
 
-def _job_filter(statuses: tuple[str, ...] | None, kind: str | None,
+def _job_filter(statuses: tuple[str, ...] | None, job_type: str | None,
                 archived: bool | None = None) -> tuple[str, tuple]:
-    """The WHERE clause and its parameters for jobs in `statuses` (any when None) of `kind` (any when None),
+    """The WHERE clause and its parameters for jobs in `statuses` (any when None) of `job_type` (any when None),
     archived or not (either when None)."""
     where = [f"status IN ({','.join('?' * len(statuses))})"] if statuses else []
-    where += ["kind = ?"] if kind else []
+    where += ["job_type = ?"] if job_type else []
     where += [f"archived = {int(archived)}"] if archived is not None else []
-    return (f"WHERE {' AND '.join(where)}" if where else ""), (*(statuses or ()), *([kind] if kind else []))
+    return (f"WHERE {' AND '.join(where)}" if where else ""), (*(statuses or ()), *([job_type] if job_type else []))

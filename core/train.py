@@ -16,14 +16,13 @@ from core.card import write_model_card
 from core.cleaning import Split, load_dataset, require_two_classes, split_dataset
 from core.config import TrainConfig
 from core.contenders import registry
-from core.contenders.base import FitStopped
-from core.errors import DataError
 from core.evaluate import evaluate
 from core.predict import proba_frame
 from core.recommend import encoder_mb, measure_speed, size_mb
 from core.runs import RunFolder, readable_name
-from core.store import require_free_space, storage_error
+from core.store import JobStatus, require_free_space, storage_error
 from core.versions import fixed_split, version_of_file
+from core.worker import Worker
 
 
 def is_main_process() -> bool:
@@ -45,22 +44,15 @@ def run_training(config: TrainConfig, data: str | Path, out_dir: str | Path, *, 
         run.create(config)
         if generated:  # charts call it by its contender; other languages make the name again from these
             run.save_name_parts(Path(str(data)).stem, when)
-    t0 = time.time()
-    try:
-        metrics = _train(config, data, run, log, should_stop, main)
-    except DataError as exc:
-        log({"event": "end", "status": "failed", "error": str(exc), "seconds": round(time.time() - t0, 2)})
-        raise
-    except Exception as exc:  # a bug: record it so the run shows failed with a reason, then re-raise
-        log({"event": "end", "status": "failed", "error": f"Unexpected error: {type(exc).__name__}: {exc}",
-             "seconds": round(time.time() - t0, 2)})
-        raise
-    status = "cancelled" if metrics.get("stopped") else "done"
-    log({"event": "end", "status": status, "best_step": metrics.get("best_step"), "seconds": round(time.time() - t0, 2)})
+    worker = Worker(log, should_stop)
+    metrics = worker.run(lambda: _train(config, data, run, worker, main))
+    if metrics is None:  # stopped before the contender had anything worth saving
+        return {"stopped": True, "model": config.model}
     return metrics
 
 
-def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bool) -> dict:
+def _train(config: TrainConfig, data, run: RunFolder, worker: Worker, main: bool) -> dict:
+    log = worker.log
     ds = load_dataset(data, text_col=config.text_col, label_col=config.label_col)
     log({"event": "log", "message": f"Read {ds.report.rows} usable rows in {len(ds.report.classes)} classes."})
     tag = version_of_file(data)  # {"dataset_id", "version"} for a dataset version's rows file, else None
@@ -82,11 +74,8 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
     fit_kwargs = {"eval_set": (split.val["text"].tolist(), split.val["label"].tolist())} \
         if spec.validates and len(split.val) else {}
     t_fit = time.time()
-    try:
-        clf.fit(split.train["text"].tolist(), split.train["label"].tolist(), on_progress=log,
-                should_stop=should_stop, **fit_kwargs)
-    except FitStopped:  # stopped before the contender had anything worth saving
-        return {"stopped": True, "model": config.model}
+    clf.fit(split.train["text"].tolist(), split.train["label"].tolist(), on_progress=log,
+            should_stop=worker.should_stop, **fit_kwargs)  # FitStopped: nothing worth saving yet (Worker.run)
     train_seconds = round(time.time() - t_fit, 2)
     test = split.test if len(split.test) else split.val
     t_predict = time.perf_counter()
@@ -100,6 +89,9 @@ def _train(config: TrainConfig, data, run: RunFolder, log, should_stop, main: bo
                "speed": speed}
     if tag:
         metrics["data_version"] = tag
+    worker.end["best_step"] = clf.best_step_
+    if clf.stopped_:  # stopped early, but what it learned is kept and scored
+        worker.status = JobStatus.CANCELLED
     if main:
         frame = proba_frame(test["text"].tolist(), proba, list(clf.classes_))
         frame.insert(1, "label", test["label"].values)

@@ -13,6 +13,7 @@ from ui.boot import ensure_app_navigation
 from ui.i18n import N_, _, lang
 from ui.label_table import label_table
 from ui.widgets import guard
+from core.store import JobStatus
 
 MAX_TEXTS = 2_000  # ranking runs in the page: ~2,000 texts is seconds for the baseline, ~20 s for a fine-tune
 
@@ -26,7 +27,7 @@ if not datasets:
 ids = list(datasets)
 dataset_id = st.selectbox(_("Dataset the new labels join"), ids, format_func=datasets.get,
                           index=ids.index(state.get(state.DATASET_ID)) if state.get(state.DATASET_ID) in ids else 0)
-runs = {j.id: resources.runner().run(j.id).display_name(lang()) for j in store.jobs(("done",), kind="train",
+runs = {j.id: resources.runner().folder(j.id).display_name(lang()) for j in store.jobs((JobStatus.DONE,), job_type="train",
                                                                                      archived=False)
         if j.dataset_id == dataset_id}
 picked = st.multiselect(_("Models that choose (several: their disagreements count too)"), list(runs),
@@ -50,7 +51,7 @@ elif up is not None and picked and st.button(_("Find the texts to label"), type=
         if len(texts) > MAX_TEXTS:
             st.caption(_("The first {n:,} of {total:,} texts are ranked; label these, then upload the rest.",
                          n=MAX_TEXTS, total=len(texts)))
-        models = {runs[i]: resources.classifier(str(resources.runner().run(i).model_dir)) for i in picked}
+        models = {runs[i]: resources.classifier(str(resources.runner().folder(i).model_dir)) for i in picked}
         state.put(state.TO_LABEL, (dataset_id, rank_for_labelling(models, texts[:MAX_TEXTS], int(n))))
 
 ranked = state.get(state.TO_LABEL)

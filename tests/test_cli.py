@@ -73,6 +73,7 @@ def test_predict_writes_progress_lines_and_stops_when_asked(tmp_path, tiny_csv):
     from core.contenders.registry import load_classifier
     from core.config import TrainConfig
     from core.predict import predict_table
+    from core.contenders.base import FitStopped
     from core.progress import read_progress
     from core.train import run_training
 
@@ -87,7 +88,7 @@ def test_predict_writes_progress_lines_and_stops_when_asked(tmp_path, tiny_csv):
     table = predict_table(model, tiny_csv, on_progress=steps.append, chunk=20)
     assert [e["step"] for e in steps] == [20, 40, 60, 72] and len(table) == 72
     calls = iter([False, True])
-    with pytest.raises(InterruptedError):
+    with pytest.raises(FitStopped):  # the one stop protocol (core.worker turns it into 'cancelled')
         predict_table(model, tiny_csv, should_stop=lambda: next(calls), chunk=20)
 
 

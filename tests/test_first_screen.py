@@ -2,6 +2,8 @@
 click away, no server path in the sidebar, run names in the reader's language, round ticks, shortest first."""
 from __future__ import annotations
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
 from core.config import TrainConfig
@@ -22,7 +24,7 @@ def test_the_first_screen_says_what_to_do_and_the_demo_is_one_click_away(data_di
 def test_a_generated_run_name_is_made_again_in_the_readers_language(data_dir, tiny_csv):
     runner = JobRunner(Store(data_dir))
     job_id = runner.submit(TrainConfig(epochs=5), tiny_csv, dataset_name="reviews", lang="en")
-    run = runner.run(job_id)
+    run = runner.folder(job_id)
     assert run.display_name("en").startswith("TF-IDF baseline · reviews · ")
     assert run.display_name("zh").startswith("TF-IDF 基线 · reviews · ") and "月" in run.display_name("zh")
     assert run.short_name("zh") == "TF-IDF 基线" and run.short_name("en") == "TF-IDF baseline"
@@ -66,4 +68,4 @@ def test_train_remembers_the_boxes_and_caps_only_the_multilingual_transformer(da
     at.checkbox(key="contender_embeddings").uncheck().run()
     next(b for b in at.button if b.label == "Start training").click().run()
     [job] = Store(data_dir).jobs(("queued", "running"))
-    assert job.model == "baseline" and job.config_dict["max_rows"] == 2000  # not the multilingual model's 400
+    assert job.model == "baseline" and json.loads(job.config)["max_rows"] == 2000  # not the multilingual model's 400

@@ -43,7 +43,7 @@ def test_archive_hides_a_run_everywhere_and_restore_brings_it_back(two_runs):
     assert sum("2 finished job(s)" in c.value for c in at.caption) == 1 and any(b.label == "Restore" for b in at.button)
     assert (store.run_dir(first) / "metrics.json").is_file()  # its files stay
     housekeeping.archive_run(store, first, archived=False)
-    assert {j.id for j in store.jobs(("done",), kind="train", archived=False)} == {first, second}
+    assert {j.id for j in store.jobs(("done",), job_type="train", archived=False)} == {first, second}
 
 
 def test_delete_removes_the_folder_and_a_dataset_with_runs_is_protected(two_runs):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from core import job_types
 from core.config import TrainConfig
 from core.jobs import JobRunner
 from core.store import Store
@@ -51,7 +52,7 @@ def test_killed_job_is_reported_failed(data_dir, tiny_csv):
 def test_cancel_stops_a_running_finetune_within_seconds(data_dir, tiny_csv):
     runner = JobRunner(Store(data_dir))
     job_id = runner.submit(TrainConfig(model="finetune", epochs=50, batch_size=4, max_length=32), tiny_csv)
-    run = runner.run(job_id)
+    run = runner.folder(job_id)
     end = time.time() + 120
     while not any(e.get("event") == "step" for e in run.progress()) and time.time() < end:
         time.sleep(0.3)
@@ -86,12 +87,30 @@ def test_training_jobs_use_every_visible_gpu_through_accelerate(data_dir, tiny_c
     ft = runner.submit(TrainConfig(model="finetune"), tiny_csv)
     base = runner.submit(TrainConfig(model="baseline"), tiny_csv)
     monkeypatch.setenv("TUNELAB_GPUS", "4")
-    cmd = runner._command(ft, "train")
+    cmd = job_types.command("train", runner.folder(ft))
     launch = cmd.index("accelerate.commands.launch")
     assert cmd[launch + 1:launch + 7] == ["--multi_gpu", "--num_processes", "4", "-m", "core", "train"]
-    assert "accelerate.commands.launch" not in runner._command(base, "train")  # the baseline uses no GPU
+    assert "accelerate.commands.launch" not in job_types.command("train", runner.folder(base))  # the baseline uses no GPU
     monkeypatch.setenv("TUNELAB_GPUS", "1")
-    assert runner._command(ft, "train")[1:4] == ["-m", "core", "train"]
+    assert job_types.command("train", runner.folder(ft))[1:4] == ["-m", "core", "train"]
     monkeypatch.delenv("TUNELAB_GPUS")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
-    assert "2" in runner._command(ft, "train")
+    assert "2" in job_types.command("train", runner.folder(ft))
+
+
+def test_an_index_written_before_job_types_were_named_loads(data_dir):
+    """Indexes before Dec 2026 called a job's type `kind` (the word a contender's type has)."""
+    import sqlite3
+
+    data_dir.mkdir()
+    db = sqlite3.connect(data_dir / "index.sqlite")
+    db.executescript("CREATE TABLE jobs (id TEXT PRIMARY KEY, name TEXT NOT NULL, model TEXT NOT NULL, dataset_id TEXT,"
+                     " status TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL, pid INTEGER, error TEXT,"
+                     " cancel_requested INTEGER NOT NULL DEFAULT 0, config TEXT NOT NULL,"
+                     " kind TEXT NOT NULL DEFAULT 'train');"
+                     "INSERT INTO jobs (id, name, model, status, created, config, kind) VALUES "
+                     "('20261130-120000-abcdef', 'Classify a file', 'baseline', 'done', 1, '{}', 'predict');")
+    db.close()
+    store = Store(data_dir)
+    assert [j.job_type for j in store.jobs()] == ["predict"]
+    assert store.jobs(job_type="train") == [] and Store(data_dir).count_jobs(("done",), job_type="predict") == 1

@@ -46,6 +46,9 @@ def test_reused_afterwards_and_rebuilt_when_damaged(folder, monkeypatch):
     assert multilingual.is_intact(folder)
     monkeypatch.setattr(multilingual, "convert", lambda target: pytest.fail("converted again"))
     assert multilingual.ensure_multilingual(folder.parent) == folder
+    (folder / "conversion.json").rename(folder / "tunelab.json")  # converted before the manifest's rename
+    assert multilingual.ensure_multilingual(folder.parent) == folder
+    (folder / "tunelab.json").rename(folder / "conversion.json")
     monkeypatch.undo()
     with (folder / "model.safetensors").open("r+b") as f:
         f.seek(-4, 2)

@@ -214,16 +214,16 @@ def test_a_big_file_is_classified_as_a_job_with_a_download(trained, tmp_path):
     next(b for b in at.button if b.label == "Classify the whole file").click().run()
     no_errors(at)
     store = Store(os.environ["TUNELAB_DATA_DIR"])
-    job = store.jobs(kind="predict")[0]
+    job = store.jobs(job_type="predict")[0]
     assert job.name.startswith("Classify big.csv with ")
     finish(JobRunner(store))
     assert store.get_job(job.id).status == "done", store.get_job(job.id).error
     at.run()
     no_errors(at)
     assert any(b.label == "Download the labelled file (CSV)" for b in at.get("download_button"))
-    labelled = pd.read_csv(JobRunner(store).run(job.id).labelled_path)
+    labelled = pd.read_csv(JobRunner(store).folder(job.id).labelled_path)
     assert len(labelled) == 6000 and (labelled["pred"] == "positive").mean() > 0.9
-    assert [j.id for j in store.jobs(("done",), kind="train")] == trained[::-1]  # not a model to pick
+    assert [j.id for j in store.jobs(("done",), job_type="train")] == trained[::-1]  # not a model to pick
 
 
 @pytest.mark.slow
@@ -240,7 +240,7 @@ def test_rename_a_run_and_see_the_new_name_everywhere(data_dir, tiny_csv):
     assert at.success[0].value.startswith("The Support triage v1 gets")  # the summary: a rename is shown as given
     at.switch_page("pages/predict.py").run()
     assert at.multiselect[0].format_func(job_id) == "Support triage v1"
-    assert runner.run(job_id).name == "Support triage v1"  # the report and the CLI read the folder
+    assert runner.folder(job_id).name == "Support triage v1"  # the report and the CLI read the folder
 
 
 def test_predict_explains_each_model_and_keeps_hostile_text_as_text(trained):

@@ -30,7 +30,7 @@ def test_review_suspicious_labels_then_save_a_new_version(data_dir):
     no_errors(at)
     store = Store(data_dir)
     finish(JobRunner(store))
-    [job] = store.jobs(kind="quality")
+    [job] = store.jobs(job_type="quality")
     assert job.status == "done", job.error
     at.run()
     no_errors(at)
@@ -98,7 +98,7 @@ def test_retrain_on_the_new_version_and_compare_the_versions(looped):
     button(at, "Retrain on v2").click().run()
     no_errors(at)
     finish(JobRunner(store))
-    runs = store.jobs(("done",), kind="train")
+    runs = store.jobs(("done",), job_type="train")
     assert len(runs) == 2 and "v2" in runs[0].name
     at.switch_page("pages/data.py").run()
     assert not any(b.label.startswith("Retrain on v2") for b in at.button)  # its one recipe already ran on v2

@@ -118,7 +118,7 @@ def test_the_runs_list_holds_training_runs_only(data_dir):
     store = Store(data_dir)
     for job_id, kind in (("20260101-000001-aaaaaa", "train"), ("20260101-000002-bbbbbb", "quality"),
                          ("20260101-000003-cccccc", "predict")):
-        store.add_job(job_id, f"a {kind} job", "baseline", None, {}, kind=kind)
+        store.add_job(job_id, f"a {kind} job", "baseline", None, {}, job_type=kind)
         store.update_job(job_id, status="failed", error=f"{kind} went wrong", finished=time.time())
     add_demo(store)
     at = app().switch_page("pages/train.py").run()

@@ -152,7 +152,7 @@ def test_the_report_and_the_chat_prompts_speak_chinese(chinese_dir, monkeypatch)
     from core.report import build_dashboard, html_report, summary_sentences
     from core.store import Store
 
-    runs = [Store(chinese_dir).run_dir(j.id) for j in Store(chinese_dir).jobs(("done",), kind="train")]
+    runs = [Store(chinese_dir).run_dir(j.id) for j in Store(chinese_dir).jobs(("done",), job_type="train")]
     dash = build_dashboard(runs, "zh")
     assert summary_sentences(dash)[0].startswith("TF-IDF 基线在 6 条测试文本中答对")  # a short name, in Chinese
     page = html_report(dash)
@@ -205,7 +205,7 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["lang"] = "zh"
     at.run()
-    at.session_state["label_checks"] = {dataset_id: store.jobs(kind="quality")[0].id}
+    at.session_state["label_checks"] = {dataset_id: store.jobs(job_type="quality")[0].id}
     at.run()
     assert any(b.label.startswith("接受") for b in at.button)
     assert_chinese(at, "in the label review")
@@ -219,7 +219,7 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     next(b for b in at.button if b.label == "在 v2 上重新训练").click().run()
     finish(runner)
     at.switch_page("pages/evaluate.py").run()
-    at.multiselect[0].set_value([j.id for j in store.jobs(("done",), kind="train")]).run()
+    at.multiselect[0].set_value([j.id for j in store.jobs(("done",), job_type="train")]).run()
     assert any(s.value == "跨数据集版本比较" for s in at.subheader)
     assert_chinese(at, "on Evaluate across versions")
     at.switch_page("pages/predict.py").run()
@@ -231,7 +231,7 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     at.session_state["to_label"] = (dataset_id, [{"text": "味道一般", "uncertainty": 0.9, "guesses": {"基线": "好评"}}])
     at.run()
     assert_chinese(at, "on the Label page's table")
-    [check] = store.jobs(kind="quality")  # named in the starter's language (the queue shows it while it runs)
+    [check] = store.jobs(job_type="quality")  # named in the starter's language (the queue shows it while it runs)
     assert "检查 评论" in check.name and "v1 的标签" in check.name
     at.switch_page("pages/train.py").run()  # the runs list: both runs, named in Chinese
     assert len([m for m in at.markdown if "评论" in m.value]) == 2

@@ -166,7 +166,7 @@ def test_retrain_repeats_recipes_on_the_new_version(saved, monkeypatch):
     first = runner.submit(TrainConfig(model="baseline", C=3.0), versions.rows_path(store, i, 1), i, "tiny.csv")
     versions.new_version(store, i, [{"text": "brand new and lovely", "label": "positive"}])
     [again] = runner.retrain([first], i)
-    run = runner.run(again)
+    run = runner.folder(again)
     assert run.config().C == 3.0 and run.data_path() == str(versions.rows_path(store, i, 2).resolve())
     assert "tiny v2" in run.config().name
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import charts
-from core.store import FINAL
+from core.store import ACTIVE, FINAL, JobStatus
 from ui import resources, state
 from ui.i18n import _, lang, when
 from ui.safe import md
@@ -35,7 +35,7 @@ def _header(job, runner) -> None:
     c1, c2 = st.columns([4, 1])
     c1.markdown(f"{status_badge(job.status)} **{md(shown_name(job, runner))}** · "
                 + _("created {when}", when=md(when(job.created, seconds=True))))
-    if job.status in ("queued", "running") and c2.button(_("Cancel"), key=f"cancel-{job.id}"):
+    if job.status in ACTIVE and c2.button(_("Cancel"), key=f"cancel-{job.id}"):
         runner.cancel(job.id)
         st.toast(_("Cancelling..."))
 
@@ -43,14 +43,14 @@ def _header(job, runner) -> None:
 def _active_card(job, runner, position: int) -> None:
     with st.container(border=True):
         _header(job, runner)
-        if job.status == "queued":
+        if job.status == JobStatus.QUEUED:
             st.caption(_("Waiting: number {n} in the queue.", n=position))
             return
-        events = runner.run(job.id).progress()
+        events = runner.folder(job.id).progress()
         fraction, words = progress_words(events)
         st.progress(fraction, text=words)
         if charts.has_curves(events):
-            st.plotly_chart(charts.training_curves({runner.run(job.id).short_name(lang()): events}, lang()),
+            st.plotly_chart(charts.training_curves({runner.folder(job.id).short_name(lang()): events}, lang()),
                             key=f"curve-{job.id}-{len(events)}")
 
 
@@ -60,19 +60,19 @@ def _finished_card(job, runner) -> None:
     with st.container(border=True):
         _header(job, runner)
         run_actions(job, st.container())
-        events = runner.run(job.id).progress()
-        if job.status == "failed":
+        events = runner.folder(job.id).progress()
+        if job.status == JobStatus.FAILED:
             st.error(md(job.error) if job.error else _("The run failed."))
-        elif job.status == "done":
+        elif job.status == JobStatus.DONE:
             end = next((e for e in reversed(events) if e.get("event") == "end"), {})
-            test = (runner.run(job.id).metrics() or {}).get("test")
+            test = (runner.folder(job.id).metrics() or {}).get("test")
             c1, c2 = st.columns([4, 1], vertical_alignment="center")
             c1.caption(_("Finished in {s:.0f} s: {right} of {n} test texts right ({acc:.0%}).",
                          s=end.get("seconds", 0), right=round(test["accuracy"] * test["n"]), n=test["n"],
                          acc=test["accuracy"]) if test else _("Finished in {s:.0f} s.", s=end.get("seconds", 0)))
             c2.page_link("pages/evaluate.py", label=_("Evaluate"), icon=":material/monitoring:")
         if charts.has_curves(events):
-            st.plotly_chart(charts.training_curves({runner.run(job.id).short_name(lang()): events}, lang()), key=f"curve-{job.id}")
+            st.plotly_chart(charts.training_curves({runner.folder(job.id).short_name(lang()): events}, lang()), key=f"curve-{job.id}")
 
 
 @st.fragment(run_every=1.0)
@@ -80,7 +80,7 @@ def live_jobs() -> None:
     """Every queued and running job, oldest first. When one finishes, the whole page reruns
     once so the finished list shows it."""
     runner = resources.runner()
-    active = sorted(runner.store.jobs(("queued", "running"), limit=100_000), key=lambda j: j.created)
+    active = sorted(runner.store.jobs(ACTIVE, limit=100_000), key=lambda j: j.created)
     ids = [j.id for j in active]
     before = state.get(state.ACTIVE_JOBS)
     state.put(state.ACTIVE_JOBS, ids)
@@ -91,7 +91,7 @@ def live_jobs() -> None:
         return
     st.caption(_("{n} active job(s); one trains at a time, the rest wait their turn. You can close this tab: "
                  "training goes on.", n=len(active)))
-    queued = [j for j in active if j.status == "queued"]
+    queued = [j for j in active if j.status == JobStatus.QUEUED]
     for job in active:
         _active_card(job, runner, queued.index(job) + 1 if job in queued else 0)
 
@@ -102,7 +102,7 @@ def finished_jobs() -> None:
     store = resources.store()
     show = st.toggle(_("Show archived runs"), key="show_archived") if store.count_jobs(FINAL, "train", True) else False
     archived = None if show else False
-    total = store.count_jobs(FINAL, kind="train", archived=archived)
+    total = store.count_jobs(FINAL, job_type="train", archived=archived)
     if not total:
         st.info(_("No finished runs yet."))
         return
@@ -110,7 +110,7 @@ def finished_jobs() -> None:
     page = st.number_input(_("Page (of {n})", n=pages), 1, pages, 1, key="finished_page") if pages > 1 else 1
     st.caption(_("{n} finished job(s), newest first.", n=total))
     runner = resources.runner()
-    for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE, kind="train", archived=archived):
+    for job in store.jobs(FINAL, limit=PAGE, offset=(page - 1) * PAGE, job_type="train", archived=archived):
         _finished_card(job, runner)
 
 
@@ -118,7 +118,7 @@ def file_jobs() -> None:
     """The files this session sent to be classified: live while any is active, then drawn once."""
     ids = state.get(state.FILE_JOBS, [])
     jobs = [j for j in (resources.store().get_job(i) for i in ids) if j is not None]
-    if any(j.status in ("queued", "running") for j in jobs):
+    if any(j.status in ACTIVE for j in jobs):
         _live_file_jobs()
     elif jobs:
         _file_cards(jobs)
@@ -128,7 +128,7 @@ def file_jobs() -> None:
 def _live_file_jobs() -> None:
     store = resources.store()
     jobs = [j for j in (store.get_job(i) for i in state.get(state.FILE_JOBS, [])) if j is not None]
-    if not any(j.status in ("queued", "running") for j in jobs):
+    if not any(j.status in ACTIVE for j in jobs):
         st.rerun(scope="app")  # all settled: draw the results once, outside the timer
     _file_cards(jobs)
 
@@ -138,11 +138,11 @@ def _file_cards(jobs) -> None:
     for job in jobs:
         with st.container(border=True):
             _header(job, runner)
-            run = runner.run(job.id)
-            if job.status == "running":
+            run = runner.folder(job.id)
+            if job.status == JobStatus.RUNNING:
                 st.progress(*progress_words(run.progress()))
-            elif job.status == "failed":
+            elif job.status == JobStatus.FAILED:
                 st.error(md(job.error) if job.error else _("Classifying the file failed."))
-            elif job.status == "done" and run.labelled_path.is_file():
+            elif job.status == JobStatus.DONE and run.labelled_path.is_file():
                 st.download_button(_("Download the labelled file (CSV)"), run.labelled_path.read_bytes(),
                                    "predictions.csv", "text/csv", key=f"dl-{job.id}")

@@ -12,6 +12,7 @@ from ui.jobs_panel import progress_words
 from ui.review import review
 from ui.safe import md
 from ui.widgets import guard
+from core.store import ACTIVE, JobStatus
 
 
 def label_check(dataset_id: str) -> None:
@@ -20,13 +21,13 @@ def label_check(dataset_id: str) -> None:
                  "with most are listed first."))  # no time promised: it varies 6x with the machine's load
     jobs = state.get(state.LABEL_CHECKS, {})
     if dataset_id not in jobs:  # a new session (reload, another tab): the newest check of this dataset comes back
-        past = [j for j in resources.store().jobs(kind="quality", limit=200)
-                if j.dataset_id == dataset_id and j.status != "cancelled"]
+        past = [j for j in resources.store().jobs(job_type="quality", limit=200)
+                if j.dataset_id == dataset_id and j.status != JobStatus.CANCELLED]
         if past:
             jobs[dataset_id] = past[0].id
             state.put(state.LABEL_CHECKS, jobs)
     newest = versions.latest(resources.store(), dataset_id).n
-    checked = resources.runner().run(jobs[dataset_id]).request().get("version") if dataset_id in jobs else None
+    checked = resources.runner().folder(jobs[dataset_id]).request().get("version") if dataset_id in jobs else None
     if st.button(_("Check the labels of v{n}", n=newest), disabled=checked == newest):
         with guard("Starting the check"):
             jobs[dataset_id] = resources.runner().submit_label_check(dataset_id, lang())
@@ -41,22 +42,22 @@ def label_check(dataset_id: str) -> None:
 @st.fragment(run_every=1.0)
 def _live(job_id: str) -> None:
     job = resources.store().get_job(job_id)
-    if job.status not in ("queued", "running"):
+    if job.status not in ACTIVE:
         st.rerun(scope="app")
-    st.progress(*progress_words(resources.runner().run(job_id).progress()))
+    st.progress(*progress_words(resources.runner().folder(job_id).progress()))
 
 
 def _result(dataset_id: str, job_id: str) -> None:
     job = resources.store().get_job(job_id)
     if job is None:
         return
-    if job.status in ("queued", "running"):
+    if job.status in ACTIVE:
         _live(job_id)
         return
-    if job.status != "done":
+    if job.status != JobStatus.DONE:
         st.error(md(job.error) if job.error else _("The label check did not finish."))
         return
-    report = resources.runner().run(job_id).label_report() or {}
+    report = resources.runner().folder(job_id).label_report() or {}
     st.write(md(verdict(report.get("rows", 0), len(report.get("issues", [])), lang())))
     for c in report.get("conflicts", [])[:5]:
         st.warning(_("The same text has different labels ({labels}): {text}", labels=md(", ".join(c["labels"])),
@@ -67,7 +68,7 @@ def _result(dataset_id: str, job_id: str) -> None:
     if report.get("small_classes"):
         st.warning(_("Too few examples to learn: {classes}",
                      classes=md(", ".join(f"{k} ({v})" for k, v in report["small_classes"].items()))))
-    version = resources.runner().run(job_id).request().get("version") or 1
+    version = resources.runner().folder(job_id).request().get("version") or 1
     review(dataset_id, report, version, _quick_model(dataset_id, version) if report.get("issues") else None)
 
 

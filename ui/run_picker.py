@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui import resources, state
 from ui.i18n import _, lang
+from core.store import JobStatus
 
 NO_DATASET = "\0file:"  # prefix of a group of runs trained on a file outside the saved datasets (the CLI)
 
@@ -31,15 +32,15 @@ class RunGroup:
 def run_groups(store) -> dict[str, RunGroup]:
     """Finished training runs by dataset, the current dataset's group first, then by newest run."""
     names = {d["id"]: d["name"] for d in store.datasets()}
-    jobs = store.jobs(("done",), kind="train", archived=False)
+    jobs = store.jobs((JobStatus.DONE,), job_type="train", archived=False)
     runner = resources.runner()
-    shown = {j.id: runner.run(j.id).display_name(lang()) for j in jobs}  # in the reader's language
+    shown = {j.id: runner.folder(j.id).display_name(lang()) for j in jobs}  # in the reader's language
     counts: dict[str, int] = {}
     for name in shown.values():
         counts[name] = counts.get(name, 0) + 1
     groups: dict[str, RunGroup] = {}
     for j in jobs:  # newest first
-        run = runner.run(j.id)
+        run = runner.folder(j.id)
         if j.dataset_id:
             key, name = j.dataset_id, names.get(j.dataset_id, _("a removed dataset"))
         else:

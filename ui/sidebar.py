@@ -9,6 +9,7 @@ from ui import i18n, resources
 from ui.i18n import _
 from ui.safe import md
 from ui.widgets import shown_name, status_word
+from core.store import ACTIVE, JobStatus
 
 
 def render() -> None:
@@ -27,11 +28,11 @@ def job_counts() -> None:
     """Live counts of every active job: a read of the index every 3 s, nothing heavier."""
     try:
         store = resources.store()
-        active = store.jobs(("running", "queued"))
+        active = store.jobs(ACTIVE)
     except DataError as exc:
         st.caption(md(exc.translated(i18n.lang())))
         return
-    running = sum(j.status == "running" for j in active)
+    running = sum(j.status == JobStatus.RUNNING for j in active)
     st.caption(_("Jobs: {running} running, {queued} queued", running=running, queued=len(active) - running))
     for job in active[:10]:
         st.caption(f"• {md(shown_name(job, resources.runner()))} ({status_word(job.status)})")

@@ -12,6 +12,7 @@ from ui import resources
 from ui.i18n import _, lang, when
 from ui.safe import md
 from ui.widgets import guard
+from core.store import JobStatus
 
 FLASH = "versions_flash"  # the sentence of the version just saved, shown once after the page reruns
 NEW_VERSION = "versions_new"  # the version just saved: the version picker shows it
@@ -26,9 +27,9 @@ def runs_by_version(store, dataset_id: str) -> dict[int, list]:
     """Finished runs of this dataset, by the version they trained on."""
     out: dict[int, list] = {}
     runner = resources.runner()
-    for job in store.jobs(("done",), kind="train"):
+    for job in store.jobs((JobStatus.DONE,), job_type="train"):
         if job.dataset_id == dataset_id:
-            tag = runner.run(job.id).data_version()
+            tag = runner.folder(job.id).data_version()
             out.setdefault(tag["version"] if tag else 1, []).append(job)
     return out
 
@@ -92,7 +93,7 @@ def _queue(store, dataset_id: str, newest) -> None:
 
 def _recipe(job) -> tuple:
     """What a retrain repeats: the run's config without its name."""
-    config = resources.runner().run(job.id).config()
+    config = resources.runner().folder(job.id).config()
     return tuple(sorted((k, str(v)) for k, v in (config.to_dict() if config else {"id": job.id}).items() if k != "name"))
 
 
@@ -102,7 +103,7 @@ def _retrain(dataset_id: str, newest, runs: dict[int, list]) -> None:
     if newest.parent is None or not older:
         return
     st.subheader(_("Retrain on v{n}", n=newest.n))
-    names = {j.id: resources.runner().run(j.id).display_name(lang()) for j in older}
+    names = {j.id: resources.runner().folder(j.id).display_name(lang()) for j in older}
     picked = st.multiselect(_("Repeat these runs' recipes on the newest version"), [j.id for j in older],
                             default=[j.id for j in older if j.id in {x.id for x in runs.get(newest.parent, [])}],
                             format_func=names.get, key="retrain_pick")

@@ -12,6 +12,7 @@ from core.errors import DataError
 from core.language import mostly_not_english, sentence
 from ui.i18n import N_, _, lang
 from ui.safe import md
+from core.store import JobStatus
 
 log = logging.getLogger("tunelab")
 
@@ -49,13 +50,13 @@ def report_in_words(report: dict) -> None:
                                 if mostly_not_english(report["language"]) else ""))
 
 
-STATUS = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"), "failed": N_("failed"),
-          "cancelled": N_("cancelled")}
+STATUS = {JobStatus.QUEUED: N_("queued"), JobStatus.RUNNING: N_("running"), JobStatus.DONE: N_("done"),
+          JobStatus.FAILED: N_("failed"), JobStatus.CANCELLED: N_("cancelled")}
 
 
 def shown_name(job, runner) -> str:
     """A job's name in the reader's language: a training run's generated name is made again from its parts."""
-    return runner.run(job.id).display_name(lang()) if job.kind == "train" else job.name
+    return runner.folder(job.id).display_name(lang()) if job.job_type == "train" else job.name
 
 
 def capitalised(text: str) -> str:
@@ -67,7 +68,8 @@ def status_word(status: str) -> str:
 
 
 def status_badge(status: str) -> str:
-    colour = {"queued": "orange", "running": "blue", "done": "green", "failed": "red"}.get(status, "gray")
+    colour = {JobStatus.QUEUED: "orange", JobStatus.RUNNING: "blue", JobStatus.DONE: "green",
+              JobStatus.FAILED: "red"}.get(status, "gray")
     return f":{colour}-badge[{md(status_word(status))}]"
 
 

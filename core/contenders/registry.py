@@ -92,7 +92,7 @@ def load_classifier(path: str | Path):
     """Load any saved contender from its model folder, dispatching on the kind it recorded."""
     kind = read_meta(path)["kind"]
     if kind not in _REGISTRY:
-        raise DataError("'{path}' holds a model of unknown kind '{kind}'.", path=path, kind=kind)
+        raise DataError("'{path}' holds a model of unknown kind '{kind}'.", path=path, job_type=kind)
     return _REGISTRY[kind].cls().load(path)
 
 
