@@ -2,7 +2,7 @@
 
 On each shared dataset: start from 100 random labelled rows of the train file, add 100 at a
 time up to 1,000, chosen by uncertainty (smallest margin between the top two classes of the
-TF-IDF baseline trained so far; core.active) or at random; 3 seeds; accuracy on test.csv.
+TF-IDF baseline trained so far; core.trust.active) or at random; 3 seeds; accuracy on test.csv.
 Target: on at least two datasets, uncertainty sampling reaches the accuracy random sampling
 has at 1,000 labels with at most 750 labels.
 
@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
-from core.active import rank_for_labelling  # noqa: E402
+from core.trust.active import rank_for_labelling  # noqa: E402
 from core.contenders.baseline import TfidfClassifier  # noqa: E402
 
 STEPS = list(range(100, 1001, 100))
@@ -112,7 +112,7 @@ def main() -> None:
                                                 f"{args.pool:,}-row pools, mean of 3 seeds"}, indent=1))
     title = "Active learning: uncertainty vs random" + ("" if args.learner == "tfidf" else ", embeddings as ranker")
     write_section(title, f"""
-The {who[args.learner]} as both learner and ranker (margin sampling, core.active); {args.pool:,}-row pools from each
+The {who[args.learner]} as both learner and ranker (margin sampling, core.trust.active); {args.pool:,}-row pools from each
 train file; 100 random labelled rows to start, +100 a round up to 1,000; mean of 3 seeds; accuracy on test.csv.
 
 {chr(10).join(lines)}

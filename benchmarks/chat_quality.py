@@ -5,7 +5,7 @@ Each question goes through the Chat page's own path (core.chat.grounded.plan: Tu
 model, the facts as context for a capable one; the engine's loop stop and core.chat.loops.finish), and is scored:
 - loop: an 8-token sequence written twice (run names count as one token);
 - sentence: the answer ends with a full sentence;
-- numbers: every number in it is in the facts or the glossary (core.facts.unsupported_numbers);
+- numbers: every number in it is in the facts or the glossary (core.trust.facts.unsupported_numbers);
 - model: asked which model to use, the answer names the recommended run first and no other before it.
 "before" is what the page did until this check: the model answers every question itself (the results in its
 system prompt, 256 tokens, no loop stop, no repetition penalty). "raw with facts" gives the small model the same
@@ -31,7 +31,7 @@ from core import glossary  # noqa: E402
 from core.chat.base import ChatParams  # noqa: E402
 from core.chat.grounded import plan, result_facts  # noqa: E402
 from core.chat.loops import SENTENCE_END, finish, loop_start  # noqa: E402
-from core.facts import unsupported_numbers  # noqa: E402
+from core.trust.facts import unsupported_numbers  # noqa: E402
 
 QUESTIONS = [  # (topic, question); "explain" is the button
     ("explain", "Explain my results"),

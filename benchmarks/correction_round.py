@@ -1,6 +1,6 @@
 """A correction round through the real loop: a real dataset with 10% of its labels flipped is saved as v1,
 the label check flags rows, a careful reviewer (simulated) accepts only the suggestions that restore the
-original label, the accepted corrections become v2 (core.feedback -> core.versions), and the baseline and the
+original label, the accepted corrections become v2 (core.data.feedback -> core.data.versions), and the baseline and the
 fine-tuned Transformer are trained on v1 and on v2 and scored on the dataset's clean test.csv.
 Target: both contenders score higher on v2; each delta is reported with McNemar's p-value.
 
@@ -19,14 +19,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.label_issues import flip  # noqa: E402
 from benchmarks.results import SHARED, write_section  # noqa: E402
-from core import feedback, versions  # noqa: E402
+from core.data import feedback, versions  # noqa: E402
 from core.checkpoints import quiet_transformers  # noqa: E402
-from core.cleaning import load_dataset  # noqa: E402
+from core.data.cleaning import load_dataset  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
 from core.contenders import registry  # noqa: E402
-from core.datasets import save_dataset  # noqa: E402
+from core.data.datasets import save_dataset  # noqa: E402
 from core.evaluate import mcnemar  # noqa: E402
-from core.quality import check_labels  # noqa: E402
+from core.trust.quality import check_labels  # noqa: E402
 from core.store import Store  # noqa: E402
 
 RECIPES = {"baseline": TrainConfig(model="baseline"),
@@ -83,9 +83,9 @@ def main() -> None:
     raised = sum(r[k]["v2"] > r[k]["v1"] for r in results for k in RECIPES)
     write_section("A correction round: flag, review, v2, retrain", f"""
 Each dataset: {args.rows:,} random train rows, 10% of labels flipped at random to another class (seed 0), saved
-as v1. The label check (core.quality) flags rows; a simulated careful reviewer accepts a suggestion only when it
+as v1. The label check (core.trust.quality) flags rows; a simulated careful reviewer accepts a suggestion only when it
 restores the original label; the accepted corrections go through the corrections queue into v2
-(core.feedback, core.versions). Baseline and fine-tuned MiniLM (3 epochs, 64 tokens, lr 1e-4) trained on all
+(core.data.feedback, core.data.versions). Baseline and fine-tuned MiniLM (3 epochs, 64 tokens, lr 1e-4) trained on all
 rows of v1 and of v2, scored on the dataset's clean `test.csv`; p from McNemar's test on the same test rows.
 
 {chr(10).join(lines)}

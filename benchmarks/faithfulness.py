@@ -21,34 +21,23 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
-from core.explain import explain  # noqa: E402
+from core.trust.explain import comprehensiveness, explain  # noqa: E402
 
 RANDOM_DRAWS = 5
 
 
-def without(text: str, words: list[dict]) -> str:
-    for w in sorted(words, key=lambda w: -w["start"]):
-        text = text[:w["start"]] + text[w["end"]:]
-    return " ".join(text.split()) or " "
-
-
-def comprehensiveness(model, texts: list[str], rng) -> tuple[list[float], list[float], list[float]]:
+def measure(model, texts: list[str], rng) -> tuple[list[float], list[float], list[float]]:
     """Per text: probability drop of the predicted label for the top-20% words and for random words; seconds."""
     top_drops, random_drops, seconds = [], [], []
     for text in texts:
         t0 = time.perf_counter()
         ex = explain(model, text)
         seconds.append(time.perf_counter() - t0)
-        words = ex.words
-        if not words:
+        if not ex.words:
             continue
-        k = max(1, round(0.2 * len(words)))
-        top = sorted(words, key=lambda w: -w["weight"])[:k]
-        draws = [[words[i] for i in rng.choice(len(words), k, replace=False)] for _ in range(RANDOM_DRAWS)]
-        variants = [text, without(text, top)] + [without(text, d) for d in draws]
-        p = np.asarray(model.predict_proba(variants))[:, list(model.classes_).index(ex.label)]
-        top_drops.append(p[0] - p[1])
-        random_drops.append(float(np.mean(p[0] - p[2:])))
+        top, random = comprehensiveness(model, text, ex, rng, share=0.2, draws=RANDOM_DRAWS)
+        top_drops.append(top)
+        random_drops.append(random)
     return top_drops, random_drops, seconds
 
 
@@ -68,7 +57,7 @@ def main() -> None:
         t0 = time.time()
         model = config.build().fit(train["text"].tolist(), train["label"].tolist())
         train_s = time.time() - t0
-        top, rand, secs = comprehensiveness(model, test["text"].tolist(), np.random.default_rng(0))
+        top, rand, secs = measure(model, test["text"].tolist(), np.random.default_rng(0))
         ratio = np.mean(top) / max(np.mean(rand), 1e-9)
         lines.append(f"| {kind} | {model.explain_method} | {np.mean(top):.3f} | {np.mean(rand):.3f} | **{ratio:.1f}x** | "
                      f"{np.mean(secs):.3f}, {np.max(secs):.3f} | {train_s:.0f} |")

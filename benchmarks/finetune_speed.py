@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
 from core.contenders.finetune import FineTuneClassifier  # noqa: E402
 from core.checkpoints import embedded_classifier_dir, quiet_transformers  # noqa: E402
-from core.cleaning import load_dataset  # noqa: E402
+from core.data.cleaning import load_dataset  # noqa: E402
 
 
 def run_trainer(train, test, classes, args) -> tuple[float, float]:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
 from core.contenders.baseline import TfidfClassifier  # noqa: E402
 from core.evaluate import evaluate  # noqa: E402
-from core.quality import check_labels, fixed_table  # noqa: E402
+from core.trust.quality import check_labels, fixed_table  # noqa: E402
 
 
 def flip(df: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFrame, set[int]]:

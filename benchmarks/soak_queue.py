@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import write_section  # noqa: E402
-from core.cleaning import load_dataset  # noqa: E402
-from core.datasets import DEMO_PATH, save_dataset  # noqa: E402
+from core.data.cleaning import load_dataset  # noqa: E402
+from core.data.datasets import DEMO_PATH, save_dataset  # noqa: E402
 from core.runs import RunFolder  # noqa: E402
 from core.store import FINAL, Store  # noqa: E402
 

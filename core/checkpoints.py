@@ -15,9 +15,7 @@ from pathlib import Path
 from core.errors import DataError
 
 DEFAULT_CLASSIFIER = "default"  # all-MiniLM-L6-v2, 22M params, BERT architecture
-DEFAULT_CHAT = "default"  # SmolLM2-135M-Instruct Q4_1
 EMBEDDED_CLASSIFIER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-EMBEDDED_CHAT_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF)"
 
 
 def _package_dir(package: str) -> Path:

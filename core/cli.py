@@ -41,14 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="CSV to write (default: stdout)")
     r.add_argument("--progress", help="append progress as JSON lines to this file (the app's file jobs use it)")
     from core.chat.cli import add_chat_parser
-    from core.cli_deploy import add_parsers as add_deploy_parsers
-    from core.cli_loop import add_parsers as add_loop_parsers
-    from core.cli_trust import add_parsers as add_trust_parsers
+    from core.deploy.cli import add_parsers as add_deploy_parsers
+    from core.data.cli import add_parsers as add_data_parsers
+    from core.trust.cli import add_parsers as add_trust_parsers
 
     add_chat_parser(sub)
     add_trust_parsers(sub)
     add_deploy_parsers(sub)
-    add_loop_parsers(sub)
+    add_data_parsers(sub)
+    r = sub.add_parser("runs", help="list the runs in TUNELAB_DATA_DIR; archive, restore or delete one")
+    r.add_argument("action", choices=["list", "archive", "restore", "delete"])
+    r.add_argument("id", nargs="?", help="the run id (from `runs list`); needed by all but list")
+    r.add_argument("--all", action="store_true", help="list: archived runs too")
+    r.add_argument("--yes", action="store_true", help="delete: yes, remove it for good")
+    r.add_argument("--json", action="store_true")
+
+
     return p
 
 
@@ -91,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from core.cleaning import load_dataset
+    from core.data.cleaning import load_dataset
 
     report = load_dataset(args.file, text_col=args.text_col, label_col=args.label_col, require_labels=False).report
     if args.json:
@@ -158,7 +166,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from core.onnx_export import load_for_inference
+    from core.deploy.onnx import load_for_inference
     from core.predict import predict_table
     from core.worker import job_process
 
@@ -178,11 +186,38 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_runs(args) -> int:
+    from core import housekeeping
+    from core.errors import DataError
+    from core.runs import RunFolder
+    from core.store import Store, default_data_dir
+
+    store = Store(default_data_dir())
+    if args.action == "list":
+        jobs = store.jobs(job_type="train", limit=100_000, archived=None if args.all else False)
+        rows = [{"id": j.id, "name": RunFolder(store.run_dir(j.id)).name, "status": j.status,
+                 "dataset": j.dataset_id, "archived": bool(j.archived)} for j in jobs]
+        if args.json:
+            print(json.dumps({"runs": rows}, ensure_ascii=False, indent=1))
+        for row in [] if args.json else rows:
+            print(f"{row['id']}  {row['status']:<9} {row['name']}" + "  (archived)" * row["archived"])
+        return 0
+    if not args.id:
+        raise DataError("Name the run: `python -m core runs list` shows the ids.")
+    if args.action == "delete":
+        housekeeping.require_yes(args.yes, "run")
+        housekeeping.delete_run(store, args.id)
+    else:
+        housekeeping.archive_run(store, args.id, archived=args.action == "archive")
+    print(f"{args.action}d run {args.id}", file=sys.stderr)
+    return 0
+
+
 # Commands defined elsewhere are named "module:function" and imported only when run, so
 # `python -m core train` never loads FastAPI, onnxruntime or llama.cpp.
 COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "chat": "core.chat.cli:run_chat", "explain": "core.cli_trust:cmd_explain",
-            "label-issues": "core.cli_trust:cmd_label_issues", "serve": "core.cli_deploy:cmd_serve",
-            "export": "core.cli_deploy:cmd_export", "suggest": "core.cli_loop:cmd_suggest",
-            "dataset": "core.cli_loop:cmd_dataset", "feedback": "core.cli_deploy:cmd_feedback",
-            "runs": "core.cli_loop:cmd_runs"}
+            "chat": "core.chat.cli:run_chat", "explain": "core.trust.cli:cmd_explain",
+            "label-issues": "core.trust.cli:cmd_label_issues", "serve": "core.deploy.cli:cmd_serve",
+            "export": "core.deploy.cli:cmd_export", "suggest": "core.trust.cli:cmd_suggest",
+            "dataset": "core.data.cli:cmd_dataset", "feedback": "core.deploy.cli:cmd_feedback",
+            "runs": cmd_runs}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.cleaning import load_dataset
+from core.data.cleaning import load_dataset
 from core.errors import DataError
 from core.contenders.base import read_meta
 from core.contenders.registry import load_classifier
@@ -64,7 +64,7 @@ def compare_versions(store, run_dirs: list[str | Path], lang: str = "en") -> lis
     newest labels (a test row corrected after a run trained counts as corrected for every run), and each
     contender's older-vs-newer version pair tested with McNemar. One dict per dataset with >= 1 such run:
     {"dataset_id", "newest", "rescored" (test rows whose label changed), "n", "rows": [...], "pairs": [...]}."""
-    from core import versions
+    from core.data import versions
 
     groups: dict[str, list[tuple[RunFolder, int, pd.DataFrame]]] = {}
     for run in map(RunFolder, run_dirs):

@@ -41,6 +41,9 @@ class TrainConfig:
     seed: int = _opt(42, "random seed for the split, the sampling and the training")
     C: float | None = _opt(None, "inverse regularisation strength of the linear contenders (default: each one's own)")
     name: str = _opt("", "a readable name for the run (default: made from what it is)")
+    dataset_id: str | None = _opt(None, "the dataset (`python -m core dataset list`) whose version the file is: the "
+                                        "run keeps the test rows chosen at v1, so versions compare on the same texts")
+    dataset_version: int | None = _opt(None, "the version of --dataset-id the file holds")
 
     def __post_init__(self):
         registry.get(self.model)  # one sentence naming the known kinds if it is not one
@@ -55,6 +58,16 @@ class TrainConfig:
             raise DataError("--C must be above 0 (for example 4).")
         if self.max_rows is not None and self.max_rows < 2:
             raise DataError("--max-rows must be at least 2.")
+        if (self.dataset_id is None) != (self.dataset_version is None) or (self.dataset_version or 1) < 1:
+            raise DataError("--dataset-id and --dataset-version go together (a version is 1 or more).")
+
+    def data_version(self) -> dict | None:
+        """{"dataset_id", "version"} when the run trains on a dataset version, else None."""
+        return {"dataset_id": self.dataset_id, "version": self.dataset_version} if self.dataset_id else None
+
+    def recipe(self) -> dict:
+        """What to train, without the name or the data: two runs with one recipe differ only in what they saw."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("name", "dataset_id", "dataset_version")}
 
     def to_dict(self) -> dict:
         return asdict(self)

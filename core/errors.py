@@ -10,6 +10,8 @@ it up in the catalogue (core.i18n): `DataError("The file '{name}' is empty.", na
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class DataError(ValueError):
     """A problem with the user's input, explained in one plain sentence."""
@@ -23,3 +25,11 @@ class DataError(ValueError):
         from core.i18n import translator
 
         return translator(lang)(self.message, **self.fields) if self.message else str(self)
+
+
+def write_output(path: str, data: bytes) -> None:
+    """Write a CLI command's --out file, or refuse in one sentence (a missing folder, no permission, a full disk)."""
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise DataError(f"Could not write {path}: {exc.strerror or exc}.") from exc

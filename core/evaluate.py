@@ -35,10 +35,6 @@ class Evaluation:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "Evaluation":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
 
 def evaluate(y_true, proba: np.ndarray, classes: list[str], texts=None, max_errors: int = 500,
              seed: int = 0) -> Evaluation:

@@ -82,3 +82,10 @@ def _is_id(value: str) -> bool:
     from core.store import ID_RE
 
     return bool(ID_RE.match(value or ""))
+
+
+def require_yes(yes: bool, what: str) -> None:
+    """Deleting is for good: the CLI asks for --yes, and says what archiving would keep."""
+    if not yes:
+        raise DataError("Deleting removes the {what} for good; add --yes to confirm (or archive it instead).",
+                        what=what)

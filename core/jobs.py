@@ -23,10 +23,11 @@ import threading
 import time
 from pathlib import Path
 
-from core import job_types, versions
+from core import job_types
+from core.data import versions
 from core.config import TrainConfig
 from core.contenders import registry
-from core.datasets import SAFE_EXT, read_report
+from core.data.datasets import SAFE_EXT, read_report
 from core.errors import DataError
 from core.i18n import translator
 from core.runs import RunFolder, readable_name
@@ -53,10 +54,17 @@ class JobRunner:
         self.store = store
         self.max_concurrent = max_concurrent_default() if max_concurrent is None else max_concurrent
 
-    def submit(self, config: TrainConfig, data_path: str | Path, dataset_id: str | None = None,
+    def submit(self, config: TrainConfig, data_path: str | Path | None = None, dataset_id: str | None = None,
                dataset_name: str = "", lang: str = "en") -> str:
-        """Queue a training of `config` on `data_path`; returns the job id (also the run folder name).
+        """Queue a training of `config` on `data_path`; returns the job id (also the run folder name). A config
+        naming a dataset version (dataset_id, dataset_version) trains on that version's rows and test split.
         A config without a name gets a readable one made from what it is (in `lang`)."""
+        tag = config.data_version()
+        if tag:
+            dataset_id = tag["dataset_id"]
+            data_path = data_path or versions.rows_path(self.store, dataset_id, tag["version"])
+        if data_path is None:
+            raise DataError("Pick the data to train on.")
         require_free_space(self.store.root, registry.get(config.model).disk_mb)
         job_id = new_id()
         generated = not config.name
@@ -91,8 +99,8 @@ class JobRunner:
             raise DataError("Pick finished runs to repeat; one of these has no recipe to repeat.")
         order = [spec.kind for spec in registry.all_specs()]  # cheapest first: the baseline's result comes in seconds
         configs.sort(key=lambda c: order.index(c.model) if c.model in order else len(order))
-        return [self.submit(c.with_(name=""), versions.rows_path(self.store, dataset_id, target.n), dataset_id,
-                            f"{Path(name).stem} {target.tag}", lang) for c in configs]
+        return [self.submit(c.with_(name="", dataset_id=dataset_id, dataset_version=target.n),
+                            dataset_name=f"{Path(name).stem} {target.tag}", lang=lang) for c in configs]
 
     def submit_batch(self, model_job_id: str, data: bytes, filename: str, text_col: str | None = None,
                      lang: str = "en") -> str:
@@ -109,7 +117,7 @@ class JobRunner:
         return self.queue("predict", name, request, data, ext if ext in SAFE_EXT else ".bin", model=model_run.kind)
 
     def submit_label_check(self, dataset_id: str, lang: str = "en") -> str:
-        """Queue the label check of a dataset's newest version (core.quality); the result lands in the job's
+        """Queue the label check of a dataset's newest version (core.trust.quality); the result lands in the job's
         folder, its `row` numbers are positions in that version's rows file (request["version"])."""
         report, version = read_report(self.store, dataset_id), versions.latest(self.store, dataset_id)
         request = {"dataset_id": dataset_id, "version": version.n, "text_col": "text", "label_col": "label"}

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.cleaning import MAX_TEXT_CHARS, text_column
+from core.data.cleaning import MAX_TEXT_CHARS, text_column
 from core.i18n import N_
 from core.contenders.base import check_stop
 from core.contenders.registry import load_classifier
-from core.reading import read_table
+from core.data.reading import read_table
 from core.runs import RunFolder
 
 

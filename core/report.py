@@ -181,7 +181,7 @@ def mistake_explanations(dash: Dashboard, explain_fn=None, per_contender: int = 
     `explain_fn(run_dir, text, target)` defaults to loading the run's model here; the app passes
     its cached, locked models instead."""
     if explain_fn is None:
-        from core.explain import explain
+        from core.trust.explain import explain
 
         models = {}
 
@@ -198,7 +198,7 @@ def mistake_explanations(dash: Dashboard, explain_fn=None, per_contender: int = 
 
 
 def _mistakes_html(explained: dict[str, list[dict]], lang: str) -> list[str]:
-    from core.explain import highlight_html
+    from core.trust.explain import highlight_html
 
     esc, _ = html.escape, translator(lang)
     parts = ["<h2>" + esc(_("Why the models got these wrong")) + "</h2><p>" + esc(_(

@@ -1,7 +1,9 @@
 """The run folder: the only code that knows its file names.
 
-    RUN_DIR/ config.json  data_path.txt  progress.jsonl  metrics.json  predictions.parquet
-             model/ (the contender's own safe format, + README.md model card)  worker.log  name.txt
+    RUN_DIR/ config.json  data_path.txt  progress.jsonl  metrics.json  predictions.parquet  name.txt
+             model/ (the contender's own safe format, + README.md model card)  worker.log  name_parts.json
+             onnx/ (model.onnx, model.int8.onnx, verify.json)   a file or label-check job: request.json, input.<ext>,
+             labelled.csv or label_issues.json
 
 Training writes through a `RunFolder`; the job queue, the comparison, prediction,
 the report and the pages read through one. Folders written before this module
@@ -28,7 +30,8 @@ PREDICTIONS, MODEL, WORKER_LOG, NAME = "predictions.parquet", "model", "worker.l
 NAME_PARTS = "name_parts.json"  # what a generated name is made of, so it is made again in the reader's language
 REQUEST, LABELLED, INPUT = "request.json", "labelled.csv", "input"  # a file-classification job's folder
 LABEL_REPORT = "label_issues.json"  # a label-check job's result
-ONNX = "onnx"  # core.onnx_export's folder: model.onnx, model.int8.onnx, verify.json
+ONNX = "onnx"  # core.deploy.onnx's folder (or its --out folder) holds these three:
+ONNX_FP32, ONNX_INT8, ONNX_VERIFY = "model.onnx", "model.int8.onnx", "verify.json"
 MAX_NAME = 120  # characters; a rename is cut there, so a pasted essay cannot swamp every page
 
 
@@ -69,11 +72,10 @@ class RunFolder:
         return (self.path / DATA_PATH).read_text(encoding="utf-8")
 
     def data_version(self) -> dict | None:
-        """{"dataset_id", "version"} when this run trains on a dataset version, else None."""
-        from core.versions import version_of_file
-
-        path = self.path / DATA_PATH
-        return version_of_file(path.read_text(encoding="utf-8")) if path.is_file() else None
+        """{"dataset_id", "version"} when this run trains on a dataset version, else None: from its config (runs
+        before Dec 2026 recorded it only in metrics.json, from the data file's name)."""
+        config = self.config()
+        return (config.data_version() if config else None) or (self.metrics() or {}).get("data_version")
 
     # a file-classification job: the upload, what to do with it, the labelled result
     def create_batch(self, data: bytes | Path, extension: str, request: dict) -> "RunFolder":

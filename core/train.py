@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.card import write_model_card
-from core.cleaning import Split, load_dataset, require_two_classes, split_dataset
+from core.data.cleaning import Split, load_dataset, require_two_classes, split_dataset
 from core.config import TrainConfig
 from core.contenders import registry
 from core.evaluate import evaluate
@@ -21,7 +21,7 @@ from core.predict import proba_frame
 from core.recommend import encoder_mb, measure_speed, size_mb
 from core.runs import RunFolder, readable_name
 from core.store import JobStatus, require_free_space, storage_error
-from core.versions import fixed_split, version_of_file
+from core.data.versions import fixed_split
 from core.worker import Worker
 
 
@@ -55,7 +55,7 @@ def _train(config: TrainConfig, data, run: RunFolder, worker: Worker, main: bool
     log = worker.log
     ds = load_dataset(data, text_col=config.text_col, label_col=config.label_col)
     log({"event": "log", "message": f"Read {ds.report.rows} usable rows in {len(ds.report.classes)} classes."})
-    tag = version_of_file(data)  # {"dataset_id", "version"} for a dataset version's rows file, else None
+    tag = config.data_version()  # {"dataset_id", "version"} when the config names a dataset version, else None
     split = fixed_split(data, ds.df) if tag else None  # a dataset version keeps the test rows chosen at v1
     if split is None:
         df = _cap(ds.df, config.max_rows, config.seed)

@@ -2,8 +2,8 @@
 import streamlit as st
 
 from core import charts
-from core.datasets import DEMOS, hub_dataset_bytes, save_dataset, split_sizes
-from core.cleaning import dataset_from_raw, guess_columns
+from core.data.datasets import DEMOS, hub_dataset_bytes, save_dataset, split_sizes
+from core.data.cleaning import dataset_from_raw, guess_columns
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.i18n import N_, _, lang

@@ -4,10 +4,11 @@ import json
 
 import streamlit as st
 
-from core import charts, feedback, versions
-from core.active import rank_for_labelling
-from core.cleaning import text_column
-from core.datasets import ASSETS
+from core import charts
+from core.data import feedback, versions
+from core.trust.active import rank_for_labelling
+from core.data.cleaning import text_column
+from core.data.datasets import ASSETS
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.i18n import N_, _, lang

@@ -5,8 +5,8 @@ import streamlit as st
 
 from core.config import TrainConfig
 from core.contenders import registry
-from core import versions
-from core.datasets import read_report
+from core.data import versions
+from core.data.datasets import read_report
 from core.glossary import help_text
 from ui import resources, state
 from ui.boot import ensure_app_navigation
@@ -89,7 +89,7 @@ if st.button(_("Start training"), type="primary"):
             # the multilingual cap is for its slow Transformer: a baseline beside it keeps the usual quick cap
             config = base if not quick or registry.get(kind).uses_checkpoint else \
                 base.with_(max_rows=QUICK_ROWS["default"])
-            runner.submit(config.with_(model=kind), versions.rows_path(store, pick, version), dataset_id=pick,
+            runner.submit(config.with_(model=kind, dataset_id=pick, dataset_version=version),
                           dataset_name=names[pick] if version == 1 else f"{Path(names[pick]).stem} v{version}",
                           lang=lang())
         st.success(_("Queued {n} run(s). Progress appears below; results on the Evaluate page.", n=len(kinds)))

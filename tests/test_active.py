@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from core.active import margins, rank_for_labelling
+from core.trust.active import margins, rank_for_labelling
 from core.cli import main
 
 

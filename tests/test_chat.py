@@ -78,7 +78,8 @@ def test_concurrent_users_queue_instead_of_corrupting(llama):
 
 
 @pytest.mark.slow
-def test_transformers_backend_on_the_embedded_weights(llama):
+@pytest.mark.usefixtures("llama")
+def test_transformers_backend_on_the_embedded_weights():
     gguf = embedded_chat_gguf()
     engine = TransformersEngine(str(gguf.parent), gguf_file=gguf.name)
     streamed = "".join(engine.stream(ASK, GREEDY))

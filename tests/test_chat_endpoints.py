@@ -85,7 +85,8 @@ def test_another_servers_error_text_is_never_echoed(listener):
     assert "HTTP 500" in str(err.value) and "SECRET" not in str(err.value)
 
 
-def test_chat_page_sends_no_operator_key_to_a_typed_url(listener, data_dir):
+@pytest.mark.usefixtures("data_dir")
+def test_chat_page_sends_no_operator_key_to_a_typed_url(listener):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/chat.py").run()
     at.radio[0].set_value("server").run()
@@ -97,7 +98,8 @@ def test_chat_page_sends_no_operator_key_to_a_typed_url(listener, data_dir):
     assert "Hello there" in assistant[0].markdown[0].value
 
 
-def test_model_output_with_markdown_is_shown_as_text(listener, data_dir):
+@pytest.mark.usefixtures("data_dir")
+def test_model_output_with_markdown_is_shown_as_text(listener):
     Listener.pieces = ("See ", "![x](http://127.0.0.1:9/x.png)", " and [this](http://127.0.0.1:9/y)")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/chat.py").run()

@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 import pytest
+from scipy.stats import binomtest, chi2
 
 from tests.conftest import DEMO, ROOT
 
@@ -58,7 +59,10 @@ def test_train_evaluate_predict_roundtrip(tmp_path, tiny_csv):
     test, (a, b) = out["mcnemar"][0], out["contenders"]
     # the discordant counts explain the accuracy gap exactly, and p follows from them
     assert test["only_a_right"] - test["only_b_right"] == round((a["accuracy"] - b["accuracy"]) * a["n"])
-    assert test["method"] in ("none", "exact", "chi2") and 0 < test["p_value"] <= 1 and test["sentence"]
+    n = test["only_a_right"] + test["only_b_right"]  # p recomputed here from the counts, McNemar's way
+    expected = 1.0 if n == 0 else binomtest(test["only_a_right"], n, 0.5).pvalue if n < 25 else \
+        chi2.sf((abs(test["only_a_right"] - test["only_b_right"]) - 1) ** 2 / n, 1)
+    assert test["p_value"] == pytest.approx(expected) and test["sentence"]
     res = cli("predict", runs[0], tiny_csv, "--out", tmp_path / "pred.csv")
     assert res.returncode == 0, res.stderr
     pred = pd.read_csv(tmp_path / "pred.csv")
@@ -95,13 +99,16 @@ def test_predict_writes_progress_lines_and_stops_when_asked(tmp_path, tiny_csv):
 @pytest.mark.slow
 def test_explain_and_label_issues_json_shapes(tmp_path, tiny_csv, tiny_df):
     from core.config import TrainConfig
+    from core.contenders.registry import load_classifier
     from core.train import run_training
 
     run_training(TrainConfig(), tiny_csv, tmp_path / "run")
     res = cli("explain", tmp_path / "run", "--text", "terrible, it broke at once", "--json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert out["label"] == "negative" and out["method"] == "tfidf" and 0 < out["confidence"] <= 1
+    assert out["label"] == "negative" and out["method"] == "tfidf"
+    proba = load_classifier(tmp_path / "run" / "model").predict_proba(["terrible, it broke at once"])[0]
+    assert out["confidence"] == pytest.approx(proba.max(), abs=1e-4)  # the model's own probability, rounded to 4
     assert [w["word"] for w in out["words"]] == ["terrible", ",", "it", "broke", "at", "once"]
     res = cli("explain", tmp_path / "run", "--file", tiny_csv, "--out", tmp_path / "ex.jsonl", "--label", "question")
     lines = [json.loads(x) for x in (tmp_path / "ex.jsonl").read_text().splitlines()]

@@ -69,7 +69,7 @@ def test_finetune_is_seeded_and_reproducible(tiny_df):
     assert np.allclose(runs[0], runs[1], atol=1e-6)
 
 
-def test_finetune_should_stop_honoured_within_one_step(tiny_df):
+def test_finetune_should_stop_honoured_within_one_step(tiny_df, tmp_path):
     calls = {"n": 0}
 
     def stop_after_two() -> bool:
@@ -82,7 +82,9 @@ def test_finetune_should_stop_honoured_within_one_step(tiny_df):
     assert model.stopped_ and calls["n"] == 3  # checked before every step; stopped at the first True
     proba = model.predict_proba(["great", "awful"])  # what it has is usable: a real distribution per text
     assert proba.shape == (2, 3) and np.allclose(proba.sum(1), 1, atol=1e-5)
-    assert model.predict(["great"])[0] in model.classes_
+    model.save(tmp_path / "stopped")  # and kept: saved and loaded, it gives the same probabilities
+    again = FineTuneClassifier.load(tmp_path / "stopped")
+    assert again.stopped_ and np.allclose(again.predict_proba(["great", "awful"]), proba, atol=1e-5)
 
 
 @pytest.mark.parametrize("make", [TfidfClassifier, lambda: EmbeddingClassifier(batch_size=16)])
@@ -92,7 +94,7 @@ def test_linear_contenders_stop_the_same_way(tiny_df, make):
         make().fit(tiny_df["text"], tiny_df["label"], should_stop=lambda: True)
 
 
-def test_one_class_refused(tiny_df):
+def test_one_class_refused():
     with pytest.raises(DataError, match="Only one class"):
         TfidfClassifier().fit(["a b", "c d"], ["x", "x"])
 
@@ -103,3 +105,12 @@ def test_gradient_accumulation_makes_fewer_optimizer_steps(tiny_df):
         tiny_df["text"], tiny_df["label"], on_progress=events.append)
     assert events[0]["total_steps"] == 3  # 72 rows / batch 8 = 9 batches -> 3 optimizer steps
     assert [e["step"] for e in events if e["event"] == "step"] == [3]
+
+
+def test_total_steps_counts_optimizer_updates_not_batches():
+    from core.contenders.training import total_steps
+
+    assert total_steps(10, 1, 3) == 30
+    assert total_steps(10, 4, 3) == 9  # updates after batches 4, 8 and the epoch's last 2
+    assert total_steps(10, 4, 3, max_steps=5) == 5
+    assert total_steps(1, 8, 2) == 2  # a batch shorter than the accumulation still updates once an epoch

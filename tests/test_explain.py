@@ -1,4 +1,4 @@
-"""core.explain on tiny real models: exact TF-IDF contributions, Integrated Gradients
+"""core.trust.explain on tiny real models: exact TF-IDF contributions, Integrated Gradients
 completeness, occlusion on a text whose label hinges on one word."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from core.contenders.baseline import TfidfClassifier
 from core.contenders.finetune import FineTuneClassifier
 from core.errors import DataError
-from core.explain import explain, tokens
+from core.trust.explain import explain, tokens
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +56,11 @@ def test_occlusion_finds_the_word_a_label_hinges_on():
              ("good", "bad")] * 3
     labels = ["pos" if t.endswith("good") else "neg" for t in texts]
 
-    class Occluded(TfidfClassifier):
-        explain_method = "occlusion"
+    class Occluded:  # not a contender: anything with predict_proba and classes_ (an ONNX export) is occluded
+        def __init__(self, model):
+            self.classes_, self.predict_proba = model.classes_, model.predict_proba
 
-    model = Occluded().fit(texts, labels)
+    model = Occluded(TfidfClassifier().fit(texts, labels))
     ex = explain(model, "the parcel was bad")
     assert ex.method == "occlusion" and ex.label == "neg"
     assert max(ex.words, key=lambda w: w["weight"])["word"] == "bad"
@@ -86,3 +87,35 @@ def test_integrated_gradients_is_complete_and_merges_word_pieces(tiny_df):
 def test_unknown_target_is_one_sentence(baseline):
     with pytest.raises(DataError, match="is not one of this model's labels"):
         explain(baseline, "hello", target="nope")
+
+
+def test_explaining_is_part_of_the_contract_and_explain_py_reads_no_private_attribute(baseline):
+    import re
+    from pathlib import Path
+
+    from core.contenders.base import ClassifierMixin
+
+    class Plain(ClassifierMixin):  # a new contender with no explanation code of its own
+        kind = "plain"
+
+        def __init__(self, inner):
+            self.inner, self.classes_ = inner, inner.classes_
+
+        def predict_proba(self, texts):
+            return self.inner.predict_proba(texts)
+
+    ex = Plain(baseline).explain("terrible service, where is my order?")
+    assert ex.method == "occlusion" and len(ex.words) == 8 and ex.label == baseline.predict(["terrible service, where "
+                                                                                             "is my order?"])[0]
+    source = (Path(__file__).parents[1] / "core" / "trust" / "explain.py").read_text(encoding="utf-8")
+    private = set(re.findall(r"model\.(\w+_)\b", source)) - {"classes_"}  # classes_ is the contract's
+    assert not private, private  # no coef_, vectorizers_, tokenizer_ or model_
+
+
+def test_the_faithfulness_measure_favours_the_words_that_decide(baseline):
+    from core.trust.explain import comprehensiveness
+
+    text = "terrible awful service, the parcel never came and nobody answers my emails"
+    ex = explain(baseline, text)
+    top, random = comprehensiveness(baseline, text, ex, np.random.default_rng(0))
+    assert top > 2 * random and top > 0

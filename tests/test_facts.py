@@ -1,5 +1,5 @@
 """Numbers in a chat answer are checked against the facts it was given."""
-from core.facts import unsupported_numbers
+from core.trust.facts import unsupported_numbers
 
 FACTS = "- TF-IDF baseline: accuracy 84.1%, macro-F1 0.812, tested on 1,250 texts. It mistakes 'a' for 'b' (12 times)."
 

@@ -39,23 +39,22 @@ def test_the_validation_axis_has_round_ticks():
     assert fig.layout.yaxis2.dtick == 0.2 and fig.layout.yaxis2.tickformat == ".1f"
 
 
-def test_a_retrain_runs_the_cheapest_recipe_first(data_dir, tiny_csv, monkeypatch):
-    from core import versions
-    from core.cleaning import load_dataset
-    from core.datasets import save_dataset
+def test_a_retrain_runs_the_cheapest_recipe_first(data_dir, tiny_csv):
+    from core.data.cleaning import load_dataset
+    from core.data.datasets import save_dataset
 
     store = Store(data_dir)
     dataset_id = save_dataset(store, load_dataset(tiny_csv), tiny_csv.read_bytes(), "tiny.csv")
     runner = JobRunner(store, max_concurrent=0)  # nothing starts: only the order is looked at
-    ids = [runner.submit(TrainConfig(model=m), versions.rows_path(store, dataset_id, 1), dataset_id, "tiny")
+    ids = [runner.submit(TrainConfig(model=m, dataset_id=dataset_id, dataset_version=1), dataset_name="tiny")
            for m in ("finetune", "baseline")]
     queued = runner.retrain(ids, dataset_id)
     assert [store.get_job(i).model for i in queued] == ["baseline", "finetune"]
 
 
 def test_train_remembers_the_boxes_and_caps_only_the_multilingual_transformer(data_dir):
-    from core.cleaning import load_dataset
-    from core.datasets import ASSETS, save_dataset
+    from core.data.cleaning import load_dataset
+    from core.data.datasets import ASSETS, save_dataset
 
     demo = ASSETS / "demo_tickets_zh.csv"
     store = Store(data_dir)

@@ -9,13 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import housekeeping
-from core.cleaning import load_dataset
+from core.data.cleaning import load_dataset
 from core.config import TrainConfig
-from core.datasets import save_dataset
+from core.data.datasets import save_dataset
 from core.errors import DataError
 from core.jobs import JobRunner
 from core.store import Store
-from core.versions import rows_path
 from tests.conftest import ROOT
 from tests.test_pages import finish
 
@@ -25,7 +24,7 @@ def two_runs(data_dir, tiny_csv):
     store = Store(data_dir)
     dataset_id = save_dataset(store, load_dataset(tiny_csv), tiny_csv.read_bytes(), "tiny.csv")
     runner = JobRunner(store)
-    ids = [runner.submit(TrainConfig(model="baseline", seed=s), rows_path(store, dataset_id, 1), dataset_id, "tiny")
+    ids = [runner.submit(TrainConfig(model="baseline", seed=s, dataset_id=dataset_id, dataset_version=1), dataset_name="tiny")
            for s in (0, 1)]
     finish(runner)
     return store, dataset_id, ids

@@ -89,9 +89,9 @@ def test_no_message_escapes_the_catalogue():
 
 
 def test_core_sentences_follow_the_language():
-    from core.cleaning import warnings
+    from core.data.cleaning import warnings
     from core.evaluate import mcnemar_sentence
-    from core.language import sentence
+    from core.data.language import sentence
 
     test = {"p_value": 0.01, "method": "chi2"}
     assert mcnemar_sentence("基线", "微调", test, 0.9, 0.8, "zh") == "基线 比 微调 更好，且差距不是运气（p = 0.01）。"
@@ -104,7 +104,7 @@ def test_core_sentences_follow_the_language():
 
 
 def test_a_data_error_reads_in_the_readers_language_and_a_phrase_field_too():
-    from core.reading import read_table
+    from core.data.reading import read_table
 
     with pytest.raises(DataError) as err:
         read_table(b"%PDF-1.4 binary", "报告.csv")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.cleaning import load_dataset
-from core.datasets import save_dataset
-from core.language import describe, mostly_not_english, sentence
+from core.data.cleaning import load_dataset
+from core.data.datasets import save_dataset
+from core.data.language import describe, mostly_not_english, sentence
 from core.store import Store
 from tests.conftest import DEMO, shared
 from tests.test_pages import app, no_errors

@@ -1,7 +1,7 @@
 """The layout rules DEVELOPERS.md states, enforced: core never imports streamlit;
 pages, ui and app.py never import torch or transformers (directly or via core at import
 time); no import cycle inside core/, function-level imports included; run-folder file
-names are known to core/runs.py alone."""
+names are known to core/runs.py alone, a dataset folder's to core/data/folder.py."""
 from __future__ import annotations
 
 import ast
@@ -35,7 +35,7 @@ def test_pages_and_ui_never_import_torch_or_transformers():
 
 
 def test_ui_modules_import_without_loading_torch():
-    code = ("import sys, ui.state, ui.resources, core.store, core.jobs, core.cleaning, core.charts, core.report,"
+    code = ("import sys, ui.state, ui.resources, core.store, core.jobs, core.data.cleaning, core.charts, core.report,"
             " core.contenders.registry, core.runs, core.cli; core.cli.build_parser();"
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'torch loaded'")
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
@@ -95,7 +95,8 @@ def test_the_cycle_finder_finds_a_planted_cycle():
 
 def test_no_import_cycles_inside_core():
     graph = core_graph()
-    assert {"core.runs", "core.contenders.registry", "core.chat.base", "core.chat.loader"} <= set(graph)
+    assert {"core.runs", "core.contenders.registry", "core.chat.base", "core.chat.loader", "core.data.versions",
+            "core.trust.explain", "core.deploy.api", "core.data.cli", "core.trust.cli", "core.deploy.cli"} <= set(graph)
     assert "core.chat.llamacpp" in graph["core.chat.loader"]  # function-level imports are seen
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
 
@@ -105,6 +106,15 @@ def test_run_folder_file_names_live_in_runs_only():
     bad = [str(p.relative_to(ROOT)) for p in [*(ROOT / "core").rglob("*.py"), *(ROOT / "ui").glob("*.py"),
                                               *(ROOT / "pages").glob("*.py")]
            if p.name != "runs.py" and names.search(p.read_text(encoding="utf-8"))]
+    assert not bad, bad
+
+
+def test_dataset_folder_file_names_live_in_its_folder_module_only():
+    names = re.compile(r"[\"'](cleaned\.parquet|report\.json|rows\.parquet|changes\.jsonl|meta\.json|pending\.jsonl|"
+                       r"handled\.jsonl|decisions\.jsonl)[\"']")
+    files = [*(ROOT / "core").rglob("*.py"), *(ROOT / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]
+    bad = [str(p.relative_to(ROOT)) for p in files
+           if p.relative_to(ROOT).as_posix() != "core/data/folder.py" and names.search(p.read_text(encoding="utf-8"))]
     assert not bad, bad
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.config import TrainConfig
-from core.onnx_export import OnnxClassifier, export_onnx, fastest_export, load_for_inference
+from core.deploy.onnx import OnnxClassifier, export_onnx, fastest_export, load_for_inference
 from core.predict import model_zip
 from core.runs import RunFolder
 from core.train import run_training
@@ -64,7 +64,7 @@ def test_each_server_process_can_cap_its_threads(run, monkeypatch):
     import torch
 
     from core.errors import DataError
-    from core.serve import Served
+    from core.deploy.serve import Served
 
     export_onnx(run.path)
     monkeypatch.setenv("TUNELAB_SERVE_THREADS", "1")

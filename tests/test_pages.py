@@ -59,7 +59,8 @@ def no_errors(at: AppTest) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_on_an_empty_data_dir(data_dir, page):
+@pytest.mark.usefixtures("data_dir")
+def test_every_page_renders_on_an_empty_data_dir(page):
     at = app()
     # the shared sidebar (AppTest keeps it only on the first run, before switch_page)
     assert at.caption[0].value.startswith("Device: ") and at.caption[1].value == "Jobs: 0 running, 0 queued"
@@ -67,7 +68,8 @@ def test_every_page_renders_on_an_empty_data_dir(data_dir, page):
     no_errors(at)
 
 
-def test_every_page_renders_with_existing_runs(trained):
+@pytest.mark.usefixtures("trained")
+def test_every_page_renders_with_existing_runs():
     at = app()
     for page in PAGES:
         at.switch_page(page).run()
@@ -120,14 +122,16 @@ def test_a_newly_saved_dataset_becomes_the_current_one_everywhere(data_dir):
         at.selectbox[0].value)
 
 
-def test_bad_upload_shows_one_sentence_and_nothing_crashes(data_dir):
+@pytest.mark.usefixtures("data_dir")
+def test_bad_upload_shows_one_sentence_and_nothing_crashes():
     at = app()
     at.file_uploader[0].set_value(("photo.csv", b"\x89PNG\r\n\x1a\n" + bytes(300), "text/csv")).run()
     assert not at.exception
     assert len(at.error) == 1 and "PNG image" in at.error[0].value
 
 
-def test_an_upload_does_not_linger_after_a_source_switch_or_a_visit_elsewhere(data_dir):
+@pytest.mark.usefixtures("data_dir")
+def test_an_upload_does_not_linger_after_a_source_switch_or_a_visit_elsewhere():
     csv = b"text,label\nwhere is my parcel,shipping\nrefund me please,billing\nmy card was charged twice,billing\n"
     at = app()
     at.file_uploader[0].set_value(("mine.csv", csv, "text/csv")).run()
@@ -142,7 +146,8 @@ def test_an_upload_does_not_linger_after_a_source_switch_or_a_visit_elsewhere(da
     assert not any(b.label.startswith("Save") for b in at.button)
 
 
-def test_script_in_a_cell_is_shown_as_text(data_dir):
+@pytest.mark.usefixtures("data_dir")
+def test_script_in_a_cell_is_shown_as_text():
     csv = b"text,label\n<script>alert(1)</script> hello there friend,a\nplain words here,b\nmore plain words,a\n"
     at = app()
     at.file_uploader[0].set_value(("x.csv", csv, "text/csv")).run()
@@ -150,7 +155,8 @@ def test_script_in_a_cell_is_shown_as_text(data_dir):
     assert not any("<script>" in m.value for m in at.markdown)  # only ever inside dataframes, as data
 
 
-def test_predict_a_text_with_each_model(trained):
+@pytest.mark.usefixtures("trained")
+def test_predict_a_text_with_each_model():
     at = app().switch_page("pages/predict.py").run()
     at.text_area[0].input("absolutely fantastic, I love it").run()
     next(b for b in at.button if b.label == "Classify").click().run()
@@ -158,7 +164,8 @@ def test_predict_a_text_with_each_model(trained):
     assert [m.value for m in at.metric] == ["positive", "positive"]
 
 
-def test_chat_streams_an_answer_and_explains_results(trained):
+@pytest.mark.usefixtures("trained")
+def test_chat_streams_an_answer_and_explains_results():
     at = app().switch_page("pages/chat.py").run()
     at.slider[0].set_value(0.0)
     at.slider[2].set_value(24)
@@ -193,7 +200,8 @@ def test_chat_badges_each_message_with_the_chosen_classifier(trained):
     assert "negative" in badge and "%" in badge
 
 
-def test_hub_dataset_offline_is_one_clear_sentence(data_dir, monkeypatch):
+@pytest.mark.usefixtures("data_dir")
+def test_hub_dataset_offline_is_one_clear_sentence(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on this machine and CI: no Hub
     at = app()
     at.segmented_control[0].set_value("hub").run()
@@ -204,7 +212,7 @@ def test_hub_dataset_offline_is_one_clear_sentence(data_dir, monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_big_file_is_classified_as_a_job_with_a_download(trained, tmp_path):
+def test_a_big_file_is_classified_as_a_job_with_a_download(trained):
     rows = "\n".join(f"great product number {i}, works perfectly and I love it" for i in range(6000))
     data = ("text\n" + rows + "\n").encode()
     assert len(data) > 256 * 1024
@@ -243,7 +251,8 @@ def test_rename_a_run_and_see_the_new_name_everywhere(data_dir, tiny_csv):
     assert runner.folder(job_id).name == "Support triage v1"  # the report and the CLI read the folder
 
 
-def test_predict_explains_each_model_and_keeps_hostile_text_as_text(trained):
+@pytest.mark.usefixtures("trained")
+def test_predict_explains_each_model_and_keeps_hostile_text_as_text():
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(2)> **fantastic** [x](http://h/) love it"
     at = app().switch_page("pages/predict.py").run()
     at.text_area[0].input(hostile).run()

@@ -7,10 +7,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from core import feedback, versions
-from core.cleaning import load_dataset
+from core.data import feedback, versions
+from core.data.cleaning import load_dataset
 from core.config import TrainConfig
-from core.datasets import DEMO_PATH, save_dataset
+from core.data.datasets import DEMO_PATH, save_dataset
 from core.jobs import JobRunner
 from core.store import Store
 from tests.test_pages import app, finish, no_errors
@@ -65,8 +65,8 @@ def looped_dir(tmp_path_factory):
     store = Store(root)
     dataset_id = save_dataset(store, load_dataset(DEMO_PATH), DEMO_PATH.read_bytes(), DEMO_PATH.name)
     runner = JobRunner(store)
-    run = runner.submit(TrainConfig(model="baseline", text_col="text", label_col="label"),
-                        versions.rows_path(store, dataset_id, 1), dataset_id, DEMO_PATH.name)
+    config = TrainConfig(model="baseline", text_col="text", label_col="label", dataset_id=dataset_id, dataset_version=1)
+    run = runner.submit(config, dataset_name=DEMO_PATH.name)
     finish(runner)
     assert store.get_job(run).status == "done"
     return root, dataset_id, run
@@ -131,10 +131,10 @@ def test_label_what_matters_next(looped):
     at.switch_page("pages/label.py").run()
     no_errors(at)
     assert "Accuracy as you label more" in at.get("plotly_chart")[0].proto.spec
-    # AppTest cannot upload a file or type into a data editor; the ranking is core.active's (tested there)
-    # and the queue is core.feedback's, so seed the page's ranked texts and check what it offers
-    from core.active import rank_for_labelling
-    from core.onnx_export import load_for_inference
+    # AppTest cannot upload a file or type into a data editor; the ranking is core.trust.active's (tested there)
+    # and the queue is core.data.feedback's, so seed the page's ranked texts and check what it offers
+    from core.trust.active import rank_for_labelling
+    from core.deploy.onnx import load_for_inference
 
     texts = ["my invoice shows two charges", "the parcel is late and the app crashes", "reset my password please"]
     at.session_state["to_label"] = (dataset_id, rank_for_labelling({"b": load_for_inference(store.run_dir(run))}, texts, 3))

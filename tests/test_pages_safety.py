@@ -9,9 +9,9 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.cleaning import load_dataset
+from core.data.cleaning import load_dataset
 from core.config import TrainConfig
-from core.datasets import DEMO_PATH, save_dataset
+from core.data.datasets import DEMO_PATH, save_dataset
 from core.jobs import JobRunner
 from core.store import Store
 from tests.conftest import ROOT
@@ -127,7 +127,8 @@ def test_the_runs_list_holds_training_runs_only(data_dir):
     assert [e.value for e in at.error] == ["train went wrong"]  # the label check and the file job are not runs
 
 
-def test_chat_models_on_this_machine_are_picked_by_name_never_typed_as_paths(data_dir, tmp_path, monkeypatch):
+@pytest.mark.usefixtures("data_dir")
+def test_chat_models_on_this_machine_are_picked_by_name_never_typed_as_paths(tmp_path, monkeypatch):
     from core.checkpoints import embedded_chat_gguf
 
     monkeypatch.setenv("TUNELAB_CHAT_MODELS", str(tmp_path / "chat_models"))

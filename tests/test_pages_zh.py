@@ -98,12 +98,11 @@ def chinese_reviews() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def chinese_dir(tmp_path_factory):
     """A Chinese dataset, saved as the Data page saves it, with a baseline trained from it in Chinese."""
-    from core.cleaning import dataset_from_raw
-    from core.datasets import save_dataset
+    from core.data.cleaning import dataset_from_raw
+    from core.data.datasets import save_dataset
     from core.jobs import JobRunner
-    from core.reading import read_table
+    from core.data.reading import read_table
     from core.config import TrainConfig
-    from core import versions
     from core.store import Store
     from tests.test_pages import finish
 
@@ -112,7 +111,7 @@ def chinese_dir(tmp_path_factory):
     store = Store(root / "data")
     dataset_id = save_dataset(store, dataset_from_raw(read_table(data, "餐厅评论.csv")), data, "餐厅评论.csv")
     runner = JobRunner(store)
-    runner.submit(TrainConfig(model="baseline"), versions.rows_path(store, dataset_id, 1), dataset_id, "餐厅评论",
+    runner.submit(TrainConfig(model="baseline", dataset_id=dataset_id, dataset_version=1), dataset_name="餐厅评论",
                   lang="zh")
     finish(runner)
     return root / "data"
@@ -183,13 +182,12 @@ def assert_chinese(at: AppTest, where: str) -> None:
 def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     """The deeper states, in Chinese: the label check and its review, a new version with its change log and the
     queue, retraining, Evaluate across versions, Predict's result and correction, the Label page's table."""
-    from core import feedback
-    from core.cleaning import dataset_from_raw
+    from core.data import feedback
+    from core.data.cleaning import dataset_from_raw
     from core.config import TrainConfig
-    from core.datasets import save_dataset
+    from core.data.datasets import save_dataset
     from core.jobs import JobRunner
-    from core import versions
-    from core.reading import read_table
+    from core.data.reading import read_table
     from core.store import Store
     from tests.test_pages import finish
 
@@ -198,7 +196,7 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     data = frame.to_csv(index=False).encode("utf-8")
     dataset_id = save_dataset(store, dataset_from_raw(read_table(data, "评论.csv")), data, "评论.csv")
     runner = JobRunner(store)
-    runner.submit(TrainConfig(model="baseline"), versions.rows_path(store, dataset_id, 1), dataset_id, "评论", lang="zh")
+    runner.submit(TrainConfig(model="baseline", dataset_id=dataset_id, dataset_version=1), dataset_name="评论", lang="zh")
     runner.submit_label_check(dataset_id, "zh")
     finish(runner)
     monkeypatch.setenv("TUNELAB_DATA_DIR", str(tmp_path / "data"))
@@ -238,7 +236,8 @@ def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     assert_chinese(at, "in the Train page's job list")
 
 
-def test_an_unusable_upload_is_refused_in_chinese(data_dir):
+@pytest.mark.usefixtures("data_dir")
+def test_an_unusable_upload_is_refused_in_chinese():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "zh"
     at.run()
@@ -248,7 +247,8 @@ def test_an_unusable_upload_is_refused_in_chinese(data_dir):
         "“空\\.csv”只有表头，没有数据行；请添加带标签的文本行。"]  # md() escapes the user's file name
 
 
-def test_the_demo_set_comes_in_the_readers_language(data_dir):
+@pytest.mark.usefixtures("data_dir")
+def test_the_demo_set_comes_in_the_readers_language():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "zh"
     at.run()

@@ -1,4 +1,4 @@
-"""core.quality: planted label flips are found, conflicts, leakage and tiny classes reported,
+"""core.trust.quality: planted label flips are found, conflicts, leakage and tiny classes reported,
 and the fixed file changes only the flagged labels."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.cleaning import load_dataset
-from core.quality import check_labels, fixed_table
+from core.data.cleaning import load_dataset
+from core.trust.quality import check_labels, fixed_table
 
 TOPICS = {"billing": ["invoice", "charged twice", "refund", "payment failed", "my card", "the bill"],
           "delivery": ["parcel", "courier", "tracking number", "late delivery", "the package", "shipping"],
@@ -71,7 +71,7 @@ def test_fixed_table_changes_only_flagged_labels(tmp_path):
     df = planted()
     df["extra"] = range(len(df))
     df.to_csv(tmp_path / "d.csv", index=False)
-    from core.reading import read_table
+    from core.data.reading import read_table
 
     raw = read_table(tmp_path / "d.csv").df
     report = check_labels(load_dataset(tmp_path / "d.csv").df, use_embeddings=False)

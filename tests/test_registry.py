@@ -60,7 +60,8 @@ def majority():
     registry.unregister("majority")
 
 
-def test_a_contender_registered_from_a_test_goes_through_the_cli_code_path(majority, tiny_csv, tiny_df, tmp_path):
+@pytest.mark.usefixtures("majority")
+def test_a_contender_registered_from_a_test_goes_through_the_cli_code_path(tiny_csv, tiny_df, tmp_path):
     out = tmp_path / "run"
     assert cli.main(["train", str(tiny_csv), "--out", str(out), "--model", "majority", "--seed", "3"]) == 0
     run = RunFolder(out)

@@ -15,9 +15,9 @@ import pytest
 from core import store as store_module
 from core.checkpoints import resolve_checkpoint
 from core.chat.loader import load_engine
-from core.cleaning import load_dataset
+from core.data.cleaning import load_dataset
 from core.config import TrainConfig
-from core.datasets import save_dataset
+from core.data.datasets import save_dataset
 from core.errors import DataError
 from core.jobs import JobRunner, start_background_poller
 from core.store import Store, StorageError

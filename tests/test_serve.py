@@ -41,7 +41,9 @@ def test_health_models_and_docs(server):
     models = requests.get(server["url"] + "/v1/models", headers={"Authorization": f"Bearer {KEY}"}).json()["models"]
     assert [m["id"] for m in models] == server["ids"]
     assert models[0]["classes"] == ["negative", "positive", "question"] and models[0]["kind"] == "baseline"
-    assert 0 < models[0]["metrics"]["accuracy"] <= 1 and models[0]["name"].startswith("TF-IDF baseline · tiny")
+    trained = json.loads((server["runs"][0] / "metrics.json").read_text(encoding="utf-8"))["test"]["accuracy"]
+    assert models[0]["metrics"]["accuracy"] == pytest.approx(trained)  # the run's own test score, not a placeholder
+    assert models[0]["name"].startswith("TF-IDF baseline · tiny")
     assert requests.get(server["url"] + "/docs").status_code == 200
 
 

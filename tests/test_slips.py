@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import TrainConfig
@@ -36,7 +37,8 @@ def test_accept_at_or_above_takes_a_row_that_shows_the_same_number():
     assert at_or_above(todo, 0.9)["confidence"].tolist() == [0.8996, 0.95]
 
 
-def test_a_confidence_on_predict_has_no_rising_arrow(trained):  # noqa: F811 - the fixture, imported above
+@pytest.mark.usefixtures("trained")
+def test_a_confidence_on_predict_has_no_rising_arrow():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/predict.py").run()
     at.text_area[0].input("absolutely fantastic, I love it").run()
     next(b for b in at.button if b.label == "Classify").click().run()
@@ -46,9 +48,8 @@ def test_a_confidence_on_predict_has_no_rising_arrow(trained):  # noqa: F811 - t
 
 
 def test_a_finished_card_says_its_score_and_the_baseline_reads_as_chosen(data_dir, tiny_csv):
-    from core import versions
-    from core.cleaning import load_dataset
-    from core.datasets import save_dataset
+    from core.data.cleaning import load_dataset
+    from core.data.datasets import save_dataset
     from core.jobs import JobRunner
     from core.store import Store
     from tests.test_pages import finish
@@ -56,7 +57,7 @@ def test_a_finished_card_says_its_score_and_the_baseline_reads_as_chosen(data_di
     store = Store(data_dir)
     dataset_id = save_dataset(store, load_dataset(tiny_csv), tiny_csv.read_bytes(), "tiny.csv")
     runner = JobRunner(store)
-    runner.submit(TrainConfig(), versions.rows_path(store, dataset_id, 1), dataset_id, "tiny")
+    runner.submit(TrainConfig(dataset_id=dataset_id, dataset_version=1), dataset_name="tiny")
     finish(runner)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/train.py").run()
     assert any("test texts right (" in c.value and c.value.startswith("Finished in") for c in at.caption)

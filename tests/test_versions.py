@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import threading
 
 import pandas as pd
 import pytest
 
 from conftest import tiny_frame
-from core import feedback, versions
-from core.cleaning import load_dataset
+from core.data import feedback, versions
+from core.data.cleaning import load_dataset
 from core.compare import compare_versions
 from core.config import TrainConfig
-from core.datasets import save_dataset
+from core.data.datasets import save_dataset
 from core.errors import DataError
 from core.store import Store
 from core.train import run_training
@@ -140,7 +141,7 @@ def test_runs_on_two_versions_share_test_rows_and_are_rescored_on_the_newest_lab
     store, i = saved
     cfg = TrainConfig(model="baseline")
     run1 = tmp_path / "run1"
-    run_training(cfg, versions.rows_path(store, i, 1), run1)
+    run_training(cfg.with_(dataset_id=i, dataset_version=1), versions.rows_path(store, i, 1), run1)
     preds = pd.read_parquet(run1 / "predictions.parquet")
     # correct a test row's label to what the model predicted where it was "wrong", or flip a right one
     wrong = preds[preds["pred"] != preds["label"]]
@@ -151,19 +152,19 @@ def test_runs_on_two_versions_share_test_rows_and_are_rescored_on_the_newest_lab
     expected = ((preds["pred"] == preds["label"]).sum() + (1 if len(wrong) else -1)) / len(preds)
     assert only["rescored"] == 1 and only["rows"][0]["accuracy"] == pytest.approx(expected)
     run2 = tmp_path / "run2"
-    run_training(cfg, versions.rows_path(store, i, 2), run2)
+    run_training(cfg.with_(dataset_id=i, dataset_version=2), versions.rows_path(store, i, 2), run2)
     assert set(pd.read_parquet(run2 / "predictions.parquet")["uid"]) == set(preds["uid"])
     [both] = compare_versions(store, [run1, run2])
     [pair] = both["pairs"]
     assert "v1 -> v2" in pair["sentence"] and "correcting 1 label " in pair["sentence"] and "p = " in pair["sentence"]
 
 
-def test_retrain_repeats_recipes_on_the_new_version(saved, monkeypatch):
+def test_retrain_repeats_recipes_on_the_new_version(saved):
     store, i = saved
     from core.jobs import JobRunner
 
     runner = JobRunner(store, max_concurrent=0)  # queue only: nothing starts
-    first = runner.submit(TrainConfig(model="baseline", C=3.0), versions.rows_path(store, i, 1), i, "tiny.csv")
+    first = runner.submit(TrainConfig(model="baseline", C=3.0, dataset_id=i, dataset_version=1), dataset_name="tiny.csv")
     versions.new_version(store, i, [{"text": "brand new and lovely", "label": "positive"}])
     [again] = runner.retrain([first], i)
     run = runner.folder(again)
@@ -188,3 +189,18 @@ def test_dataset_cli(saved, monkeypatch, capsys, tmp_path):
     assert len(pd.read_csv(out, encoding="utf-8-sig")) == 72
     assert main(["dataset", "show", "../../etc"]) == 2
     assert "error: No dataset with the id" in capsys.readouterr().err
+
+
+def test_a_run_knows_its_dataset_version_from_its_config_not_the_file_name(saved, tmp_path, tiny_csv):
+    store, i = saved
+    copy = tmp_path / "renamed.parquet"  # a renamed copy used to train silently on a fresh split
+    shutil.copy(versions.rows_path(store, i, 1), copy)
+    cfg = TrainConfig(model="baseline", dataset_id=i, dataset_version=1)
+    metrics = run_training(cfg, copy, tmp_path / "run")
+    test_uids = set(versions.rows(store, i, 1).query("split == 'test'")["uid"])
+    assert metrics["data_version"] == {"dataset_id": i, "version": 1}
+    assert set(pd.read_parquet(tmp_path / "run" / "predictions.parquet")["uid"]) == test_uids
+    with pytest.raises(DataError, match="not a dataset version's rows file"):
+        run_training(cfg, tiny_csv, tmp_path / "run2")
+    with pytest.raises(DataError, match="go together"):
+        TrainConfig(dataset_id=i)

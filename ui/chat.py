@@ -9,7 +9,7 @@ from core.chat import endpoints
 from core.chat import grounded
 from core.chat.base import ChatParams
 from core.chat.loops import finish
-from core.facts import unsupported_numbers
+from core.trust.facts import unsupported_numbers
 from ui import resources, state
 from ui.i18n import N_, _, lang
 from ui.safe import md

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import feedback
+from core.data import feedback
 from ui import resources
 from ui.i18n import _
 from ui.safe import md

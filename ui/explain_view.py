@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.explain import Explanation, highlight_html, top_words_sentence
+from core.trust.explain import Explanation, highlight_html, top_words_sentence
 from ui.i18n import lang
 
 
 def show(text: str, ex: Explanation, caption: str | None = None) -> None:
-    """st.html gets only escaped text (core.explain.highlight_html); the sentence goes through st.text."""
+    """st.html gets only escaped text (core.trust.explain.highlight_html); the sentence goes through st.text."""
     if caption:
         st.caption(caption)
     st.html(highlight_html(text, ex))

@@ -1,11 +1,11 @@
-"""The Data page's "Check the labels" step: a queued job (core.quality through the CLI), its
+"""The Data page's "Check the labels" step: a queued job (core.trust.quality through the CLI), its
 progress, then the ranked suspicious rows with the suggested label and each row's explanation."""
 from __future__ import annotations
 
 import streamlit as st
 
-from core import versions
-from core.quality import verdict
+from core.data import versions
+from core.trust.quality import verdict
 from ui import resources, state
 from ui.i18n import _, lang
 from ui.jobs_panel import progress_words

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import feedback, versions
+from core.data import feedback, versions
 from core.glossary import help_text
 from ui import state
 from ui.i18n import N_, _, lang

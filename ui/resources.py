@@ -91,8 +91,8 @@ class LockedModel:
             return self.model.predict_proba(texts)
 
     def explain(self, text: str, target: str | None = None):
-        """core.explain under the same lock (the explainers call the model many times)."""
-        from core.explain import explain
+        """core.trust.explain under the same lock (the explainers call the model many times)."""
+        from core.trust.explain import explain
 
         with self.lock:
             return explain(self.model, text, target)
@@ -152,7 +152,7 @@ def visitor_chat_engine(url: str, model: str, key: str | None):
 
 @st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
 def _read_upload(data: bytes, filename: str):
-    from core.reading import read_table
+    from core.data.reading import read_table
 
     return read_table(data, filename)
 

@@ -1,12 +1,12 @@
 """Review suspicious labels: one row at a time (keys A, K, L) or as a table, with "accept every suggestion
-the models are at least this sure of". Decisions are remembered per row (core.feedback.decide), so a row
+the models are at least this sure of". Decisions are remembered per row (core.data.feedback.decide), so a row
 kept once is not asked again; accepted or picked labels join the dataset's corrections queue."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from core import feedback, versions
+from core.data import feedback, versions
 from ui import explain_view, resources
 from ui.i18n import _
 from ui.safe import md

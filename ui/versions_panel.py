@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import feedback, versions
-from core.versions import SOURCES
+from core.data import feedback, versions
+from core.data.versions import SOURCES
 from ui import resources
 from ui.i18n import _, lang, when
 from ui.safe import md
@@ -94,7 +94,7 @@ def _queue(store, dataset_id: str, newest) -> None:
 def _recipe(job) -> tuple:
     """What a retrain repeats: the run's config without its name."""
     config = resources.runner().folder(job.id).config()
-    return tuple(sorted((k, str(v)) for k, v in (config.to_dict() if config else {"id": job.id}).items() if k != "name"))
+    return tuple(sorted((k, str(v)) for k, v in (config.recipe() if config else {"id": job.id}).items()))
 
 
 def _retrain(dataset_id: str, newest, runs: dict[int, list]) -> None:

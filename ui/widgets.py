@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core.cleaning import warnings
+from core.data.cleaning import warnings
 from core.errors import DataError
-from core.language import mostly_not_english, sentence
+from core.data.language import mostly_not_english, sentence
 from ui.i18n import N_, _, lang
 from ui.safe import md
 from core.store import JobStatus

@@ -7,7 +7,7 @@ This is known as a fair-swallow bias" ten times over. So:
   glossary (core.glossary), in the reader's language;
 - a small model (under core.chat.base.SMALL_PARAMS) never replaces those answers with its own text: Tunelab writes them;
 - a capable model (the operator's GGUF, a Hub model, an endpoint) is given them as context and may put them in
-  its own words; its numbers are then checked against them (core.facts);
+  its own words; its numbers are then checked against them (core.trust.facts);
 - a question that names neither goes to the model, whose answer is cut at a repetition loop and at the length
   limit, back to a sentence end, and says so.
 """

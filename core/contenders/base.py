@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from core.errors import DataError
+from core.trust.explain import Explanation, explain_with, occlusion
 
 META_FILE = "tunelab.json"
 ProgressFn = Callable[[dict], None] | None
@@ -46,7 +47,7 @@ class ClassifierMixin:
     history_: tuple | list = ()  # validation events, for contenders that validate while training
     best_step_: int | None = None  # the step whose weights were kept (early stopping)
     stopped_: bool = False  # fit returned early because should_stop() said so
-    explain_method = "occlusion"  # how core.explain weighs words; any contender gets occlusion for free
+    explain_method = "occlusion"  # the name of how `word_weights` weighs words, shown beside every explanation
 
     @classmethod
     def from_config(cls, config) -> "ClassifierMixin":
@@ -61,6 +62,15 @@ class ClassifierMixin:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def explain(self, text: str, target: str | None = None) -> Explanation:
+        """Why the model says what it says about `text`: a weight per word for `target` (default: the prediction)."""
+        return explain_with(self, text, target, self.word_weights, self.explain_method)
+
+    def word_weights(self, text: str, spans: list[tuple[str, int, int]], target: int):
+        """(a weight per word of `spans`, completeness gap or None). Occlusion works for any contender; one that
+        can do better (exact, or from gradients) overrides this in its own module and names it in `explain_method`."""
+        return occlusion(self, text, spans, target)
 
     def get_params(self) -> dict:
         """Constructor parameters, as scikit-learn's estimators report them."""
@@ -87,7 +97,7 @@ def read_meta(path: str | Path) -> dict:
 
 def check_fit_inputs(texts, labels) -> tuple[list[str], list[str], list[str]]:
     """Texts and labels as lists of str, sorted class names; refuses one class."""
-    from core.cleaning import require_two_classes
+    from core.data.cleaning import require_two_classes
 
     texts, labels = [str(t) for t in texts], [str(y) for y in labels]
     if len(texts) != len(labels):

@@ -7,6 +7,7 @@ Saved as a JSON vocabulary plus safetensors weights: no pickle anywhere.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import scipy.sparse as sp
 
 from core.contenders.base import (ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, fit_logistic,
                                   linear_proba, load_tensors, read_meta, save_tensors)
+from core.trust.explain import spread
 
 # sublinear tf and min_df=2 are the usual strong defaults for short texts; 300k
 # features per analyzer keep SST-2's vocabulary (~250k bigrams) nearly whole.
@@ -27,7 +29,7 @@ class TfidfClassifier(ClassifierMixin):
     """TF-IDF (word 1-2-grams + char 1-4-grams) and logistic regression."""
 
     kind = "baseline"
-    explain_method = "tfidf"  # see core.explain
+    explain_method = "tfidf"  # word_weights below
 
     def __init__(self, C: float = 4.0, use_chars: bool = True, seed: int = 42):
         self.C = C
@@ -58,6 +60,21 @@ class TfidfClassifier(ClassifierMixin):
 
     def predict_proba(self, texts) -> np.ndarray:
         return linear_proba(self._features(list(texts)), self.coef_, self.intercept_)
+
+    def word_weights(self, text: str, spans: list[tuple[str, int, int]], target: int):
+        """Exact linear contributions: each n-gram occurrence's TF-IDF value times its coefficient for the target,
+        shared out over the words it covers. The weights sum to the target's score (its logit without the
+        intercept), so nothing is approximated."""
+        coef = self.coef_[0] * (1 if target == 1 else -1) if self.coef_.shape[0] == 1 else self.coef_[target]
+        pieces, offset = [], 0
+        for v in self.vectorizers_:
+            x = v.transform([text]).tocoo()
+            occurrences = _occurrences(v, text)
+            for j, value in zip(x.col, x.data, strict=True):
+                found = occurrences.get(j) or [(0, len(text))]  # never lose a contribution
+                pieces += [(s, e, value * coef[offset + j] / len(found)) for s, e in found]
+            offset += len(v.vocabulary_)
+        return spread(spans, pieces), None
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
@@ -95,3 +112,30 @@ def _emit(on_progress: ProgressFn, step: int, total: int, t0: float) -> None:
     if on_progress:
         on_progress({"event": "step", "step": step, "total_steps": total, "epoch": step / total,
                      "eta_s": 0 if step == total else None, "elapsed_s": round(time.time() - t0, 2)})
+
+
+def _occurrences(v, text: str) -> dict[int, list[tuple[int, int]]]:
+    """Feature index -> character spans of its occurrences, rebuilt the way sklearn's analyzers
+    cut the (lowercased) text: word n-grams by the token pattern, char_wb n-grams inside words."""
+    lower = text.lower() if v.lowercase and len(text.lower()) == len(text) else text
+    found: dict[int, list[tuple[int, int]]] = {}
+    lo, hi = v.ngram_range
+    if v.analyzer == "word":
+        toks = [(m.group(), m.start(), m.end()) for m in re.finditer(v.token_pattern, lower)]
+        for n in range(lo, hi + 1):
+            for i in range(len(toks) - n + 1):
+                j = v.vocabulary_.get(" ".join(w for w, _, _ in toks[i:i + n]))
+                if j is not None:
+                    found.setdefault(j, []).append((toks[i][1], toks[i + n - 1][2]))
+        return found
+    for m in re.finditer(r"\S+", lower):
+        padded, base = f" {m.group()} ", m.start() - 1
+        for n in range(lo, hi + 1):
+            for i in range(max(1, len(padded) - n + 1)):
+                j = v.vocabulary_.get(padded[i:i + n])
+                if j is not None:  # the padding spaces belong to the word they pad
+                    s, e = max(base + i, m.start()), min(base + i + n, m.end())
+                    found.setdefault(j, []).append((s, e) if e > s else (m.start(), m.end()))
+            if len(padded) <= n:  # sklearn counts a word shorter than n once, at the first such n
+                break
+    return found

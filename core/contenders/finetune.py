@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,46 +19,36 @@ from core.checkpoints import (load_tokenizer, not_a_model_folder, offline_error,
                               resolve_checkpoint)
 from core.contenders.base import (ClassifierMixin, FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop,
                                   read_meta)
-from core.contenders.batching import length_grouped_batches, pad, sorted_batches, tokenize
+from core.contenders.batching import pad, sorted_batches, tokenize
+from core.contenders.training import (LengthGroupedSampler, Tracker, adamw, precision, total_steps,
+                                      warmup_then_linear)
+from core.trust.explain import spread
 
 
-class _LengthGroupedSampler:
-    """Batch sampler: a new length-grouped shuffle each epoch, identical on every process.
-    The epoch is set explicitly (not counted from __iter__ calls), so every rank agrees."""
-
-    def __init__(self, lengths: list[int], batch_size: int, seed: int):
-        self.lengths, self.batch_size, self.seed, self.epoch = lengths, batch_size, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __iter__(self):
-        rng = np.random.default_rng(self.seed + self.epoch)
-        return iter([b.tolist() for b in length_grouped_batches(self.lengths, self.batch_size, rng)])
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.lengths) / self.batch_size)
+# Integrated Gradients steps: on MiniLM 24 left a completeness gap of 1e-4 and explained 65 words in ~0.6 s on 2 cores
+IG_STEPS = 24
 
 
-class _Tracker:
-    """Early stopping on validation macro-F1, keeping a CPU copy of the best weights."""
+@dataclass
+class _Run:
+    """What one training loop works with, passed to its steps rather than parked on the contender."""
 
-    def __init__(self, steps_per_epoch: int):
-        self.steps_per_epoch, self.best_f1, self.bad, self.best_step, self.best_state = steps_per_epoch, -1.0, 0, 0, None
-
-    def record(self, f1: float, step: int, model) -> None:
-        if f1 > self.best_f1:
-            self.best_f1, self.bad, self.best_step = f1, 0, step
-            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        else:
-            self.bad += 1
+    accelerator: object
+    model: object
+    optimizer: object
+    scheduler: object
+    loader: object
+    sampler: LengthGroupedSampler
+    total: int  # optimizer updates in the whole run
+    updates_per_epoch: int
+    emit: object
 
 
 class FineTuneClassifier(ClassifierMixin):
     """Fine-tunes all weights of a checkpoint (embedded MiniLM by default)."""
 
     kind = "finetune"
-    explain_method = "integrated_gradients"  # see core.explain
+    explain_method = "integrated_gradients"  # word_weights below
 
     def __init__(self, checkpoint: str = "default", epochs: int = 3, batch_size: int = 16, max_length: int = 128,
                  lr: float = 5e-5, weight_decay: float = 0.01, warmup_ratio: float = 0.06, grad_accum: int = 1,
@@ -80,98 +71,110 @@ class FineTuneClassifier(ClassifierMixin):
     def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None,
             eval_set: tuple[list[str], list[str]] | None = None) -> "FineTuneClassifier":
         """Train; with `eval_set` validate, early-stop on macro-F1 and keep the best weights."""
-        import torch
         from accelerate import Accelerator
         from accelerate.utils import set_seed
 
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
         set_seed(self.seed)
-        acc = Accelerator(mixed_precision=_precision(), gradient_accumulation_steps=self.grad_accum)
+        accelerator = Accelerator(mixed_precision=precision(), gradient_accumulation_steps=self.grad_accum)
         self.tokenizer_ = load_tokenizer(self.checkpoint)
+        sampler, loader = self._loader(texts, labels, accelerator.device.type)
         model = self._new_model()
+        model, optimizer, loader = accelerator.prepare(model, adamw(model, self.lr, self.weight_decay), loader)
+        total = total_steps(len(loader), self.grad_accum, self.epochs, self.max_steps)
+        emit = (on_progress if accelerator.is_main_process and on_progress else None) or (lambda e: None)
+        run = _Run(accelerator, model, optimizer, warmup_then_linear(optimizer, total, self.warmup_ratio), loader,
+                   sampler, total, math.ceil(len(loader) / self.grad_accum), emit)
+        self.history_, self.stopped_ = [], False
+        emit({"event": "start", "total_steps": total, "device": accelerator.device.type,
+              "precision": accelerator.mixed_precision, "train_rows": len(texts)})
+        t0 = time.time()
+        tracker = self._loop(run, should_stop, eval_set)
+        self.model_ = accelerator.unwrap_model(model)
+        if tracker.best_state is not None:
+            self.model_.load_state_dict(tracker.best_state)
+        self.model_.eval()
+        self.best_step_, self.train_seconds_ = tracker.best_step, round(time.time() - t0, 2)
+        return self
+
+    def _loader(self, texts: list[str], labels: list[str], device_type: str):
+        """Texts tokenised once; batches of similar lengths, padded per batch."""
+        import torch
+
         index = {c: i for i, c in enumerate(self.classes_)}
         ids, y = tokenize(self.tokenizer_, texts, self.max_length), [index[v] for v in labels]
         pad_id = self.tokenizer_.pad_token_id or 0
-        multiple = 8 if acc.device.type == "cuda" else 1  # tensor cores like multiples of 8; CPUs don't care
+        multiple = 8 if device_type == "cuda" else 1  # tensor cores like multiples of 8; CPUs don't care
 
         def collate(rows):
             input_ids, mask = pad([ids[i] for i in rows], pad_id, multiple)
             return input_ids, mask, torch.tensor([y[i] for i in rows])
 
-        self._sampler = _LengthGroupedSampler([len(x) for x in ids], self.batch_size, self.seed)
-        loader = torch.utils.data.DataLoader(list(range(len(ids))), collate_fn=collate, batch_sampler=self._sampler)
-        optimizer = _adamw(_param_groups(model, self.weight_decay), self.lr)
-        model, optimizer, loader = acc.prepare(model, optimizer, loader)
-        total = math.ceil(len(loader) / self.grad_accum) * self.epochs
-        total = min(total, self.max_steps) if self.max_steps else total
-        warmup = int(total * self.warmup_ratio)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: (s + 1) / max(1, warmup) if s < warmup else max(0.0, (total - s) / max(1, total - warmup)))
-        self.history_, self.stopped_ = [], False
-        emit = (on_progress if acc.is_main_process and on_progress else None) or (lambda e: None)
-        emit({"event": "start", "total_steps": total, "device": acc.device.type,
-              "precision": acc.mixed_precision, "train_rows": len(texts)})
-        self._loop(acc, model, optimizer, scheduler, loader, total, emit, should_stop, eval_set)
-        return self
+        sampler = LengthGroupedSampler([len(x) for x in ids], self.batch_size, self.seed)
+        return sampler, torch.utils.data.DataLoader(list(range(len(ids))), collate_fn=collate, batch_sampler=sampler)
 
-    def _loop(self, acc, model, optimizer, scheduler, loader, total, emit, should_stop, eval_set) -> None:
-        import torch
-
-        track = _Tracker(steps_per_epoch=max(1, math.ceil(len(loader) / self.grad_accum)))
-        t0, seen, running, n_loss, step = time.time(), 0, 0.0, 0, 0
+    def _loop(self, run: "_Run", should_stop: StopFn, eval_set) -> Tracker:
+        """Epochs of updates until the step budget, the patience or a stop request runs out; returns the tracker
+        (best step and weights). Sets `stopped_` when asked to stop: what was learned so far is kept."""
+        tracker, step, loss_sum, losses, seen, t0 = Tracker(self.patience), 0, 0.0, 0, 0, time.time()
         for epoch in range(self.epochs):
-            self._sampler.set_epoch(epoch)
-            model.train()
-            for input_ids, mask, target in loader:
+            run.sampler.set_epoch(epoch)
+            run.model.train()
+            for input_ids, mask, target in run.loader:
                 try:
                     check_stop(should_stop)
                 except FitStopped:  # what it has learned so far is kept and usable
                     self.stopped_ = True
-                    break
-                with acc.accumulate(model):
-                    logits = model(input_ids=input_ids, attention_mask=mask).logits
-                    loss = torch.nn.functional.cross_entropy(logits.float(), target)
-                    acc.backward(loss)
-                    if acc.sync_gradients:
-                        acc.clip_grad_norm_(model.parameters(), self.max_grad_norm)
-                    optimizer.step()
-                    optimizer.zero_grad(set_to_none=True)
-                running, n_loss, seen = running + loss.item(), n_loss + 1, seen + len(target) * acc.num_processes
-                if not acc.sync_gradients:
+                    return tracker
+                loss = self._backward(run, input_ids, mask, target)
+                loss_sum, losses, seen = loss_sum + loss, losses + 1, seen + len(target) * run.accelerator.num_processes
+                # with grad_accum > 1 most batches only add gradients; the schedule, the step count, progress and
+                # validation move with the optimizer's updates, so a run reads the same whatever the accumulation
+                if not run.accelerator.sync_gradients:
                     continue
-                scheduler.step()
+                run.scheduler.step()
                 step += 1
-                if step % 5 == 0 or step == total:  # ~1 event a second on CPU; cheap on GPU
-                    el = time.time() - t0
-                    emit({"event": "step", "step": step, "epoch": round(step / track.steps_per_epoch, 3),
-                          "loss": round(running / n_loss, 4), "lr": scheduler.get_last_lr()[0],
-                          "samples_per_s": round(seen / el, 1), "eta_s": round(el / step * (total - step), 1)})
-                    running, n_loss = 0.0, 0
-                if eval_set and self._due(step, total, track):
-                    track.record(self._evaluate(acc, model, eval_set, step, emit), step, acc.unwrap_model(model))
-                    model.train()
-                if step >= total or track.bad >= self.patience:
-                    break
-            if self.stopped_ or step >= total or track.bad >= self.patience:
-                break
-        self.model_ = acc.unwrap_model(model)
-        if track.best_state is not None:
-            self.model_.load_state_dict(track.best_state)
-        self.model_.eval()
-        self.best_step_, self.train_seconds_ = track.best_step, round(time.time() - t0, 2)
+                if step % 5 == 0 or step == run.total:  # ~1 event a second on CPU; cheap on GPU
+                    elapsed = time.time() - t0
+                    run.emit({"event": "step", "step": step, "epoch": round(step / run.updates_per_epoch, 3),
+                              "loss": round(loss_sum / losses, 4), "lr": run.scheduler.get_last_lr()[0],
+                              "samples_per_s": round(seen / elapsed, 1),
+                              "eta_s": round(elapsed / step * (run.total - step), 1)})
+                    loss_sum, losses = 0.0, 0
+                if eval_set and self._due(step, run):
+                    net = run.accelerator.unwrap_model(run.model)
+                    tracker.record(self._evaluate(net, eval_set, step, run.emit), step, net)
+                    run.model.train()
+                if step >= run.total or tracker.out_of_patience:  # the one stop condition, checked once a step
+                    return tracker
+        return tracker
 
-    def _due(self, step: int, total: int, track: "_Tracker") -> bool:
+    def _backward(self, run: "_Run", input_ids, mask, target) -> float:
+        """One batch forward and backward; the optimizer steps only when Accelerate's accumulation says so."""
+        import torch
+
+        with run.accelerator.accumulate(run.model):
+            logits = run.model(input_ids=input_ids, attention_mask=mask).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), target)
+            run.accelerator.backward(loss)
+            if run.accelerator.sync_gradients:
+                run.accelerator.clip_grad_norm_(run.model.parameters(), self.max_grad_norm)
+            run.optimizer.step()
+            run.optimizer.zero_grad(set_to_none=True)
+        return loss.item()
+
+    def _due(self, step: int, run: "_Run") -> bool:
         """Validate every `eval_every` steps, else at each epoch's end; always at the last step."""
-        if step == total:
+        if step == run.total:
             return True
-        return step % self.eval_every == 0 if self.eval_every else step % track.steps_per_epoch == 0
+        return step % self.eval_every == 0 if self.eval_every else step % run.updates_per_epoch == 0
 
-    def _evaluate(self, acc, model, eval_set, step: int, emit) -> float:
+    def _evaluate(self, net, eval_set, step: int, emit) -> float:
+        """Score the network being trained on the validation rows (`net`, not `model_`, which exists once fit ends)."""
         from sklearn.metrics import accuracy_score, f1_score
 
-        self.model_ = acc.unwrap_model(model)
         val_texts, val_labels = eval_set
-        proba = self.predict_proba(val_texts)
+        proba = self._proba(net, val_texts)
         pred = [self.classes_[i] for i in proba.argmax(1)]
         index = {c: i for i, c in enumerate(self.classes_)}
         known = [i for i, v in enumerate(val_labels) if v in index]
@@ -198,22 +201,47 @@ class FineTuneClassifier(ClassifierMixin):
             raise offline_error(self.checkpoint, exc) from exc
 
     def predict_proba(self, texts, batch_size: int = 64) -> np.ndarray:
+        return self._proba(self.model_, texts, batch_size)
+
+    def _proba(self, net, texts, batch_size: int = 64) -> np.ndarray:
         import torch
 
         texts = [str(t) for t in texts]
         ids = tokenize(self.tokenizer_, texts, self.max_length)
         out = np.zeros((len(texts), len(self.classes_)), dtype=np.float32)
-        device = next(self.model_.parameters()).device
+        device = next(net.parameters()).device
         pad_id = self.tokenizer_.pad_token_id or 0
-        was_training = self.model_.training
-        self.model_.eval()
+        was_training = net.training
+        net.eval()
         with torch.inference_mode():
             for idx in sorted_batches([len(x) for x in ids], batch_size):
                 input_ids, mask = pad([ids[i] for i in idx], pad_id)
-                logits = self.model_(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
+                logits = net(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
                 out[idx] = torch.softmax(logits.float(), -1).cpu().numpy()
-        self.model_.train(was_training)
+        net.train(was_training)
         return out
+
+    def word_weights(self, text: str, spans: list[tuple[str, int, int]], target: int):
+        """Integrated Gradients of the target logit on the word-embedding layer (captum), from an all-padding
+        input; word pieces are summed into the words they cover. The gap: |sum of weights - logit difference|."""
+        import torch
+        from captum.attr import LayerIntegratedGradients  # loaded when a fine-tune first explains
+
+        tok, net = self.tokenizer_, self.model_
+        enc = tok(text, truncation=True, max_length=self.max_length, return_offsets_mapping=True, return_tensors="pt")
+        offsets = enc.pop("offset_mapping")[0].tolist()
+        device = next(net.parameters()).device
+        ids, mask = enc["input_ids"].to(device), enc["attention_mask"].to(device)
+        special = tok.get_special_tokens_mask(ids[0].tolist(), already_has_special_tokens=True)
+        keep = torch.tensor(special, device=device).bool()
+        baseline = torch.where(keep, ids[0], torch.full_like(ids[0], tok.pad_token_id or 0)).unsqueeze(0)
+        lig = LayerIntegratedGradients(lambda i, m: net(input_ids=i, attention_mask=m).logits, net.get_input_embeddings())
+        attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(mask,), target=target,
+                                    n_steps=IG_STEPS, internal_batch_size=IG_STEPS, return_convergence_delta=True)
+        per_token = attr.sum(-1)[0].detach().float().cpu().numpy()
+        pieces = [(s, e, w) for (s, e), w, is_special in zip(offsets, per_token, special, strict=True)
+                  if not is_special and e > s]
+        return spread(spans, pieces), float(delta.abs().item())
 
     def save(self, path: str | Path) -> None:
         """Hugging Face format (safetensors + tokenizer + id2label) plus tunelab.json."""
@@ -238,28 +266,3 @@ class FineTuneClassifier(ClassifierMixin):
             raise not_a_model_folder(str(path)) from exc
         model.best_step_, model.stopped_ = meta.get("best_step", 0), meta.get("stopped", False)
         return model
-
-
-def _precision() -> str:
-    import torch
-
-    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-
-
-def _adamw(groups: list[dict], lr: float):
-    """Fused AdamW: one kernel for all tensors. On 2 CPU cores it cuts MiniLM's
-    optimizer step from ~107 ms to ~22 ms (the forward+backward pass is ~240 ms)."""
-    import torch
-
-    try:
-        return torch.optim.AdamW(groups, lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # a device or build without the fused kernel
-        return torch.optim.AdamW(groups, lr=lr)
-
-
-def _param_groups(model, weight_decay: float) -> list[dict]:
-    """No weight decay on biases and LayerNorm weights (as in BERT's recipe)."""
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        (no_decay if p.ndim < 2 or "LayerNorm" in name or name.endswith("bias") else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]

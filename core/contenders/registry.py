@@ -78,12 +78,6 @@ def get(kind: str) -> Contender:
         raise DataError("Unknown model '{kind}'; choose one of: {kinds}.", kind=kind, kinds=", ".join(_REGISTRY)) from None
 
 
-def title(kind: str) -> str:
-    """The display noun of a kind; the kind itself for one no longer registered (an old run)."""
-    spec = _REGISTRY.get(kind)
-    return spec.title if spec else kind
-
-
 def all_specs() -> list[Contender]:
     return list(_REGISTRY.values())
 

@@ -14,12 +14,12 @@ import json
 import time
 from pathlib import Path
 
-from core import versions
+from core.data import versions
+from core.data.folder import DatasetFolder
 from core.errors import DataError
 from core.progress import read_progress as read_jsonl  # the same tolerant JSON-lines reader
 from core.store import ID_RE, Store, storage_error
 
-PENDING, HANDLED, DECISIONS = "pending.jsonl", "handled.jsonl", "decisions.jsonl"
 API_FEEDBACK = Path("feedback") / "feedback.jsonl"
 MAX_TEXT = 20_000
 
@@ -34,15 +34,15 @@ def add(store: Store, dataset_id: str, items: list[dict], source: str) -> int:
         record = {"uid": None if item.get("uid") is None else int(item["uid"]), "text": text, "label": label,
                   "source": source, "time": now}
         out.append({**record, "id": _digest(record)})
-    _append(store, store.dataset_dir(dataset_id) / PENDING, out)
+    _append(store, _folder(store, dataset_id).pending, out)
     return len(out)
 
 
 def pending(store: Store, dataset_id: str) -> list[dict]:
     """The queue: this dataset's corrections plus API feedback for models trained on it, oldest first,
     without the ones already applied or dismissed."""
-    items = read_jsonl(store.dataset_dir(dataset_id) / PENDING) + _api_items(store, dataset_id)
-    done = {h["id"] for h in read_jsonl(store.dataset_dir(dataset_id) / HANDLED)}
+    items = read_jsonl(_folder(store, dataset_id).pending) + _api_items(store, dataset_id)
+    done = {h["id"] for h in read_jsonl(_folder(store, dataset_id).handled)}
     return sorted((i for i in items if i["id"] not in done), key=lambda i: i["time"])
 
 
@@ -75,23 +75,23 @@ def apply(store: Store, dataset_id: str, ids: list[str] | None = None) -> versio
     except DataError:  # every one already matches the data (say, saved earlier): they leave the queue
         dismiss(store, dataset_id, [i["id"] for i in usable])
         raise
-    _append(store, store.dataset_dir(dataset_id) / HANDLED, [{"id": i["id"], "version": version.n} for i in usable])
+    _append(store, _folder(store, dataset_id).handled, [{"id": i["id"], "version": version.n} for i in usable])
     return version
 
 
 def dismiss(store: Store, dataset_id: str, ids: list[str]) -> None:
-    _append(store, store.dataset_dir(dataset_id) / HANDLED, [{"id": i, "version": None} for i in ids])
+    _append(store, _folder(store, dataset_id).handled, [{"id": i, "version": None} for i in ids])
 
 
 def decide(store: Store, dataset_id: str, decisions: list[dict]) -> None:
     """Remember review decisions ({"uid", "decision": keep|accept|relabel, "label"}) so a row is asked once."""
     now = round(time.time(), 3)
-    _append(store, store.dataset_dir(dataset_id) / DECISIONS, [{**d, "time": now} for d in decisions])
+    _append(store, _folder(store, dataset_id).decisions, [{**d, "time": now} for d in decisions])
 
 
 def decided(store: Store, dataset_id: str) -> dict[int, dict]:
     """Row uid -> the latest decision about it."""
-    return {int(d["uid"]): d for d in read_jsonl(store.dataset_dir(dataset_id) / DECISIONS)}
+    return {int(d["uid"]): d for d in read_jsonl(_folder(store, dataset_id).decisions)}
 
 
 def _api_items(store: Store, dataset_id: str) -> list[dict]:
@@ -112,6 +112,10 @@ def api_feedback(data_dir: Path, model: str | None = None) -> list[dict]:
     return [{"text": str(r.get("text", ""))[:MAX_TEXT], "label": str(r.get("label", "")),
              "model": str(r.get("model", "")), "time": float(r.get("time", 0))}
             for r in records if model is None or r.get("model") == model]
+
+
+def _folder(store: Store, dataset_id: str) -> DatasetFolder:
+    return DatasetFolder(store.dataset_dir(dataset_id))
 
 
 def _is_id(value) -> bool:

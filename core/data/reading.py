@@ -3,7 +3,7 @@
 `read_table(source, filename)` takes a path or bytes in CSV, TSV, TXT, JSON,
 JSONL, Parquet or Excel (.xlsx), detects the encoding, delimiter and header,
 and raises `DataError` with one plain sentence for anything unusable.
-Column guessing, cleaning and splitting live in `core.cleaning`.
+Column guessing, cleaning and splitting live in `core.data.cleaning`.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.cleaning import split_dataset
+from core.data.cleaning import split_dataset
 
 FOLDS = 5
 SMALL_CLASS = 5  # fewer rows than this: too few to learn, and too few for 5 folds

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import DataError
-from core.onnx_export import fastest_export, load_for_inference
+from core.deploy.onnx import fastest_export, load_for_inference
 from core.runs import RunFolder
 
 MAX_TEXTS = 256
@@ -62,7 +62,7 @@ class Served:
             return np.asarray(self.model.predict_proba(texts)), self._too_long(texts)
 
     def explain(self, text: str, target: str) -> list[dict]:
-        from core.explain import explain
+        from core.trust.explain import explain
 
         with self.lock:
             return [{"word": w["word"], "weight": round(w["weight"], 5)} for w in explain(self.model, text, target).words]
@@ -139,9 +139,9 @@ def load_models(run_dirs: list[str]) -> dict[str, Served]:
 
 
 def store_feedback(data_dir: Path, record: dict) -> None:
-    """Append one correction to the data directory's API feedback file, where core.feedback's review queue
+    """Append one correction to the data directory's API feedback file, where core.data.feedback's review queue
     reads it (a lock keeps lines whole across replicas)."""
-    from core.feedback import API_FEEDBACK, append_jsonl
+    from core.data.feedback import API_FEEDBACK, append_jsonl
 
     append_jsonl(Path(data_dir) / API_FEEDBACK, [record])
 

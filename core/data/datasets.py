@@ -1,7 +1,5 @@
-"""Datasets in the data directory: the upload as received, cleaned rows, the report.
-
-datasets/<id>/ original.<ext>  cleaned.parquet (text, label)  report.json
-The original is kept so nothing the user gave is lost; training reads cleaned.parquet.
+"""Datasets in the data directory: saving an upload (as received, cleaned, with its report) as v1, demo sets,
+Hub datasets. The folder's layout is core.data.folder's; runs train on a version's rows (core.data.versions).
 """
 from __future__ import annotations
 
@@ -11,12 +9,13 @@ import re
 import shutil
 from pathlib import Path
 
+from core.data.cleaning import Dataset, split_dataset
+from core.data.folder import DatasetFolder
 from core.errors import DataError
-from core.cleaning import Dataset, split_dataset
 from core.i18n import N_
 from core.store import Store, new_id, require_free_space, storage_error
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMO_PATH = ASSETS / "demo_tickets.csv"
 # the demo set in each interface language: the same five kinds of support ticket (assets/make_demo_dataset.py)
 DEMOS = {"en": (DEMO_PATH, N_("760 customer-support tickets in 5 categories, written for Tunelab; some are genuinely "
@@ -31,20 +30,20 @@ def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> s
     hidden folder first and renamed when complete, so a full disk leaves nothing half-written."""
     dataset_id = new_id()
     folder = store.dataset_dir(dataset_id)
-    partial = folder.with_name(f".partial-{dataset_id}")
+    partial = DatasetFolder(folder.with_name(f".partial-{dataset_id}"))
     require_free_space(store.root, 3 * len(original) // 2**20 + 10)  # original + parquet + report, roughly
     try:
-        partial.mkdir(parents=True)
+        partial.path.mkdir(parents=True)
         ext = Path(filename).suffix.lower()
-        (partial / f"original{ext if ext in SAFE_EXT else '.bin'}").write_bytes(original)  # user names never reach a path
-        ds.df[["text", "label", "row"]].to_parquet(partial / "cleaned.parquet", index=False)
-        (partial / "report.json").write_text(json.dumps({**ds.report.to_dict(), "filename": filename},
-                                                        ensure_ascii=False), encoding="utf-8")
-        partial.rename(folder)
+        partial.original_file(ext if ext in SAFE_EXT else ".bin").write_bytes(original)  # user names never reach a path
+        ds.df[["text", "label", "row"]].to_parquet(partial.cleaned, index=False)
+        partial.report.write_text(json.dumps({**ds.report.to_dict(), "filename": filename}, ensure_ascii=False),
+                                  encoding="utf-8")
+        partial.path.rename(folder)
     except OSError as exc:
-        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(partial.path, ignore_errors=True)
         raise storage_error(store.root, exc) from exc
-    from core.versions import create_first
+    from core.data.versions import create_first  # versions reads this module's DatasetFolder users: no cycle
 
     create_first(store, dataset_id, ds.df)  # v1: the upload's rows, their uids and the split every version keeps
     store.add_dataset(dataset_id, Path(filename).name[:120], ds.report.rows, ds.report.classes)
@@ -52,14 +51,9 @@ def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> s
 
 
 
-def original_path(store: Store, dataset_id: str) -> Path:
-    """The upload as received (its rows are what `row` numbers in reports point at)."""
-    return next(store.dataset_dir(dataset_id).glob("original.*"))
-
-
 def read_report(store: Store, dataset_id: str) -> dict:
     """The cleaning report saved with the dataset (columns used, counts, file name)."""
-    return json.loads((store.dataset_dir(dataset_id) / "report.json").read_text(encoding="utf-8"))
+    return json.loads(DatasetFolder(store.dataset_dir(dataset_id)).report.read_text(encoding="utf-8"))
 
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.language import describe
-from core.reading import RawTable, read_table
+from core.data.language import describe
+from core.data.reading import RawTable, read_table
 from core.errors import DataError
 from core.i18n import Phrase
 
@@ -45,7 +45,7 @@ class CleanReport:
     length: dict[str, float] = field(default_factory=dict)
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
-    language: dict = field(default_factory=dict)  # core.language.describe: share not in English, scripts
+    language: dict = field(default_factory=dict)  # core.data.language.describe: share not in English, scripts
 
     def to_dict(self) -> dict:
         return asdict(self)

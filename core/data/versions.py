@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.cleaning import split_dataset
+from core.data.cleaning import Split, split_dataset
+from core.data.folder import DatasetFolder
 from core.errors import DataError
 from core.i18n import N_, translator
 from core.store import Store, storage_error
 
 SPLIT_SEED, VAL_FRACTION, TEST_FRACTION = 42, 0.1, 0.1  # the same defaults as a run's own split
-ROWS, CHANGES, META = "rows.parquet", "changes.jsonl", "meta.json"
 SOURCES = {"upload": N_("the upload"), "review": N_("label review"), "predict": N_("a corrected prediction"),
            "active": N_("labelling"), "api": N_("API feedback"), "import": N_("an import")}
 
@@ -63,22 +63,20 @@ class Version:
         return said + (_(", from {where}", where=where) if where else "")
 
 
-def folder(store: Store, dataset_id: str, n: int) -> Path:
-    return store.dataset_dir(dataset_id) / "versions" / str(int(n))
+def _folder(store: Store, dataset_id: str) -> DatasetFolder:
+    return DatasetFolder(store.dataset_dir(dataset_id))
 
 
 def rows_path(store: Store, dataset_id: str, n: int | None = None) -> Path:
     """The file a run trains on: version n's rows (the newest when n is None)."""
-    return folder(store, dataset_id, n or latest(store, dataset_id).n) / ROWS
+    return _folder(store, dataset_id).rows(n or latest(store, dataset_id).n)
 
 
 def versions(store: Store, dataset_id: str) -> list[Version]:
     """Every version of a dataset, oldest first (v1 is made from the cleaned upload on first use)."""
     _ensure_first(store, dataset_id)
-    base = store.dataset_dir(dataset_id) / "versions"
-    found = [json.loads((d / META).read_text(encoding="utf-8")) for d in base.iterdir()
-             if d.name.isdigit() and (d / META).is_file()]
-    return sorted((Version(**m) for m in found), key=lambda v: v.n)
+    folder = _folder(store, dataset_id)
+    return [Version(**json.loads(folder.meta(n).read_text(encoding="utf-8"))) for n in folder.version_numbers()]
 
 
 def latest(store: Store, dataset_id: str) -> Version:
@@ -96,12 +94,12 @@ def rows(store: Store, dataset_id: str, n: int | None = None) -> pd.DataFrame:
     """Version n's rows: columns uid, text, label, split."""
     n = n or latest(store, dataset_id).n
     get(store, dataset_id, n)  # one sentence for a version that does not exist
-    return pd.read_parquet(folder(store, dataset_id, n) / ROWS)
+    return pd.read_parquet(_folder(store, dataset_id).rows(n))
 
 
 def changes(store: Store, dataset_id: str, n: int) -> list[dict]:
     """Version n's change log: {uid, old, new, source, time, text} per relabelled or added row."""
-    path = folder(store, dataset_id, n) / CHANGES
+    path = _folder(store, dataset_id).changes(n)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line] if path.is_file() else []
 
 
@@ -118,7 +116,7 @@ def create_first(store: Store, dataset_id: str, df: pd.DataFrame) -> Version:
     part = {**dict.fromkeys(split.val["uid"], "val"), **dict.fromkeys(split.test["uid"], "test")}
     frame["split"] = [part.get(u, "train") for u in frame["uid"]]
     with _lock(store, dataset_id):
-        if (folder(store, dataset_id, 1) / META).is_file():
+        if _folder(store, dataset_id).meta(1).is_file():
             return get(store, dataset_id, 1)
         return _write(store, dataset_id, 1, None, frame, [])
 
@@ -173,8 +171,8 @@ def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[di
 
 
 def _write(store: Store, dataset_id: str, n: int, parent: int | None, frame: pd.DataFrame, log: list[dict]) -> Version:
-    target = folder(store, dataset_id, n)
-    partial = target.with_name(f".partial-{n}")
+    folder = _folder(store, dataset_id)
+    target, partial = folder.version(n), folder.partial_version(n)
     added = sum(1 for e in log if e["old"] is None)
     sources: dict[str, int] = {}
     for e in log:
@@ -186,9 +184,10 @@ def _write(store: Store, dataset_id: str, n: int, parent: int | None, frame: pd.
     try:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        frame.astype({"uid": "int64"}).to_parquet(partial / ROWS, index=False)
-        (partial / CHANGES).write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in log), encoding="utf-8")
-        (partial / META).write_text(json.dumps(asdict(version), ensure_ascii=False), encoding="utf-8")
+        # written as version n's files, in the partial folder: same names, renamed into place when complete
+        frame.astype({"uid": "int64"}).to_parquet(partial / folder.rows(n).name, index=False)
+        (partial / folder.changes(n).name).write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in log), encoding="utf-8")
+        (partial / folder.meta(n).name).write_text(json.dumps(asdict(version), ensure_ascii=False), encoding="utf-8")
         partial.rename(target)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
@@ -198,9 +197,9 @@ def _write(store: Store, dataset_id: str, n: int, parent: int | None, frame: pd.
 
 def _ensure_first(store: Store, dataset_id: str) -> None:
     """Datasets saved before versions existed get their v1 from cleaned.parquet (row order = uid)."""
-    if (folder(store, dataset_id, 1) / META).is_file():
+    if _folder(store, dataset_id).meta(1).is_file():
         return
-    cleaned = store.dataset_dir(dataset_id) / "cleaned.parquet"
+    cleaned = _folder(store, dataset_id).cleaned
     if not cleaned.is_file():
         raise DataError("That dataset is not in the data folder any more; add it again on the Data page.")
     create_first(store, dataset_id, pd.read_parquet(cleaned))
@@ -208,7 +207,7 @@ def _ensure_first(store: Store, dataset_id: str) -> None:
 
 @contextmanager
 def _lock(store: Store, dataset_id: str):
-    path = store.dataset_dir(dataset_id) / "versions" / ".lock"
+    path = _folder(store, dataset_id).lock
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a")
@@ -219,21 +218,16 @@ def _lock(store: Store, dataset_id: str):
         yield
 
 
-def version_of_file(path: str | Path) -> dict | None:
-    """{"dataset_id", "version"} when `path` is a version's rows file (a run records what it trained on)."""
-    meta = Path(path).with_name(META)
-    if Path(path).name != ROWS or not meta.is_file():
-        return None
-    m = json.loads(meta.read_text(encoding="utf-8"))
-    return {"dataset_id": m["dataset_id"], "version": m["n"]}
-
-
-def fixed_split(path: str | Path, df: pd.DataFrame):
-    """For a version's rows file (see `version_of_file`), the split decided at v1: a `core.cleaning.Split`
-    whose frames carry `uid`. `df` is the cleaned frame (its `row` is the position in the file)."""
-    from core.cleaning import Split
-
-    stored = pd.read_parquet(path, columns=["uid", "split"])
+def fixed_split(path: str | Path, df: pd.DataFrame) -> Split:
+    """For a version's rows file (a run whose config names a dataset version), the split decided at v1: a
+    `core.data.cleaning.Split` whose frames carry `uid`. `df` is the cleaned frame (its `row` is the position in
+    the file). The file is read for its uid and split columns, whatever it is called."""
+    try:
+        stored = pd.read_parquet(path, columns=["uid", "split"])
+    except Exception as exc:  # not Parquet, or no uid/split columns: pyarrow raises several types
+        raise DataError("'{file}' is not a dataset version's rows file (it has no uid and split columns); export the "
+                        "version with `python -m core dataset export`, or train on the file without --dataset-id.",
+                        file=Path(path).name) from exc
     df = df.assign(uid=stored["uid"].values[df["row"].values], split=stored["split"].values[df["row"].values])
     part = {k: df[df["split"] == k].drop(columns="split").reset_index(drop=True) for k in ("train", "val", "test")}
     return Split(part["train"], part["val"], part["test"])

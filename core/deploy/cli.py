@@ -1,4 +1,4 @@
-"""`python -m core serve`: the deploy commands."""
+"""`python -m core serve`, `export` and `feedback`: run the REST API, export a fine-tune to ONNX, read what API clients corrected."""
 from __future__ import annotations
 
 import sys
@@ -32,7 +32,7 @@ def add_export_parser(sub) -> None:
 def cmd_export(args) -> int:
     import json
 
-    from core.onnx_export import export_onnx
+    from core.deploy.onnx import export_onnx
 
     report = export_onnx(args.run, int8=args.int8, out=args.out, tolerance=args.tolerance)
     print(json.dumps(report, indent=1))
@@ -50,8 +50,8 @@ def cmd_feedback(args) -> int:
     import time
     from pathlib import Path
 
-    from core.cli_loop import write_output
-    from core.feedback import api_feedback
+    from core.errors import write_output
+    from core.data.feedback import api_feedback
     from core.store import default_data_dir
 
     rows = api_feedback(Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(), args.model)
@@ -77,8 +77,8 @@ def cmd_serve(args) -> int:
 
     import uvicorn
 
-    from core.serve import api_key_from_env, load_models
-    from core.serve_app import create_app
+    from core.deploy.serve import api_key_from_env, load_models
+    from core.deploy.api import create_app
     from core.store import default_data_dir
 
     key = api_key_from_env(args.api_key_env)

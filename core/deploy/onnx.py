@@ -20,9 +20,9 @@ from core.contenders.base import read_meta
 from core.contenders.batching import pad, sorted_batches, tokenize
 from core.errors import DataError
 from core.runs import ONNX as ONNX_DIR
-from core.runs import RunFolder
+from core.runs import ONNX_FP32, ONNX_INT8, RunFolder
+from core.runs import ONNX_VERIFY as VERIFY
 
-VERIFY = "verify.json"
 INT8_TOLERANCE = 0.005  # accuracy may drop by at most half a point
 
 
@@ -41,7 +41,7 @@ class OnnxClassifier:
         self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         self.tokenizer_ = AutoTokenizer.from_pretrained(str(model_dir))
         self.classes_, self.max_length, self.file = list(classes), max_length, Path(onnx_file)
-        self.max_tokens: int | None = None  # a padded-token budget per batch (core.serve sets one)
+        self.max_tokens: int | None = None  # a padded-token budget per batch (core.deploy.serve sets one)
 
     def predict_proba(self, texts, batch_size: int = 32) -> np.ndarray:
         texts = [str(t) for t in texts]
@@ -68,13 +68,13 @@ def export_onnx(run_dir: str | Path, int8: bool = False, out: str | Path | None 
                         "the linear contenders are already fast on a CPU.")
     folder = Path(out) if out else run.path / ONNX_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    fp32 = folder / "model.onnx"
+    fp32 = folder / ONNX_FP32
     _export(run, fp32)
     test = run.predictions()
     report = {"rows": len(test), "eager_accuracy": float((test["pred"] == test["label"]).mean()),
               "fp32": _verify(run, fp32, test)}
     if int8:
-        report["int8"] = _quantize(run, fp32, folder / "model.int8.onnx", test, report["eager_accuracy"], tolerance)
+        report["int8"] = _quantize(run, fp32, folder / ONNX_INT8, test, report["eager_accuracy"], tolerance)
     (folder / VERIFY).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return report
 

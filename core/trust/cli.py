@@ -1,4 +1,4 @@
-"""`python -m core explain` and `python -m core label-issues`: the trust commands."""
+"""`python -m core explain`, `label-issues` and `suggest` (what to label next): the trust commands."""
 from __future__ import annotations
 
 import json
@@ -25,6 +25,12 @@ def add_parsers(sub) -> None:
     q.add_argument("--fast", action="store_true", help="TF-IDF only (no sentence embeddings): seconds, lower precision")
     q.add_argument("--progress", help="append progress as JSON lines to this file (the app's jobs use it)")
     q.add_argument("--json-out", help="write the JSON result to this file")
+    s = sub.add_parser("suggest", help="rank unlabelled texts by how much labelling them would teach the models")
+    s.add_argument("paths", nargs="+", metavar="RUN_DIR [RUN_DIR ...] UNLABELLED_FILE",
+                   help="one or more run folders, then a file of texts (a text column is enough)")
+    s.add_argument("--n", type=int, default=20, help="how many rows to suggest (default 20)")
+    s.add_argument("--text-col", help="the text column (default: guessed)")
+    s.add_argument("--json", action="store_true")
 
 
 def _shape(ex) -> dict:
@@ -35,7 +41,7 @@ def _shape(ex) -> dict:
 def cmd_explain(args) -> int:
     from core.contenders.registry import load_classifier
     from core.errors import DataError
-    from core.explain import explain
+    from core.trust.explain import explain
     from core.runs import model_dir
 
     model = load_classifier(model_dir(args.run))
@@ -50,8 +56,8 @@ def cmd_explain(args) -> int:
         return 0
     if not args.out:
         raise DataError("--file needs --out: the JSON lines file to write the explanations to.")
-    from core.cleaning import text_column
-    from core.reading import read_table
+    from core.data.cleaning import text_column
+    from core.data.reading import read_table
 
     raw = read_table(args.file).df
     col = text_column(raw, args.text_col, "No column of free text was found in this file; name it with --text-col.")
@@ -79,9 +85,9 @@ def cmd_label_issues(args) -> int:
 def _label_issues(args, worker) -> dict:
     import pandas as pd
 
-    from core.cleaning import dataset_from_raw
-    from core.quality import check_labels, fixed_table
-    from core.reading import read_table
+    from core.data.cleaning import dataset_from_raw
+    from core.trust.quality import check_labels, fixed_table
+    from core.data.reading import read_table
 
     raw = read_table(args.file)
     ds = dataset_from_raw(raw, text_col=args.text_col, label_col=args.label_col)
@@ -118,3 +124,33 @@ def _print_checked(event: dict) -> None:
     """Progress on the terminal when no progress file was asked for."""
     if event.get("event") == "step":
         print(f"checked {event['step']} of {event['total_steps']}", file=sys.stderr)
+
+
+def cmd_suggest(args) -> int:
+    from core.trust.active import rank_for_labelling
+    from core.data.cleaning import text_column
+    from core.errors import DataError
+    from core.deploy.onnx import load_for_inference
+    from core.data.reading import read_table
+    from core.runs import RunFolder
+
+    if len(args.paths) < 2:
+        raise DataError("Name at least one run folder and then the file of texts to rank.")
+    if args.n < 1:
+        raise DataError("--n must be at least 1.")
+    *runs, file = args.paths
+    raw = read_table(file).df
+    col = text_column(raw, args.text_col, "No column of free text was found in this file; name it with --text-col.")
+    texts = raw[col].astype(str).str.strip().tolist()
+    keep = [i for i, t in enumerate(texts) if t]
+    models = {RunFolder(r).name: load_for_inference(r) for r in runs}
+    ranked = rank_for_labelling(models, [texts[i] for i in keep], args.n)
+    rows = [{**r, "row": keep[r["row"]]} for r in ranked]  # positions among the file's data rows
+    if args.json:
+        print(json.dumps({"rows": rows}, ensure_ascii=False, indent=1))
+        return 0
+    for r in rows:
+        guesses = ", ".join(f"{k}: {v}" for k, v in r["guesses"].items())
+        print(f"row {r['row']} (uncertainty {r['uncertainty']:.2f}; {guesses}): {r['text'][:80]}")
+    print(f"{len(rows)} of {len(keep)} texts suggested, most uncertain first", file=sys.stderr)
+    return 0

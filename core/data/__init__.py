@@ -1,0 +1,1 @@
+"""Datasets: reading any file, cleaning, versions, and the corrections waiting for review."""

@@ -1,0 +1,1 @@
+"""Deployment: ONNX export, the REST API and its request batcher."""

@@ -1,0 +1,1 @@
+"""Trust: explanations, label checks, what to label next, and the numbers check of chat answers."""
