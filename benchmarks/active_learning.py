@@ -21,8 +21,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
-from core.trust.active import rank_for_labelling  # noqa: E402
 from core.contenders.baseline import TfidfClassifier  # noqa: E402
+from core.trust.active import rank_for_labelling  # noqa: E402
 
 STEPS = list(range(100, 1001, 100))
 CURVES = Path(__file__).resolve().parents[1] / "assets" / "active_learning_curves.json"  # the Label page's figure

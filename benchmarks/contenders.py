@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
 from core.contenders.baseline import TfidfClassifier  # noqa: E402
 from core.contenders.embeddings import EmbeddingClassifier  # noqa: E402
-from core.evaluate import evaluate  # noqa: E402
 from core.contenders.finetune import FineTuneClassifier  # noqa: E402
 from core.data.cleaning import load_dataset  # noqa: E402
+from core.evaluate import evaluate  # noqa: E402
 
 PARTIAL = Path(__file__).with_name(".contenders_partial.json")
 # rows for fine-tuning, epochs, batch, lr: full data where 2 CPU cores allow it

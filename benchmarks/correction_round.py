@@ -19,15 +19,15 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.label_issues import flip  # noqa: E402
 from benchmarks.results import SHARED, write_section  # noqa: E402
-from core.data import feedback, versions  # noqa: E402
 from core.checkpoints import quiet_transformers  # noqa: E402
-from core.data.cleaning import load_dataset  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
 from core.contenders import registry  # noqa: E402
+from core.data import feedback, versions  # noqa: E402
+from core.data.cleaning import load_dataset  # noqa: E402
 from core.data.datasets import save_dataset  # noqa: E402
 from core.evaluate import mcnemar  # noqa: E402
-from core.trust.quality import check_labels  # noqa: E402
 from core.store import Store  # noqa: E402
+from core.trust.quality import check_labels  # noqa: E402
 
 RECIPES = {"baseline": TrainConfig(model="baseline"),
            # the Quick demo's recipe (3 epochs, lr 1e-4, 64 tokens): ~4 minutes a fit of 5,000 rows on 2 cores.

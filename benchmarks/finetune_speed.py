@@ -18,16 +18,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
-from core.contenders.finetune import FineTuneClassifier  # noqa: E402
 from core.checkpoints import embedded_classifier_dir, quiet_transformers  # noqa: E402
+from core.contenders.finetune import FineTuneClassifier  # noqa: E402
 from core.data.cleaning import load_dataset  # noqa: E402
 
 
 def run_trainer(train, test, classes, args) -> tuple[float, float]:
     import torch
     from sklearn.metrics import f1_score
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments)
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
 
     ckpt = str(embedded_classifier_dir())
     tok = AutoTokenizer.from_pretrained(ckpt)

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
 from core.deploy.onnx import _classifier, export_onnx  # noqa: E402
-from core.runs import RunFolder  # noqa: E402
 from core.deploy.serve import SERVE_MAX_TOKENS  # noqa: E402
+from core.runs import RunFolder  # noqa: E402
 from core.train import run_training  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

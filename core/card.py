@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, MULTILINGUAL_NAMES
 from core.config import TrainConfig
 from core.contenders import registry
 
 
 def checkpoint_id(checkpoint: str) -> str:
     """The checkpoint as a reader can look it up: 'default' is the embedded all-MiniLM-L6-v2."""
-    from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, MULTILINGUAL_NAMES
-
     if checkpoint in (None, "", DEFAULT_CLASSIFIER):
         return EMBEDDED_CLASSIFIER_NAME
     return "intfloat/multilingual-e5-small" if checkpoint in MULTILINGUAL_NAMES else checkpoint

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import socket
+import subprocess
 from pathlib import Path
+from urllib.parse import urlparse
 
 from core.errors import DataError
+from core.i18n import translator
 
 DEFAULT_CLASSIFIER = "default"  # all-MiniLM-L6-v2, 22M params, BERT architecture
 EMBEDDED_CLASSIFIER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -95,9 +100,6 @@ def hub_error(spec: str) -> DataError:
 
 def hub_reachable() -> bool:
     """False when HF_HUB_OFFLINE=1 or the Hub host does not answer within 3 s."""
-    import socket
-    from urllib.parse import urlparse
-
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         return False
     host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
@@ -122,7 +124,7 @@ def require_hub(spec: str) -> None:
 
 
 def load_tokenizer(spec: str):
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer  # put off: loads huggingface_hub, transformers (~1.1 s)
 
     path = resolve_checkpoint(spec)
     require_hub(spec)
@@ -135,8 +137,6 @@ def load_tokenizer(spec: str):
 def visible_gpus() -> int:
     """How many GPUs a training job may use, without importing torch (the app's process stays light):
     TUNELAB_GPUS if set, else the devices CUDA_VISIBLE_DEVICES lists, else what `nvidia-smi -L` counts."""
-    import shutil
-    import subprocess
 
     if os.environ.get("TUNELAB_GPUS", "").strip().isdigit():
         return int(os.environ["TUNELAB_GPUS"])
@@ -154,7 +154,7 @@ def visible_gpus() -> int:
 
 def pick_device() -> str:
     """CUDA if present, else Apple MPS, else CPU."""
-    import torch
+    import torch  # put off: loads torch (~1.9 s)
 
     if torch.cuda.is_available():
         return "cuda"
@@ -165,9 +165,7 @@ def pick_device() -> str:
 
 def device_label(lang: str = "en") -> str:
     """A human name for the compute device, for the sidebar and logs."""
-    import torch
-
-    from core.i18n import translator
+    import torch  # put off: loads torch (~1.9 s)
 
     _ = translator(lang)
     if torch.cuda.is_available():
@@ -180,7 +178,7 @@ def device_label(lang: str = "en") -> str:
 def quiet_transformers() -> None:
     """Silence 'newly initialized weights' and similar notices meant for researchers."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # fork-safety warning spam in workers
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # put off: loads huggingface_hub, transformers (~1.1 s)
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()

@@ -12,9 +12,15 @@ import sys
 import typing
 from dataclasses import fields
 
+from core import housekeeping
+from core.chat.cli import add_chat_parser
 from core.config import TrainConfig
 from core.contenders import registry
+from core.data.cli import add_parsers as add_data_parsers
+from core.deploy.cli import add_parsers as add_deploy_parsers
 from core.errors import DataError
+from core.store import Store, default_data_dir
+from core.trust.cli import add_parsers as add_trust_parsers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,10 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--text-col")
     r.add_argument("--out", help="CSV to write (default: stdout)")
     r.add_argument("--progress", help="append progress as JSON lines to this file (the app's file jobs use it)")
-    from core.chat.cli import add_chat_parser
-    from core.deploy.cli import add_parsers as add_deploy_parsers
-    from core.data.cli import add_parsers as add_data_parsers
-    from core.trust.cli import add_parsers as add_trust_parsers
 
     add_chat_parser(sub)
     add_trust_parsers(sub)
@@ -55,7 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--all", action="store_true", help="list: archived runs too")
     r.add_argument("--yes", action="store_true", help="delete: yes, remove it for good")
     r.add_argument("--json", action="store_true")
-
 
     return p
 
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from core.data.cleaning import load_dataset
+    from core.data.cleaning import load_dataset  # put off: loads pandas (~0.4 s)
 
     report = load_dataset(args.file, text_col=args.text_col, label_col=args.label_col, require_labels=False).report
     if args.json:
@@ -118,8 +119,8 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from core.train import is_main_process, run_training
-    from core.worker import job_process
+    from core.train import is_main_process, run_training  # put off: loads pandas (~0.5 s)
+    from core.worker import job_process  # put off: loads pandas (~0.5 s)
 
     base = TrainConfig.load(args.config) if args.config else TrainConfig()
     config = base.with_(**config_overrides(args))
@@ -152,7 +153,7 @@ def _print_progress(event: dict) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from core.compare import evaluate_runs
+    from core.compare import evaluate_runs  # put off: loads pandas (~0.5 s)
 
     result = evaluate_runs(args.runs, args.data, text_col=args.text_col, label_col=args.label_col)
     if args.json:
@@ -166,9 +167,9 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from core.deploy.onnx import load_for_inference
-    from core.predict import predict_table
-    from core.worker import job_process
+    from core.deploy.onnx import load_for_inference  # put off: loads pandas (~0.4 s)
+    from core.predict import predict_table  # put off: loads pandas (~0.4 s)
+    from core.worker import job_process  # put off: loads pandas (~0.5 s)
 
     with job_process(args.progress) as worker:
         def work():
@@ -187,10 +188,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from core import housekeeping
-    from core.errors import DataError
-    from core.runs import RunFolder
-    from core.store import Store, default_data_dir
+    from core.runs import RunFolder  # put off: loads pandas (~0.4 s)
 
     store = Store(default_data_dir())
     if args.action == "list":

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.data.cleaning import load_dataset
-from core.errors import DataError
 from core.contenders.base import read_meta
 from core.contenders.registry import load_classifier
+from core.data import versions
+from core.data.cleaning import load_dataset
+from core.errors import DataError
 from core.evaluate import evaluate, mcnemar, mcnemar_sentence
+from core.i18n import translator
 from core.runs import RunFolder, model_dir
 
 
@@ -64,7 +66,6 @@ def compare_versions(store, run_dirs: list[str | Path], lang: str = "en") -> lis
     newest labels (a test row corrected after a run trained counts as corrected for every run), and each
     contender's older-vs-newer version pair tested with McNemar. One dict per dataset with >= 1 such run:
     {"dataset_id", "newest", "rescored" (test rows whose label changed), "n", "rows": [...], "pairs": [...]}."""
-    from core.data import versions
 
     groups: dict[str, list[tuple[RunFolder, int, pd.DataFrame]]] = {}
     for run in map(RunFolder, run_dirs):
@@ -117,7 +118,6 @@ def _changed(history: list, old: int, new: int) -> tuple[int, int]:
 def version_sentence(a: dict, b: dict, test: dict, changed: tuple[int, int], lang: str = "en") -> str:
     """'Baseline, v1 -> v2: correcting 38 labels raised accuracy from 84.1% to 85.3%; with p = 0.02 this is
     unlikely to be luck.' (in `lang`)"""
-    from core.i18n import translator
 
     _, (fixed, added), p = translator(lang), changed, test["p_value"]
     what = ([_("correcting {n} label", n=fixed) if fixed == 1 else _("correcting {n} labels", n=fixed)] * bool(fixed)

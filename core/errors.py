@@ -10,7 +10,7 @@ it up in the catalogue (core.i18n): `DataError("The file '{name}' is empty.", na
 """
 from __future__ import annotations
 
-from pathlib import Path
+from core.i18n import translator
 
 
 class DataError(ValueError):
@@ -22,14 +22,5 @@ class DataError(ValueError):
 
     def translated(self, lang: str) -> str:
         """The sentence in `lang` (English when the catalogue lacks it)."""
-        from core.i18n import translator
-
         return translator(lang)(self.message, **self.fields) if self.message else str(self)
 
-
-def write_output(path: str, data: bytes) -> None:
-    """Write a CLI command's --out file, or refuse in one sentence (a missing folder, no permission, a full disk)."""
-    try:
-        Path(path).write_bytes(data)
-    except OSError as exc:
-        raise DataError(f"Could not write {path}: {exc.strerror or exc}.") from exc

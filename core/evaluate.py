@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from core.i18n import translator
+
 N_BOOTSTRAP = 1000  # 1000 resamples put the CI ends within ~0.005 of their limit on 1k rows
 CURVE_POINTS = 200  # enough for a smooth ROC line; keeps metrics.json small
 
@@ -39,6 +41,7 @@ class Evaluation:
 def evaluate(y_true, proba: np.ndarray, classes: list[str], texts=None, max_errors: int = 500,
              seed: int = 0) -> Evaluation:
     """Score class probabilities `proba` (rows x classes, columns in `classes` order)."""
+    # put off: loads pandas, scipy, sklearn (~1.8 s)
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
     y_true = [str(v) for v in y_true]
@@ -98,7 +101,7 @@ def _one_vs_rest(y_true, proba, classes):
 
 
 def _roc(y_true, proba, classes) -> dict[str, dict]:
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import roc_auc_score, roc_curve  # put off: loads pandas, scipy, sklearn (~1.8 s)
 
     out = {}
     for c, positive, score in _one_vs_rest(y_true, proba, classes):
@@ -109,6 +112,7 @@ def _roc(y_true, proba, classes) -> dict[str, dict]:
 
 
 def _pr(y_true, proba, classes) -> dict[str, dict]:
+    # put off: loads pandas, scipy, sklearn (~1.8 s)
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
     out = {}
@@ -148,7 +152,7 @@ def _errors(y_true, pred, proba, texts, limit: int) -> list[dict]:
 def mcnemar(y_true, pred_a, pred_b) -> dict:
     """McNemar's test on paired predictions: exact binomial when discordant pairs
     are few (< 25), chi-squared with continuity correction otherwise."""
-    from scipy.stats import binomtest, chi2
+    from scipy.stats import binomtest, chi2  # put off: loads scipy (~1.2 s)
 
     a = np.array([p == t for p, t in zip(pred_a, y_true, strict=False)])
     b = np.array([p == t for p, t in zip(pred_b, y_true, strict=False)])
@@ -166,8 +170,6 @@ def mcnemar(y_true, pred_a, pred_b) -> dict:
 
 def mcnemar_sentence(name_a: str, name_b: str, test: dict, acc_a: float, acc_b: float, lang: str = "en") -> str:
     """McNemar's result in plain words (in `lang`), for the dashboard and the stakeholder summary."""
-    from core.i18n import translator
-
     _, p = translator(lang), test["p_value"]
     if test["method"] == "none":
         return _("{a} and {b} got exactly the same rows right, so neither is better.", a=name_a, b=name_b)

@@ -8,10 +8,11 @@ loaded at start, so deleting a served run changes nothing for the server until i
 """
 from __future__ import annotations
 
+import json
 import shutil
 
 from core.errors import DataError
-from core.store import ACTIVE, FINAL, Store
+from core.store import ACTIVE, FINAL, ID_RE, Store
 
 
 def archive_run(store: Store, job_id: str, archived: bool = True) -> None:
@@ -72,15 +73,11 @@ def _dataset(store: Store, dataset_id: str) -> dict:
 
 
 def _request(store: Store, job_id: str) -> dict:
-    import json
-
     path = store.run_dir(job_id) / "request.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def _is_id(value: str) -> bool:
-    from core.store import ID_RE
-
     return bool(ID_RE.match(value or ""))
 
 

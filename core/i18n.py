@@ -22,6 +22,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from babel.dates import format_skeleton
+from babel.messages.pofile import read_po
+
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = {"en": "English", "zh": "简体中文"}  # code -> its own name, as the switch shows it
 BABEL_LOCALE = {"en": "en", "zh": "zh_Hans_CN"}
@@ -48,7 +51,6 @@ def catalogue(lang: str) -> dict[str, str]:
     path = LOCALES / f"{language(lang)}.po"
     if lang == "en" or not path.is_file():
         return {}
-    from babel.messages.pofile import read_po
 
     with path.open("rb") as f:
         cat = read_po(f)
@@ -69,8 +71,6 @@ def translator(lang: str) -> Callable[..., str]:
 
 def when(timestamp: float, lang: str, seconds: bool = False) -> str:
     """A local date and time, short: "Nov 26 08:25" / "11月26日 08:25"."""
-    from babel.dates import format_skeleton
-
     moment, locale = dt.datetime.fromtimestamp(timestamp), BABEL_LOCALE[language(lang)]
     return f"{format_skeleton('MMMd', moment, locale=locale)} {format_skeleton('Hms' if seconds else 'Hm', moment, locale=locale)}"
 

@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 from core import job_types
-from core.data import versions
 from core.config import TrainConfig
 from core.contenders import registry
+from core.data import versions
 from core.data.datasets import SAFE_EXT, read_report
 from core.errors import DataError
 from core.i18n import translator

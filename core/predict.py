@@ -1,17 +1,19 @@
 """Use a trained model: label texts, or every row of a file with its columns kept."""
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-from core.data.cleaning import MAX_TEXT_CHARS, text_column
-from core.i18n import N_
 from core.contenders.base import check_stop
 from core.contenders.registry import load_classifier
+from core.data.cleaning import MAX_TEXT_CHARS, text_column
 from core.data.reading import read_table
+from core.i18n import N_
 from core.runs import RunFolder
-
 
 # rows per model call: a one-text request from another user waits at most one chunk for a shared
 # model (256 rows: ~25 ms for the baseline, ~1 s for MiniLM on 2 cores)
@@ -60,8 +62,6 @@ def predict_table(model, source: str | Path | bytes, filename: str | None = None
 def model_zip(run_dir: str | Path) -> bytes:
     """The run's model folder (Hugging Face format for the fine-tune, model card
     included) plus config.json and metrics.json, as zip bytes for download."""
-    import io
-    import zipfile
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -73,7 +73,6 @@ def model_zip(run_dir: str | Path) -> bytes:
 def zip_name(run_name: str, run_id: str) -> str:
     """A download name a person recognises: 'tunelab-TF-IDF-baseline-demo_tickets-Dec-1-08-05.zip' (the run's
     name reduced to letters, digits and CJK; the id when nothing is left)."""
-    import re
 
     slug = re.sub(r"[^\w一-鿿]+", "-", run_name, flags=re.UNICODE).strip("-_")[:80]
     return f"tunelab-{slug or run_id}.zip"

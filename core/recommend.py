@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from core.checkpoints import resolve_checkpoint
 from core.evaluate import mcnemar, mcnemar_sentence
 from core.i18n import translator
 
@@ -40,7 +41,6 @@ def encoder_mb(spec, config, model_dir: Path) -> float:
     and loads MiniLM's 90 MB at prediction): counted, so its size is what deploying it takes."""
     if not spec.uses_checkpoint or any(Path(model_dir).glob("*.safetensors")) and size_mb(model_dir) > 5:
         return 0.0
-    from core.checkpoints import resolve_checkpoint
 
     folder = Path(resolve_checkpoint(config.checkpoint))
     return size_mb(folder) if folder.is_dir() else 0.0

@@ -22,6 +22,7 @@ from core.errors import DataError
 from core.i18n import translator
 from core.recommend import cost_per_1000, recommend
 from core.runs import RunFolder
+from core.trust.explain import highlight_html
 
 
 @dataclass
@@ -198,8 +199,6 @@ def mistake_explanations(dash: Dashboard, explain_fn=None, per_contender: int = 
 
 
 def _mistakes_html(explained: dict[str, list[dict]], lang: str) -> list[str]:
-    from core.trust.explain import highlight_html
-
     esc, _ = html.escape, translator(lang)
     parts = ["<h2>" + esc(_("Why the models got these wrong")) + "</h2><p>" + esc(_(
         "The most confident mistakes of each model; green words pushed it towards the label it wrongly chose, "

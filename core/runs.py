@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, MULTILINGUAL_NAMES
 from core.config import TrainConfig
 from core.contenders import registry
 from core.errors import DataError
-from core.i18n import N_, translator, when as local_time
+from core.i18n import N_, translator
+from core.i18n import when as local_time
 from core.progress import ProgressLog, final_event, read_progress
 
 CONFIG, DATA_PATH, PROGRESS, METRICS = "config.json", "data_path.txt", "progress.jsonl", "metrics.json"
@@ -214,8 +216,6 @@ def model_dir(path: str | Path) -> Path:
 
 def checkpoint_name(checkpoint: str, lang: str = "en") -> str:
     """A short name for a checkpoint: 'MiniLM' for the embedded default, else its last path part."""
-    from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, MULTILINGUAL_NAMES
-
     if checkpoint in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
         return "MiniLM"
     if checkpoint in MULTILINGUAL_NAMES:

@@ -13,15 +13,15 @@ from pathlib import Path
 import pandas as pd
 
 from core.card import write_model_card
-from core.data.cleaning import Split, load_dataset, require_two_classes, split_dataset
 from core.config import TrainConfig
 from core.contenders import registry
+from core.data.cleaning import Split, load_dataset, require_two_classes, split_dataset
+from core.data.versions import fixed_split
 from core.evaluate import evaluate
 from core.predict import proba_frame
 from core.recommend import encoder_mb, measure_speed, size_mb
 from core.runs import RunFolder, readable_name
 from core.store import JobStatus, require_free_space, storage_error
-from core.data.versions import fixed_split
 from core.worker import Worker
 
 

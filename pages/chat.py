@@ -10,8 +10,8 @@ from core.runs import RunFolder
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.chat import EMBEDDED, answer, badge_for, history, model_note, pick_engine, show, system_prompt
-from ui.run_picker import pick_group
 from ui.i18n import _, lang
+from ui.run_picker import pick_group
 from ui.widgets import guard
 
 ensure_app_navigation()

@@ -2,15 +2,15 @@
 import streamlit as st
 
 from core import charts
-from core.data.datasets import DEMOS, hub_dataset_bytes, save_dataset, split_sizes
 from core.data.cleaning import dataset_from_raw, guess_columns
+from core.data.datasets import DEMOS, hub_dataset_bytes, save_dataset, split_sizes
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.i18n import N_, _, lang
 from ui.label_check import label_check
+from ui.safe import md
 from ui.tidy import archived_datasets, dataset_actions
 from ui.versions_panel import versions_panel
-from ui.safe import md
 from ui.widgets import guard, report_in_words
 
 ensure_app_navigation()

@@ -1,17 +1,17 @@
 """Evaluate: compare finished runs side by side, explain them in plain words, export."""
 import streamlit as st
 
-from core.glossary import help_text
 from core import charts
+from core.glossary import help_text
 from core.report import build_dashboard, figures, html_report, metrics_csv, recommended_row, summary_sentences
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.error_explorer import error_explorer, report_mistakes
-from ui.scorecard import scorecard_table
 from ui.i18n import _, lang
-from ui.safe import md
-from ui.version_compare import across_versions
 from ui.run_picker import pick_group
+from ui.safe import md
+from ui.scorecard import scorecard_table
+from ui.version_compare import across_versions
 from ui.widgets import guard
 
 ensure_app_navigation()

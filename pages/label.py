@@ -6,15 +6,15 @@ import streamlit as st
 
 from core import charts
 from core.data import feedback, versions
-from core.trust.active import rank_for_labelling
 from core.data.cleaning import text_column
 from core.data.datasets import ASSETS
+from core.store import JobStatus
+from core.trust.active import rank_for_labelling
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.i18n import N_, _, lang
 from ui.label_table import label_table
 from ui.widgets import guard
-from core.store import JobStatus
 
 MAX_TEXTS = 2_000  # ranking runs in the page: ~2,000 texts is seconds for the baseline, ~20 s for a fine-tune
 

@@ -5,13 +5,13 @@ from core import charts
 from core.predict import model_zip, predict_frame, predict_table, zip_name
 from core.runs import RunFolder
 from ui import explain_view, resources, state
+from ui.boot import ensure_app_navigation
 from ui.code_snippets import use_from_code
 from ui.correct import correction_form
-from ui.jobs_panel import file_jobs
-from ui.boot import ensure_app_navigation
 from ui.i18n import _, lang
-from ui.safe import md
+from ui.jobs_panel import file_jobs
 from ui.run_picker import pick_group
+from ui.safe import md
 from ui.widgets import guard
 
 INLINE_BYTES = 256 * 1024  # ~2,500 short texts: seconds for any contender on 2 cores; bigger files run as jobs

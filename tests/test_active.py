@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 
-from core.trust.active import margins, rank_for_labelling
 from core.cli import main
+from core.trust.active import margins, rank_for_labelling
 
 
 class Fixed:

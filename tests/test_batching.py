@@ -2,8 +2,6 @@
 (torchrun on CPU sets up the same process group `accelerate launch` does on GPUs)."""
 from __future__ import annotations
 
-import pytest
-
 import json
 import math
 import os
@@ -11,6 +9,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from core.contenders.batching import length_grouped_batches, sorted_batches
 from tests.conftest import ROOT

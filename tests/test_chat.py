@@ -12,12 +12,12 @@ import urllib.request
 import pytest
 
 from core.chat.base import ChatParams, cpu_threads, with_system
-from core.chat.loader import load_engine
 from core.chat.hf import TransformersEngine
+from core.chat.loader import load_engine
 from core.chat.openai_http import OpenAIEngine
 from core.chat.trim import trim_messages
-from core.errors import DataError
 from core.checkpoints import embedded_chat_gguf
+from core.errors import DataError
 from tests.conftest import ROOT
 
 GREEDY = ChatParams(temperature=0.0, max_tokens=24)

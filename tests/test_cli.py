@@ -74,10 +74,10 @@ def test_train_evaluate_predict_roundtrip(tmp_path, tiny_csv):
 
 def test_predict_writes_progress_lines_and_stops_when_asked(tmp_path, tiny_csv):
     from core import cli as cli_module
-    from core.contenders.registry import load_classifier
     from core.config import TrainConfig
-    from core.predict import predict_table
     from core.contenders.base import FitStopped
+    from core.contenders.registry import load_classifier
+    from core.predict import predict_table
     from core.progress import read_progress
     from core.train import run_training
 

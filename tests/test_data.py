@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
+from core.data.cleaning import MAX_TEXT_CHARS, guess_columns, load_dataset, require_two_classes, split_dataset
 from core.data.reading import read_table
 from core.errors import DataError
-from core.data.cleaning import MAX_TEXT_CHARS, guess_columns, load_dataset, require_two_classes, split_dataset
 from tests.conftest import shared
 
 ROWS = [("The delivery was fast and the box was intact", "positive"), ("Terrible support, nobody answered", "negative"),

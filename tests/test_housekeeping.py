@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import housekeeping
-from core.data.cleaning import load_dataset
 from core.config import TrainConfig
+from core.data.cleaning import load_dataset
 from core.data.datasets import save_dataset
 from core.errors import DataError
 from core.jobs import JobRunner

@@ -90,8 +90,8 @@ def test_no_message_escapes_the_catalogue():
 
 def test_core_sentences_follow_the_language():
     from core.data.cleaning import warnings
-    from core.evaluate import mcnemar_sentence
     from core.data.language import sentence
+    from core.evaluate import mcnemar_sentence
 
     test = {"p_value": 0.01, "method": "chi2"}
     assert mcnemar_sentence("基线", "微调", test, 0.9, 0.8, "zh") == "基线 比 微调 更好，且差距不是运气（p = 0.01）。"

@@ -63,8 +63,8 @@ def test_each_server_process_can_cap_its_threads(run, monkeypatch):
     """`uvicorn --workers N` on C cores: TUNELAB_SERVE_THREADS=C/N keeps N processes from each taking every core."""
     import torch
 
-    from core.errors import DataError
     from core.deploy.serve import Served
+    from core.errors import DataError
 
     export_onnx(run.path)
     monkeypatch.setenv("TUNELAB_SERVE_THREADS", "1")

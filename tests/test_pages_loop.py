@@ -7,9 +7,9 @@ import shutil
 import pandas as pd
 import pytest
 
+from core.config import TrainConfig
 from core.data import feedback, versions
 from core.data.cleaning import load_dataset
-from core.config import TrainConfig
 from core.data.datasets import DEMO_PATH, save_dataset
 from core.jobs import JobRunner
 from core.store import Store
@@ -133,8 +133,8 @@ def test_label_what_matters_next(looped):
     assert "Accuracy as you label more" in at.get("plotly_chart")[0].proto.spec
     # AppTest cannot upload a file or type into a data editor; the ranking is core.trust.active's (tested there)
     # and the queue is core.data.feedback's, so seed the page's ranked texts and check what it offers
-    from core.trust.active import rank_for_labelling
     from core.deploy.onnx import load_for_inference
+    from core.trust.active import rank_for_labelling
 
     texts = ["my invoice shows two charges", "the parcel is late and the app crashes", "reset my password please"]
     at.session_state["to_label"] = (dataset_id, rank_for_labelling({"b": load_for_inference(store.run_dir(run))}, texts, 3))

@@ -9,8 +9,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.data.cleaning import load_dataset
 from core.config import TrainConfig
+from core.data.cleaning import load_dataset
 from core.data.datasets import DEMO_PATH, save_dataset
 from core.jobs import JobRunner
 from core.store import Store

@@ -98,11 +98,11 @@ def chinese_reviews() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def chinese_dir(tmp_path_factory):
     """A Chinese dataset, saved as the Data page saves it, with a baseline trained from it in Chinese."""
+    from core.config import TrainConfig
     from core.data.cleaning import dataset_from_raw
     from core.data.datasets import save_dataset
-    from core.jobs import JobRunner
     from core.data.reading import read_table
-    from core.config import TrainConfig
+    from core.jobs import JobRunner
     from core.store import Store
     from tests.test_pages import finish
 
@@ -182,12 +182,12 @@ def assert_chinese(at: AppTest, where: str) -> None:
 def test_the_loop_in_chinese_has_no_english_sentence(tmp_path, monkeypatch):
     """The deeper states, in Chinese: the label check and its review, a new version with its change log and the
     queue, retraining, Evaluate across versions, Predict's result and correction, the Label page's table."""
+    from core.config import TrainConfig
     from core.data import feedback
     from core.data.cleaning import dataset_from_raw
-    from core.config import TrainConfig
     from core.data.datasets import save_dataset
-    from core.jobs import JobRunner
     from core.data.reading import read_table
+    from core.jobs import JobRunner
     from core.store import Store
     from tests.test_pages import finish
 

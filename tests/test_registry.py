@@ -117,3 +117,14 @@ def test_a_run_folder_without_training(tmp_path):
     with pytest.raises(DataError):
         run.rename("   ")
     assert json.loads(run.config_path.read_text())["name"] == "first"  # a rename never rewrites the recipe
+
+
+def test_a_model_of_a_kind_no_longer_registered_is_one_sentence(tmp_path):
+    import json
+
+    from core.contenders.registry import load_classifier
+    from core.errors import DataError
+
+    (tmp_path / "tunelab.json").write_text(json.dumps({"kind": "retired", "classes": ["a", "b"]}), encoding="utf-8")
+    with pytest.raises(DataError, match="holds a model of unknown kind 'retired'"):
+        load_classifier(tmp_path)

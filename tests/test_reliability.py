@@ -13,14 +13,14 @@ from collections import namedtuple
 import pytest
 
 from core import store as store_module
-from core.checkpoints import resolve_checkpoint
 from core.chat.loader import load_engine
-from core.data.cleaning import load_dataset
+from core.checkpoints import resolve_checkpoint
 from core.config import TrainConfig
+from core.data.cleaning import load_dataset
 from core.data.datasets import save_dataset
 from core.errors import DataError
 from core.jobs import JobRunner, start_background_poller
-from core.store import Store, StorageError
+from core.store import StorageError, Store
 from tests.conftest import DEMO, ROOT
 
 READ_ONLY = "/sys/tunelab-test"  # /sys is a read-only file system, even for root

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_frame
-from core.data import feedback, versions
-from core.data.cleaning import load_dataset
 from core.compare import compare_versions
 from core.config import TrainConfig
+from core.data import feedback, versions
+from core.data.cleaning import load_dataset
 from core.data.datasets import save_dataset
 from core.errors import DataError
 from core.store import Store

@@ -1,19 +1,17 @@
 """Chat page glue: history rendering and streaming that survives a Stop click."""
 from __future__ import annotations
 
-import streamlit as st
-
 from typing import Callable
 
-from core.chat import endpoints
-from core.chat import grounded
+import streamlit as st
+
+from core.chat import endpoints, grounded
 from core.chat.base import ChatParams
 from core.chat.loops import finish
 from core.trust.facts import unsupported_numbers
 from ui import resources, state
 from ui.i18n import N_, _, lang
 from ui.safe import md
-
 
 EMBEDDED, LOCAL, SERVER = "embedded", "local", "server"
 SOURCES = {EMBEDDED: N_("Embedded SmolLM2-135M (llama.cpp, offline)"),

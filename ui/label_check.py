@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data import versions
+from core.store import ACTIVE, JobStatus
 from core.trust.quality import verdict
 from ui import resources, state
 from ui.i18n import _, lang
@@ -12,7 +13,6 @@ from ui.jobs_panel import progress_words
 from ui.review import review
 from ui.safe import md
 from ui.widgets import guard
-from core.store import ACTIVE, JobStatus
 
 
 def label_check(dataset_id: str) -> None:

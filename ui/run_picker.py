@@ -9,9 +9,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.store import JobStatus
 from ui import resources, state
 from ui.i18n import _, lang
-from core.store import JobStatus
 
 NO_DATASET = "\0file:"  # prefix of a group of runs trained on a file outside the saved datasets (the CLI)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataError
+from core.store import ACTIVE, JobStatus
 from ui import i18n, resources
 from ui.i18n import _
 from ui.safe import md
 from ui.widgets import shown_name, status_word
-from core.store import ACTIVE, JobStatus
 
 
 def render() -> None:

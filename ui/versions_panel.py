@@ -2,17 +2,16 @@
 corrections queue (save as the next version, or dismiss), and "Retrain on vN" for the runs of this dataset."""
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 
 from core.data import feedback, versions
 from core.data.versions import SOURCES
+from core.store import JobStatus
 from ui import resources
 from ui.i18n import _, lang, when
 from ui.safe import md
 from ui.widgets import guard
-from core.store import JobStatus
 
 FLASH = "versions_flash"  # the sentence of the version just saved, shown once after the page reruns
 NEW_VERSION = "versions_new"  # the version just saved: the version picker shows it

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.data.cleaning import warnings
-from core.errors import DataError
 from core.data.language import mostly_not_english, sentence
+from core.errors import DataError
+from core.store import JobStatus
 from ui.i18n import N_, _, lang
 from ui.safe import md
-from core.store import JobStatus
 
 log = logging.getLogger("tunelab")
 

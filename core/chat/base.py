@@ -19,7 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+from core.chat.loops import loop_start
 from core.chat.trim import trim_messages
+from core.i18n import N_, translator
 
 Messages = list[dict]
 SMALL_PARAMS = 1_000_000_000  # below 1B parameters a model could not restate 5 facts without inventing (chat check)
@@ -54,8 +56,6 @@ def with_system(messages: Messages, system: str | None) -> Messages:
 
 def transcript_markdown(messages: list[dict], lang: str = "en") -> str:
     """A chat transcript as Markdown (for download), its headings in `lang`."""
-    from core.i18n import N_, translator
-
     _, roles = translator(lang), {"user": N_("user"), "assistant": N_("assistant"), "system": N_("system")}
     out = ["# " + _("Tunelab chat transcript"), ""]
     for m in messages:
@@ -99,7 +99,6 @@ class ChatEngine:
         window (the system prompt is kept). Stops early when `should_stop()` is true,
         the caller stops iterating, or the answer loops (`names`, said twice, are no loop).
         Sets `last_stats` when done (`cut` says why it ended early)."""
-        from core.chat.loops import loop_start
 
         budget = self.context_window - params.max_tokens - 32  # 32: chat-template tokens per turn, roughly
         with self.lock:  # count_tokens calls the backend's tokenizer, which is no more thread-safe than generation

@@ -5,6 +5,10 @@ import json
 import os
 import sys
 
+from core.chat.base import ChatParams, with_system
+from core.chat.endpoints import operator_key
+from core.chat.loader import load_engine
+
 
 def add_chat_parser(sub) -> None:
     c = sub.add_parser("chat", help="ask the chat model one question")
@@ -22,9 +26,6 @@ def add_chat_parser(sub) -> None:
 
 
 def run_chat(args) -> int:
-    from core.chat.base import ChatParams, with_system
-    from core.chat.endpoints import operator_key
-    from core.chat.loader import load_engine
 
     # the CLI's user is the operator: their own key goes to the endpoint they name
     key = os.environ.get(args.api_key_env) if args.api_key_env else operator_key()

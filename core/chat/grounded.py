@@ -19,7 +19,6 @@ from core import glossary
 from core.chat.base import with_system
 from core.i18n import N_, translator
 
-
 TOPICS = {  # how people ask, lower case, English and Chinese
     "recommend": ("which model", "which one", "best", "recommend", "should i use", "should we use", "choose",
                   "pick", "winner", "deploy", "哪个模型", "推荐", "最好", "选择", "用哪"),
@@ -48,7 +47,7 @@ class ResultFacts:
 
 def result_facts(dash, lang: str = "en") -> ResultFacts | None:
     """The facts of a core.report Dashboard, in `lang` (None when it has no finished run)."""
-    from core.report import recommended_row, summary_sentences
+    from core.report import recommended_row, summary_sentences  # put off: loads pandas, plotly (~0.6 s)
 
     pick = recommended_row(dash)
     if pick is None:

@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 from core.chat.base import ChatEngine, ChatParams, Messages
+from core.checkpoints import offline_error, pick_device, quiet_transformers, require_hub
 
 
 class TransformersEngine(ChatEngine):
@@ -15,10 +16,10 @@ class TransformersEngine(ChatEngine):
 
     def __init__(self, spec: str, context_window: int | None = None, gguf_file: str | None = None):
         super().__init__()
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        import torch  # put off: loads torch (~1.9 s)
 
-        from core.checkpoints import offline_error, pick_device, quiet_transformers, require_hub
+        # put off: loads huggingface_hub, transformers (~1.1 s)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         quiet_transformers()
         if gguf_file is None:
@@ -41,6 +42,7 @@ class TransformersEngine(ChatEngine):
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def _pieces(self, messages: Messages, params: ChatParams):
+        # put off: loads huggingface_hub, transformers (~1.1 s)
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",

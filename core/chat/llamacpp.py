@@ -12,7 +12,7 @@ def without_extra_buffers() -> None:
     product dies with SIGILL (`tilezero`, seen on this project's CI machine). Without them SmolLM2-135M Q4_1 ran
     at 74 tokens/s on 2 cores, as fast as before (~68; Q4_1 is not repacked). llama-cpp-python 0.3.36 has no
     argument for it, so its default model parameters are wrapped once per process."""
-    import llama_cpp.llama as module
+    import llama_cpp.llama as module  # put off: loads llama_cpp (~0.2 s)
 
     defaults = module.llama_cpp.llama_model_default_params
     if getattr(defaults, "tunelab", False):
@@ -34,7 +34,7 @@ class LlamaCppEngine(ChatEngine):
 
     def __init__(self, gguf: str | Path, context_window: int = 4096, threads: int | None = None):
         super().__init__()
-        from llama_cpp import Llama
+        from llama_cpp import Llama  # put off: loads llama_cpp (~0.2 s)
 
         without_extra_buffers()
         self.path = str(gguf)

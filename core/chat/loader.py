@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.chat.base import ChatEngine
+from core.chat.hf import TransformersEngine
 from core.errors import DataError
 
 
@@ -42,6 +43,5 @@ def load_engine(model: str = "default", endpoint: str | None = None, endpoint_mo
             return LlamaCppEngine(path, context_window=context_window or 4096)
         except (ValueError, RuntimeError, OSError) as exc:  # llama.cpp: "Failed to load model from file"
             raise not_a_gguf(model) from exc
-    from core.chat.hf import TransformersEngine
 
     return TransformersEngine(model, context_window=context_window)

@@ -9,7 +9,9 @@ import os
 import re
 from pathlib import Path
 
+from core.checkpoints import hub_error, hub_reachable
 from core.errors import DataError
+from core.store import default_data_dir
 
 CHAT_MODELS_ENV = "TUNELAB_CHAT_MODELS"
 DEFAULT_ENV = "TUNELAB_CHAT_MODEL"  # the operator's default chat model, instead of the embedded SmolLM2-135M
@@ -23,8 +25,6 @@ HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "*.tiktok
 
 
 def models_folder() -> Path:
-    from core.store import default_data_dir
-
     return Path(os.environ.get(CHAT_MODELS_ENV) or default_data_dir() / "chat_models").expanduser()
 
 
@@ -45,10 +45,9 @@ def hub_model(repo_id: str) -> Path:
     if not HUB_ID.fullmatch(repo_id) or ".." in repo_id:
         raise DataError("'{spec}' is not a Hugging Face Hub model id; an id looks like owner/name, for example "
                         "HuggingFaceTB/SmolLM2-360M-Instruct.", spec=repo_id[:100])
+    # put off: huggingface_hub (~0.1 s with its errors), only for Hub models
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
-
-    from core.checkpoints import hub_error, hub_reachable
 
     try:  # unreachable Hub: the cache only, at once (not huggingface_hub's retries with backoff, ~50 s)
         return Path(snapshot_download(repo_id, allow_patterns=HUB_FILES, local_files_only=not hub_reachable()))
@@ -70,10 +69,9 @@ def resolve_default(spec: str) -> Path:
     if not match or ".." in spec:
         raise DataError("TUNELAB_CHAT_MODEL is '{spec}', which is neither a model in {folder} nor a GGUF on the "
                         "Hugging Face Hub (owner/name/file.gguf).", spec=spec[:200], folder=str(models_folder()))
+    # put off: huggingface_hub (~0.1 s with its errors), only for Hub models
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
-
-    from core.checkpoints import hub_error, hub_reachable
 
     try:
         return Path(hf_hub_download(match.group(1), match.group(2), local_files_only=not hub_reachable()))

@@ -14,8 +14,18 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from core.contenders.base import (ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, fit_logistic,
-                                  linear_proba, load_tensors, read_meta, save_tensors)
+from core.contenders.base import (
+    ClassifierMixin,
+    ProgressFn,
+    StopFn,
+    check_fit_inputs,
+    check_stop,
+    fit_logistic,
+    linear_proba,
+    load_tensors,
+    read_meta,
+    save_tensors,
+)
 from core.trust.explain import spread
 
 # sublinear tf and min_df=2 are the usual strong defaults for short texts; 300k
@@ -37,7 +47,7 @@ class TfidfClassifier(ClassifierMixin):
         self.seed = seed
 
     def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None) -> "TfidfClassifier":
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer  # put off: loads pandas, sklearn (~1.4 s)
 
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
         t0 = time.time()
@@ -91,7 +101,7 @@ class TfidfClassifier(ClassifierMixin):
 
     @classmethod
     def load(cls, path: str | Path) -> "TfidfClassifier":
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer  # put off: loads pandas, sklearn (~1.4 s)
 
         path = Path(path)
         meta = read_meta(path)

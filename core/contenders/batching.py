@@ -16,7 +16,7 @@ def tokenize(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
 
 def pad(ids: list[list[int]], pad_id: int, multiple_of: int = 1):
     """Pad a batch to its own longest row; returns (input_ids, attention_mask) tensors."""
-    import torch
+    import torch  # put off: loads torch (~1.9 s)
 
     width = max(len(x) for x in ids)
     width = -(-width // multiple_of) * multiple_of

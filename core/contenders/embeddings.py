@@ -12,8 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from core.checkpoints import load_tokenizer, offline_error, pick_device, quiet_transformers, resolve_checkpoint
-from core.contenders.base import (ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, fit_logistic,
-                                  linear_proba, load_tensors, read_meta, save_tensors)
+from core.contenders.base import (
+    ClassifierMixin,
+    ProgressFn,
+    StopFn,
+    check_fit_inputs,
+    check_stop,
+    fit_logistic,
+    linear_proba,
+    load_tensors,
+    read_meta,
+    save_tensors,
+)
 from core.contenders.batching import pad, sorted_batches, tokenize
 
 
@@ -21,8 +31,8 @@ class SentenceEncoder:
     """Mean-pooled, L2-normalised sentence vectors from any Transformer encoder."""
 
     def __init__(self, checkpoint: str = "default", max_length: int = 256, batch_size: int = 64):
-        import torch
-        from transformers import AutoModel
+        import torch  # put off: loads torch (~1.9 s)
+        from transformers import AutoModel  # put off: loads huggingface_hub, transformers (~1.1 s)
 
         quiet_transformers()
         self.tokenizer = load_tokenizer(checkpoint)

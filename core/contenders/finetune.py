@@ -15,15 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.checkpoints import (load_tokenizer, not_a_model_folder, offline_error, pick_device, quiet_transformers,
-                              resolve_checkpoint)
-from core.contenders.base import (ClassifierMixin, FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop,
-                                  read_meta)
+from core.checkpoints import load_tokenizer, not_a_model_folder, offline_error, pick_device, quiet_transformers, resolve_checkpoint
+from core.contenders.base import ClassifierMixin, FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
 from core.contenders.batching import pad, sorted_batches, tokenize
-from core.contenders.training import (LengthGroupedSampler, Tracker, adamw, precision, total_steps,
-                                      warmup_then_linear)
+from core.contenders.training import LengthGroupedSampler, Tracker, adamw, precision, total_steps, warmup_then_linear
 from core.trust.explain import spread
-
 
 # Integrated Gradients steps: on MiniLM 24 left a completeness gap of 1e-4 and explained 65 words in ~0.6 s on 2 cores
 IG_STEPS = 24
@@ -71,8 +67,8 @@ class FineTuneClassifier(ClassifierMixin):
     def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None,
             eval_set: tuple[list[str], list[str]] | None = None) -> "FineTuneClassifier":
         """Train; with `eval_set` validate, early-stop on macro-F1 and keep the best weights."""
-        from accelerate import Accelerator
-        from accelerate.utils import set_seed
+        from accelerate import Accelerator  # put off: loads accelerate, safetensors, torch (~2.1 s)
+        from accelerate.utils import set_seed  # put off: loads accelerate, safetensors, torch (~2.2 s)
 
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
         set_seed(self.seed)
@@ -99,7 +95,7 @@ class FineTuneClassifier(ClassifierMixin):
 
     def _loader(self, texts: list[str], labels: list[str], device_type: str):
         """Texts tokenised once; batches of similar lengths, padded per batch."""
-        import torch
+        import torch  # put off: loads torch (~1.9 s)
 
         index = {c: i for i, c in enumerate(self.classes_)}
         ids, y = tokenize(self.tokenizer_, texts, self.max_length), [index[v] for v in labels]
@@ -151,7 +147,7 @@ class FineTuneClassifier(ClassifierMixin):
 
     def _backward(self, run: "_Run", input_ids, mask, target) -> float:
         """One batch forward and backward; the optimizer steps only when Accelerate's accumulation says so."""
-        import torch
+        import torch  # put off: loads torch (~1.9 s)
 
         with run.accelerator.accumulate(run.model):
             logits = run.model(input_ids=input_ids, attention_mask=mask).logits
@@ -171,7 +167,7 @@ class FineTuneClassifier(ClassifierMixin):
 
     def _evaluate(self, net, eval_set, step: int, emit) -> float:
         """Score the network being trained on the validation rows (`net`, not `model_`, which exists once fit ends)."""
-        from sklearn.metrics import accuracy_score, f1_score
+        from sklearn.metrics import accuracy_score, f1_score  # put off: loads pandas, scipy, sklearn (~1.8 s)
 
         val_texts, val_labels = eval_set
         proba = self._proba(net, val_texts)
@@ -188,6 +184,7 @@ class FineTuneClassifier(ClassifierMixin):
         return f1
 
     def _new_model(self):
+        # put off: loads huggingface_hub, transformers (~1.1 s)
         from transformers import AutoModelForSequenceClassification
 
         quiet_transformers()
@@ -204,7 +201,7 @@ class FineTuneClassifier(ClassifierMixin):
         return self._proba(self.model_, texts, batch_size)
 
     def _proba(self, net, texts, batch_size: int = 64) -> np.ndarray:
-        import torch
+        import torch  # put off: loads torch (~1.9 s)
 
         texts = [str(t) for t in texts]
         ids = tokenize(self.tokenizer_, texts, self.max_length)
@@ -224,7 +221,7 @@ class FineTuneClassifier(ClassifierMixin):
     def word_weights(self, text: str, spans: list[tuple[str, int, int]], target: int):
         """Integrated Gradients of the target logit on the word-embedding layer (captum), from an all-padding
         input; word pieces are summed into the words they cover. The gap: |sum of weights - logit difference|."""
-        import torch
+        import torch  # put off: loads torch (~1.9 s)
         from captum.attr import LayerIntegratedGradients  # loaded when a fine-tune first explains
 
         tok, net = self.tokenizer_, self.model_
@@ -252,6 +249,7 @@ class FineTuneClassifier(ClassifierMixin):
 
     @classmethod
     def load(cls, path: str | Path) -> "FineTuneClassifier":
+        # put off: loads huggingface_hub, transformers (~1.1 s)
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         quiet_transformers()

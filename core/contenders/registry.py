@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.contenders.base import read_meta
 from core.errors import DataError
-from core.i18n import N_
+from core.i18n import N_, translator
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,6 @@ class Contender:
 
     def run_title(self, checkpoint_name: str = "", lang: str = "en") -> str:
         """The first part of a run's readable name: "Fine-tuned MiniLM" (in `lang`)."""
-        from core.i18n import translator
-
         return translator(lang)(self.name_pattern or self.title[:1].upper() + self.title[1:], checkpoint=checkpoint_name)
 
     def build(self, config):
@@ -86,7 +84,7 @@ def load_classifier(path: str | Path):
     """Load any saved contender from its model folder, dispatching on the kind it recorded."""
     kind = read_meta(path)["kind"]
     if kind not in _REGISTRY:
-        raise DataError("'{path}' holds a model of unknown kind '{kind}'.", path=path, job_type=kind)
+        raise DataError("'{path}' holds a model of unknown kind '{kind}'.", path=path, kind=kind)
     return _REGISTRY[kind].cls().load(path)
 
 

@@ -57,7 +57,7 @@ def total_steps(batches_per_epoch: int, grad_accum: int, epochs: int, max_steps:
 
 def warmup_then_linear(optimizer, total: int, warmup_ratio: float):
     """The BERT schedule: the learning rate climbs for the first `warmup_ratio` of the steps, then falls to 0."""
-    import torch
+    import torch  # put off: loads torch (~1.9 s)
 
     warmup = int(total * warmup_ratio)
     return torch.optim.lr_scheduler.LambdaLR(
@@ -66,7 +66,7 @@ def warmup_then_linear(optimizer, total: int, warmup_ratio: float):
 
 def precision() -> str:
     """bf16 where the GPU supports it (half the memory, ~2x the speed of fp32 on an H200); fp32 on a CPU."""
-    import torch
+    import torch  # put off: loads torch (~1.9 s)
 
     return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
@@ -75,7 +75,7 @@ def adamw(model, lr: float, weight_decay: float):
     """Fused AdamW (one kernel for all tensors: on 2 CPU cores it cuts MiniLM's optimizer step from ~107 ms to
     ~22 ms, against ~240 ms for the forward and backward pass), no weight decay on biases and LayerNorm weights
     (as in BERT's recipe)."""
-    import torch
+    import torch  # put off: loads torch (~1.9 s)
 
     decay, no_decay = [], []
     for name, p in model.named_parameters():

@@ -16,7 +16,7 @@ import pandas as pd
 from core.data.language import describe
 from core.data.reading import RawTable, read_table
 from core.errors import DataError
-from core.i18n import Phrase
+from core.i18n import Phrase, translator
 
 MAX_TEXT_CHARS = 20_000  # models read 128-512 tokens; 20k chars keeps a 20 MB cell from eating RAM
 MAX_CLASSES = 200
@@ -196,7 +196,6 @@ def _length_stats(texts: pd.Series) -> dict[str, float]:
 def warnings(report: dict, lang: str = "en") -> list[str]:
     """What to watch in a cleaning report (CleanReport.to_dict()), in `lang`; made from its counts each
     time, so a report saved in one language reads in another."""
-    from core.i18n import translator
 
     _, out = translator(lang), []
     classes = report.get("classes") or {}

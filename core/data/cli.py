@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+
+from core.errors import DataError
+from core.store import Store, default_data_dir
 
 
 def add_parsers(sub) -> None:
@@ -18,9 +22,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_dataset(args) -> int:
-    from core.data import versions
-    from core.errors import DataError, write_output
-    from core.store import Store, default_data_dir
+    from core.data import versions  # put off: loads pandas (~0.5 s)
 
     store = Store(default_data_dir())
     known = {d["id"]: d for d in store.datasets(archived=None)}
@@ -60,3 +62,11 @@ def cmd_dataset(args) -> int:
     write_output(args.out, versions.export_csv(store, args.id, args.version))
     print(f"wrote v{args.version or versions.latest(store, args.id).n} to {args.out}", file=sys.stderr)
     return 0
+
+
+def write_output(path: str, data: bytes) -> None:
+    """Write a CLI command's --out file, or refuse in one sentence (a missing folder, no permission, a full disk)."""
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise DataError(f"Could not write {path}: {exc.strerror or exc}.") from exc

@@ -9,8 +9,10 @@ import re
 import shutil
 from pathlib import Path
 
+from core.checkpoints import require_hub_host
 from core.data.cleaning import Dataset, split_dataset
 from core.data.folder import DatasetFolder
+from core.data.versions import create_first
 from core.errors import DataError
 from core.i18n import N_
 from core.store import Store, new_id, require_free_space, storage_error
@@ -43,7 +45,6 @@ def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> s
     except OSError as exc:
         shutil.rmtree(partial.path, ignore_errors=True)
         raise storage_error(store.root, exc) from exc
-    from core.data.versions import create_first  # versions reads this module's DatasetFolder users: no cycle
 
     create_first(store, dataset_id, ds.df)  # v1: the upload's rows, their uids and the split every version keeps
     store.add_dataset(dataset_id, Path(filename).name[:120], ds.report.rows, ds.report.classes)
@@ -72,7 +73,6 @@ def hub_dataset_bytes(name: str, split: str = "train", max_rows: int = 50_000) -
         from datasets import load_dataset as hf_load
     except ImportError as exc:
         raise DataError("Loading Hub datasets needs the 'datasets' package; run: pip install datasets") from exc
-    from core.checkpoints import require_hub_host
 
     require_hub_host(f"'{name}'")
     try:

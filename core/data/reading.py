@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from charset_normalizer import from_bytes
 
 from core.errors import DataError
 from core.i18n import N_, Phrase
@@ -112,7 +113,6 @@ def decode(data: bytes) -> tuple[str, str]:
 def _guess_legacy_encoding(data: bytes) -> str:
     """Chinese GBK text and Western cp1252 text both decode as GB18030, so let
     charset-normalizer judge which reading is coherent; fall back to cp1252."""
-    from charset_normalizer import from_bytes
 
     sample = data[: 512 * 1024]
     best = from_bytes(sample, cp_isolation=["gb18030", "cp1252", "big5", "shift_jis"]).best()

@@ -1,20 +1,23 @@
-"""The FastAPI application behind `python -m core serve` (models and batching: core.deploy.serve)."""
+"""The FastAPI application behind `python -m core serve` (models and batching: core.deploy.serve). The routes are
+on an APIRouter and get the served models and the feedback folder through FastAPI's dependencies (app.state)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, StrictBool, StrictStr
 from starlette.exceptions import HTTPException
 
 from core.data.cleaning import MAX_TEXT_CHARS
-from core.deploy.serve import MAX_BODY, MAX_TEXTS, Served, key_ok, log, store_feedback
+from core.deploy.serve import MAX_BODY, MAX_TEXTS, Served, api_key_from_env, key_ok, load_models, log, store_feedback
+from core.store import default_data_dir
 
 
 class ClassifyRequest(BaseModel):
@@ -87,115 +90,138 @@ class KeyGuard:
         return await self.app(scope, receive, send)
 
 
+router = APIRouter()
+
+
+def served_models(request: Request) -> dict[str, Served]:
+    """The models this app serves (set by create_app): the routes' dependency."""
+    return request.app.state.models
+
+
+def feedback_folder(request: Request) -> Path | None:
+    """Where feedback goes (None: this server stores none)."""
+    return request.app.state.data_dir
+
+
+def pick(models: dict[str, Served], model_id: str | None) -> Served:
+    if model_id is None:
+        if len(models) == 1:
+            return next(iter(models.values()))
+        raise Refusal(422, f"Several models are served; name one in 'model' ({', '.join(models)}).")
+    if model_id not in models:
+        raise Refusal(404, f"No model '{model_id}' is served here; GET /v1/models lists them.")
+    return models[model_id]
+
+
+@router.get("/health")
+async def health():
+    return {"status": "ok"}
+
+
+@router.get("/v1/models")
+async def list_models(models: dict[str, Served] = Depends(served_models)):
+    return {"models": [m.info for m in models.values()]}
+
+
+@router.post("/v1/classify")
+async def classify(body: ClassifyRequest, models: dict[str, Served] = Depends(served_models)):
+    served = pick(models, body.model)
+    if not body.texts:
+        raise Refusal(422, "Send at least one text in 'texts'.")
+    if len(body.texts) > MAX_TEXTS:
+        raise Refusal(413, f"Send at most {MAX_TEXTS} texts per request; split the rest into more requests.")
+    empty = [i for i, t in enumerate(body.texts) if not t.strip()]
+    if empty:  # a label for nothing would look like an answer
+        raise Refusal(422, f"Text {empty[0] + 1} is empty; send texts with at least one word.")
+    texts = [t[:MAX_TEXT_CHARS] for t in body.texts]
+    proba, cut = await served.classify(texts)
+    classes = served.info["classes"]
+    out = [{"label": classes[int(p.argmax())], "confidence": round(float(p.max()), 6),
+            "probabilities": {c: round(float(x), 6) for c, x in zip(classes, p, strict=True)}} for p in proba]
+    if body.explain:
+        for text, pred in zip(texts, out, strict=True):
+            pred["explanation"] = await asyncio.get_running_loop().run_in_executor(
+                None, served.explain, text, pred["label"])
+    result = {"model": served.id, "predictions": out}
+    cut = sorted(set(cut) | {i for i, t in enumerate(body.texts) if len(t) > MAX_TEXT_CHARS})
+    if cut:
+        result["truncated"] = cut
+        result["note"] = f"{len(cut)} text(s) were longer than the model reads and were cut; see 'truncated'."
+    return JSONResponse(result)  # already plain JSON: skips FastAPI's encoder walk (a few % of 2 cores under load)
+
+
+@router.post("/v1/feedback")
+async def feedback(body: FeedbackRequest, models: dict[str, Served] = Depends(served_models),
+                   folder: Path | None = Depends(feedback_folder)):
+    served = pick(models, body.model)
+    if body.label not in served.info["classes"]:
+        raise Refusal(422, f"'{body.label[:80]}' is not one of this model's labels "
+                           f"({', '.join(served.info['classes'])}).")
+    if folder is None:
+        raise Refusal(503, "This server stores no feedback (it has no data directory).")
+    record = {"text": body.text[:MAX_TEXT_CHARS], "label": body.label, "model": served.id,
+              "time": round(time.time(), 3), "source": "api"}
+    await asyncio.get_running_loop().run_in_executor(None, store_feedback, folder, record)
+    return {"status": "stored"}
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    """One batcher task per served model, for the life of the server."""
+    tasks = []
+    for served in app.state.models.values():
+        served.queue = asyncio.Queue()
+        tasks.append(asyncio.create_task(served.batcher()))
+    yield
+    for task in tasks:
+        task.cancel()
+
+
 def create_app(models: dict[str, Served], api_key: str | None = None, data_dir: Path | None = None) -> FastAPI:
     """The API over already-loaded models; `api_key` guards every /v1 route when set."""
-
-    @asynccontextmanager
-    async def lifespan(app):
-        tasks = []
-        for served in models.values():
-            served.queue = asyncio.Queue()
-            tasks.append(asyncio.create_task(served.batcher()))
-        yield
-        for task in tasks:
-            task.cancel()
-
     # /docs and /redoc from the installed package's Swagger UI and ReDoc files: FastAPI's own pages load them from
     # a CDN, so offline they were blank
     app = FastAPIOffline(title="Tunelab classifier API", lifespan=lifespan,
-                  description="Text classifiers trained with Tunelab. Errors are JSON: {\"error\": \"...\"}.")
+                         description="Text classifiers trained with Tunelab. Errors are JSON: {\"error\": \"...\"}.")
+    app.state.models, app.state.data_dir = models, data_dir
     app.add_middleware(BodyLimit)
     app.add_middleware(KeyGuard, api_key=api_key)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request, exc):
-        where = ".".join(str(p) for p in exc.errors()[0].get("loc", [])[1:]) if exc.errors() else ""
-        return _error(422, "The request is not valid JSON of the expected shape"
-                      + (f" (look at '{where}')" if where else "") + "; see /docs for examples.")
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request, exc):
-        if exc.status_code == 400:  # FastAPI: "There was an error parsing the body" (not UTF-8, nested too deep)
-            return _error(422, "The request is not valid JSON of the expected shape; see /docs for examples.")
-        return _error(exc.status_code, "There is no such endpoint; see /docs." if exc.status_code == 404 else
-                      "That method is not allowed here; see /docs." if exc.status_code == 405 else str(exc.detail))
-
-    @app.exception_handler(Refusal)
-    async def refused(request, exc):
-        return _error(exc.status, exc.sentence)
-
-    @app.exception_handler(Exception)
-    async def bug(request, exc):
-        log.exception("unexpected error")
-        return _error(500, "The server hit a problem on its side; it is logged. Please try again.")
-
-    def pick(model_id: str | None) -> Served:
-        if model_id is None:
-            if len(models) == 1:
-                return next(iter(models.values()))
-            raise Refusal(422, f"Several models are served; name one in 'model' ({', '.join(models)}).")
-        if model_id not in models:
-            raise Refusal(404, f"No model '{model_id}' is served here; GET /v1/models lists them.")
-        return models[model_id]
-
-    @app.get("/health")
-    async def health():
-        return {"status": "ok"}
-
-    @app.get("/v1/models")
-    async def list_models():
-        return {"models": [m.info for m in models.values()]}
-
-    @app.post("/v1/classify")
-    async def classify(body: ClassifyRequest):
-        served = pick(body.model)
-        if not body.texts:
-            raise Refusal(422, "Send at least one text in 'texts'.")
-        if len(body.texts) > MAX_TEXTS:
-            raise Refusal(413, f"Send at most {MAX_TEXTS} texts per request; split the rest into more requests.")
-        empty = [i for i, t in enumerate(body.texts) if not t.strip()]
-        if empty:  # a label for nothing would look like an answer
-            raise Refusal(422, f"Text {empty[0] + 1} is empty; send texts with at least one word.")
-        texts = [t[:MAX_TEXT_CHARS] for t in body.texts]
-        proba, cut = await served.classify(texts)
-        classes = served.info["classes"]
-        out = [{"label": classes[int(p.argmax())], "confidence": round(float(p.max()), 6),
-                "probabilities": {c: round(float(x), 6) for c, x in zip(classes, p, strict=False)}} for p in proba]
-        if body.explain:
-            for text, pred in zip(texts, out, strict=False):
-                pred["explanation"] = await asyncio.get_running_loop().run_in_executor(
-                    None, served.explain, text, pred["label"])
-        result = {"model": served.id, "predictions": out}
-        cut = sorted(set(cut) | {i for i, t in enumerate(body.texts) if len(t) > MAX_TEXT_CHARS})
-        if cut:
-            result["truncated"] = cut
-            result["note"] = f"{len(cut)} text(s) were longer than the model reads and were cut; see 'truncated'."
-        return JSONResponse(result)  # already plain JSON: skips FastAPI's encoder walk (a few % of 2 cores under load)
-
-    @app.post("/v1/feedback")
-    async def feedback(body: FeedbackRequest):
-        served = pick(body.model)
-        if body.label not in served.info["classes"]:
-            raise Refusal(422, f"'{body.label[:80]}' is not one of this model's labels "
-                               f"({', '.join(served.info['classes'])}).")
-        if data_dir is None:
-            raise Refusal(503, "This server stores no feedback (it has no data directory).")
-        record = {"text": body.text[:MAX_TEXT_CHARS], "label": body.label, "model": served.id,
-                  "time": round(time.time(), 3), "source": "api"}
-        await asyncio.get_running_loop().run_in_executor(None, store_feedback, data_dir, record)
-        return {"status": "stored"}
-
+    for error, handler in HANDLERS.items():
+        app.add_exception_handler(error, handler)
+    app.include_router(router)
     return app
+
+
+async def _invalid(request, exc):
+    where = ".".join(str(p) for p in exc.errors()[0].get("loc", [])[1:]) if exc.errors() else ""
+    return _error(422, "The request is not valid JSON of the expected shape"
+                  + (f" (look at '{where}')" if where else "") + "; see /docs for examples.")
+
+
+async def _http_error(request, exc):
+    if exc.status_code == 400:  # FastAPI: "There was an error parsing the body" (not UTF-8, nested too deep)
+        return _error(422, "The request is not valid JSON of the expected shape; see /docs for examples.")
+    return _error(exc.status_code, "There is no such endpoint; see /docs." if exc.status_code == 404 else
+                  "That method is not allowed here; see /docs." if exc.status_code == 405 else str(exc.detail))
+
+
+async def _refused(request, exc):
+    return _error(exc.status, exc.sentence)
+
+
+async def _bug(request, exc):
+    log.exception("unexpected error")
+    return _error(500, "The server hit a problem on its side; it is logged. Please try again.")
+
+
+# every error is one JSON sentence with the right status, never a traceback or FastAPI's own shape
+HANDLERS = {RequestValidationError: _invalid, HTTPException: _http_error, Refusal: _refused, Exception: _bug}
 
 
 def app_from_env() -> FastAPI:
     """For `uvicorn core.deploy.api:app_from_env --factory --workers N`: the run folders come from
     TUNELAB_SERVE_RUNS (separated by the OS path separator), the key's variable from
     TUNELAB_SERVE_KEY_ENV, feedback goes to TUNELAB_DATA_DIR. Each worker loads its own models."""
-    import os
-
-    from core.deploy.serve import api_key_from_env, load_models
-    from core.store import default_data_dir
 
     runs = [r for r in os.environ.get("TUNELAB_SERVE_RUNS", "").split(os.pathsep) if r]
     return create_app(load_models(runs), api_key=api_key_from_env(os.environ.get("TUNELAB_SERVE_KEY_ENV")),

@@ -1,7 +1,17 @@
 """`python -m core serve`, `export` and `feedback`: run the REST API, export a fine-tune to ONNX, read what API clients corrected."""
 from __future__ import annotations
 
+import csv
+import io
+import json
+import socket
 import sys
+import time
+from pathlib import Path
+
+from core.data.cli import write_output
+from core.errors import DataError
+from core.store import default_data_dir
 
 
 def add_parsers(sub) -> None:
@@ -30,9 +40,7 @@ def add_export_parser(sub) -> None:
 
 
 def cmd_export(args) -> int:
-    import json
-
-    from core.deploy.onnx import export_onnx
+    from core.deploy.onnx import export_onnx  # put off: loads pandas (~0.4 s)
 
     report = export_onnx(args.run, int8=args.int8, out=args.out, tolerance=args.tolerance)
     print(json.dumps(report, indent=1))
@@ -44,15 +52,8 @@ def cmd_export(args) -> int:
 def cmd_feedback(args) -> int:
     """The API's stored corrections: for a run trained in the app they also wait in its dataset's review queue;
     for one trained with the CLI this is where they are (columns text, label, model, time)."""
-    import csv
-    import io
-    import json
-    import time
-    from pathlib import Path
 
-    from core.errors import write_output
-    from core.data.feedback import api_feedback
-    from core.store import default_data_dir
+    from core.data.feedback import api_feedback  # put off: loads pandas (~0.4 s)
 
     rows = api_feedback(Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(), args.model)
     for row in rows:  # a person reads this: 2026-12-01T15:20:03Z, not 1764602403.1
@@ -73,13 +74,10 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from pathlib import Path
+    import uvicorn  # put off: loads uvicorn (~0.1 s)
 
-    import uvicorn
-
-    from core.deploy.serve import api_key_from_env, load_models
-    from core.deploy.api import create_app
-    from core.store import default_data_dir
+    from core.deploy.api import create_app  # put off: loads fastapi, pandas (~0.9 s)
+    from core.deploy.serve import api_key_from_env, load_models  # put off: loads pandas (~0.6 s)
 
     key = api_key_from_env(args.api_key_env)
     check_address(args.host, args.port)  # before loading models: a busy port is a sentence, not a traceback
@@ -93,10 +91,6 @@ def cmd_serve(args) -> int:
 
 def check_address(host: str, port: int) -> None:
     """Refuse, in one sentence, a port out of range, a host that is not this machine's, or a port in use."""
-    import socket
-
-    from core.errors import DataError
-
     if not 0 < port < 65536:
         raise DataError(f"--port must be between 1 and 65535, not {port}.")
     try:

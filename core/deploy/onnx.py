@@ -20,7 +20,7 @@ from core.contenders.base import read_meta
 from core.contenders.batching import pad, sorted_batches, tokenize
 from core.errors import DataError
 from core.runs import ONNX as ONNX_DIR
-from core.runs import ONNX_FP32, ONNX_INT8, RunFolder
+from core.runs import ONNX_FP32, ONNX_INT8, RunFolder, model_dir
 from core.runs import ONNX_VERIFY as VERIFY
 
 INT8_TOLERANCE = 0.005  # accuracy may drop by at most half a point
@@ -32,8 +32,8 @@ class OnnxClassifier:
     explain_method = "occlusion"
 
     def __init__(self, onnx_file: Path, model_dir: Path, classes: list[str], max_length: int, threads: int | None = None):
-        import onnxruntime as ort
-        from transformers import AutoTokenizer
+        import onnxruntime as ort  # put off: loads onnxruntime (~0.1 s)
+        from transformers import AutoTokenizer  # put off: loads huggingface_hub, transformers (~1.1 s)
 
         options = ort.SessionOptions()
         if threads:
@@ -80,7 +80,9 @@ def export_onnx(run_dir: str | Path, int8: bool = False, out: str | Path | None 
 
 
 def _export(run: RunFolder, target: Path) -> None:
-    import torch
+    import torch  # put off: loads torch (~1.9 s)
+
+    # put off: loads huggingface_hub, transformers (~1.1 s)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     # eager attention traces into plain ops; SDPA's fused kernel does not export through TorchScript
@@ -111,7 +113,7 @@ def _verify(run: RunFolder, onnx_file: Path, test) -> dict:
 
 
 def _quantize(run: RunFolder, fp32: Path, target: Path, test, eager_accuracy: float, tolerance: float) -> dict:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # put off: loads onnxruntime (~1.4 s)
 
     # per-channel weight scales and only weight matmuls (not attention's activation x activation ones): on a
     # fine-tuned MiniLM (SST-2) this kept accuracy (0.737 vs eager 0.733; per-tensor over all matmuls lost 0.9 to
@@ -144,7 +146,6 @@ def fastest_export(run_dir: str | Path) -> tuple[Path | None, str]:
 def load_for_inference(run_dir: str | Path, threads: int | None = None):
     """The fastest verified model of a run (see `fastest_export`), loaded; a model folder loads as itself.
     `threads` caps an ONNX model's intra-op threads (default: one per core)."""
-    from core.runs import model_dir
 
     onnx_file, _ = fastest_export(run_dir)
     if onnx_file is None:

@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import DataError
+from core.data.feedback import API_FEEDBACK, append_jsonl
 from core.deploy.onnx import fastest_export, load_for_inference
+from core.errors import DataError
 from core.runs import RunFolder
+from core.trust.explain import explain
 
 MAX_TEXTS = 256
 MAX_BODY = 5 * 2**20  # bytes
@@ -62,8 +64,6 @@ class Served:
             return np.asarray(self.model.predict_proba(texts)), self._too_long(texts)
 
     def explain(self, text: str, target: str) -> list[dict]:
-        from core.trust.explain import explain
-
         with self.lock:
             return [{"word": w["word"], "weight": round(w["weight"], 5)} for w in explain(self.model, text, target).words]
 
@@ -106,11 +106,19 @@ class Served:
                 for _, future in items:
                     future.set_exception(exc)
                 continue
-            start = 0
-            for batch, future in items:
-                future.set_result((proba[start:start + len(batch)], [i - start for i in sorted(cut)
-                                                                      if start <= i < start + len(batch)]))
-                start += len(batch)
+            for (_, future), answer in zip(items, split_batch([len(batch) for batch, _ in items], proba, cut),
+                                           strict=True):
+                future.set_result(answer)
+
+
+def split_batch(sizes: list[int], proba: np.ndarray, cut: set[int]) -> list[tuple[np.ndarray, list[int]]]:
+    """A scored batch back to the requests it was made of: for requests of `sizes` texts, in order, each one's rows
+    of `proba` and the indices (within the request) of its texts in `cut` (positions in the whole batch)."""
+    answers, start = [], 0
+    for size in sizes:
+        answers.append((proba[start:start + size], [i - start for i in sorted(cut) if start <= i < start + size]))
+        start += size
+    return answers
 
 
 def threads_per_worker() -> int | None:
@@ -122,7 +130,7 @@ def threads_per_worker() -> int | None:
         return None
     if not value.isdigit() or int(value) < 1:
         raise DataError(f"TUNELAB_SERVE_THREADS must be a whole number of threads, at least 1, not '{value[:20]}'.")
-    import torch
+    import torch  # put off: loads torch (~1.9 s)
 
     torch.set_num_threads(int(value))
     return int(value)
@@ -141,7 +149,6 @@ def load_models(run_dirs: list[str]) -> dict[str, Served]:
 def store_feedback(data_dir: Path, record: dict) -> None:
     """Append one correction to the data directory's API feedback file, where core.data.feedback's review queue
     reads it (a lock keeps lines whole across replicas)."""
-    from core.data.feedback import API_FEEDBACK, append_jsonl
 
     append_jsonl(Path(data_dir) / API_FEEDBACK, [record])
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 import json
 import sys
 
+from core.contenders.registry import load_classifier
+from core.errors import DataError
+from core.trust.active import rank_for_labelling
+from core.trust.explain import explain
+
 
 def add_parsers(sub) -> None:
     e = sub.add_parser("explain", help="explain a model's prediction: a weight per word")
@@ -39,10 +44,7 @@ def _shape(ex) -> dict:
 
 
 def cmd_explain(args) -> int:
-    from core.contenders.registry import load_classifier
-    from core.errors import DataError
-    from core.trust.explain import explain
-    from core.runs import model_dir
+    from core.runs import model_dir  # put off: loads pandas (~0.4 s)
 
     model = load_classifier(model_dir(args.run))
     if args.text is not None:
@@ -56,8 +58,8 @@ def cmd_explain(args) -> int:
         return 0
     if not args.out:
         raise DataError("--file needs --out: the JSON lines file to write the explanations to.")
-    from core.data.cleaning import text_column
-    from core.data.reading import read_table
+    from core.data.cleaning import text_column  # put off: loads pandas (~0.4 s)
+    from core.data.reading import read_table  # put off: loads pandas (~0.4 s)
 
     raw = read_table(args.file).df
     col = text_column(raw, args.text_col, "No column of free text was found in this file; name it with --text-col.")
@@ -69,7 +71,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_label_issues(args) -> int:
-    from core.worker import job_process
+    from core.worker import job_process  # put off: loads pandas (~0.5 s)
 
     with job_process(args.progress, _print_checked) as worker:
         result = worker.run(lambda: _label_issues(args, worker))
@@ -83,11 +85,11 @@ def cmd_label_issues(args) -> int:
 
 
 def _label_issues(args, worker) -> dict:
-    import pandas as pd
+    import pandas as pd  # put off: loads pandas (~0.4 s)
 
-    from core.data.cleaning import dataset_from_raw
-    from core.trust.quality import check_labels, fixed_table
-    from core.data.reading import read_table
+    from core.data.cleaning import dataset_from_raw  # put off: loads pandas (~0.4 s)
+    from core.data.reading import read_table  # put off: loads pandas (~0.4 s)
+    from core.trust.quality import check_labels, fixed_table  # put off: loads pandas (~0.5 s)
 
     raw = read_table(args.file)
     ds = dataset_from_raw(raw, text_col=args.text_col, label_col=args.label_col)
@@ -127,12 +129,10 @@ def _print_checked(event: dict) -> None:
 
 
 def cmd_suggest(args) -> int:
-    from core.trust.active import rank_for_labelling
-    from core.data.cleaning import text_column
-    from core.errors import DataError
-    from core.deploy.onnx import load_for_inference
-    from core.data.reading import read_table
-    from core.runs import RunFolder
+    from core.data.cleaning import text_column  # put off: loads pandas (~0.4 s)
+    from core.data.reading import read_table  # put off: loads pandas (~0.4 s)
+    from core.deploy.onnx import load_for_inference  # put off: loads pandas (~0.4 s)
+    from core.runs import RunFolder  # put off: loads pandas (~0.4 s)
 
     if len(args.paths) < 2:
         raise DataError("Name at least one run folder and then the file of texts to rank.")

@@ -25,12 +25,14 @@ them in the original text.
 """
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from core.errors import DataError
+from core.i18n import translator
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+(?:['’](?:(?![{_CJK}])[^\W_])+)*|\S")
@@ -138,7 +140,6 @@ def highlight_html(text: str, ex: Explanation) -> str:
     """The text with each word tinted by its weight (green towards the target, red away,
     stronger for heavier words; the weight on hover). Every piece of the text is
     HTML-escaped, so a `<script>` in it is shown, never run."""
-    import html
 
     peak = max((abs(w["weight"]) for w in ex.words), default=0.0) or 1.0
     out, pos = [], 0
@@ -155,8 +156,6 @@ def highlight_html(text: str, ex: Explanation) -> str:
 
 def top_words_sentence(ex: Explanation, n: int = 3, lang: str = "en") -> str:
     """'Weighed most for 'refund': "refund" (for), "late" (for), "thanks" (against).' Plain text, in `lang`."""
-    from core.i18n import translator
-
     _ = translator(lang)
     parts = [_('"{word}" (for)', word=w["word"]) if w["weight"] >= 0 else _('"{word}" (against)', word=w["word"])
              for w in ex.top(n)]

@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.contenders.base import check_stop, fit_logistic, linear_proba
+from core.contenders.embeddings import SentenceEncoder
 from core.data.cleaning import split_dataset
+from core.i18n import translator
 
 FOLDS = 5
 SMALL_CLASS = 5  # fewer rows than this: too few to learn, and too few for 5 folds
@@ -44,8 +47,6 @@ class LabelReport:
 
 def verdict(rows: int, issues: int, lang: str = "en") -> str:
     """How many labels look wrong, in one plain sentence in `lang` (from a saved report's counts)."""
-    from core.i18n import translator
-
     _ = translator(lang)
     if not issues:
         return _("None of the {rows:,} labels looks wrong to the models.", rows=rows)
@@ -60,10 +61,9 @@ def _normal(text: str) -> str:
 def out_of_fold_proba(texts: list[str], labels: list[str], classes: list[str], *, use_embeddings: bool = True,
                       seed: int = 0, on_progress=None, should_stop=None) -> np.ndarray:
     """Each row's class probabilities from models that never saw it (TF-IDF, and embeddings when asked), averaged."""
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold  # put off: loads scipy, sklearn (~1.5 s)
 
-    from core.contenders.base import check_stop, fit_logistic, linear_proba
-    from core.contenders.baseline import TfidfClassifier
+    from core.contenders.baseline import TfidfClassifier  # put off: loads scipy (~0.3 s)
 
     y = np.array(labels)
     folds = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed).split(texts, y))
@@ -77,7 +77,6 @@ def out_of_fold_proba(texts: list[str], labels: list[str], classes: list[str], *
         step()
     if not use_embeddings:
         return tfidf
-    from core.contenders.embeddings import SentenceEncoder
 
     features = SentenceEncoder().encode(texts, should_stop=should_stop)
     step()
@@ -103,8 +102,8 @@ def _counter(on_progress, total: int):
 def check_labels(df: pd.DataFrame, *, use_embeddings: bool = True, seed: int = 0, on_progress=None,
                  should_stop=None) -> LabelReport:
     """The LabelReport of cleaned rows (see the module docstring)."""
-    from cleanlab.filter import find_label_issues
-    from cleanlab.rank import get_label_quality_scores
+    from cleanlab.filter import find_label_issues  # put off: loads cleanlab, datasets, huggingface_hub (~3.9 s)
+    from cleanlab.rank import get_label_quality_scores  # put off: loads cleanlab, datasets, huggingface_hub (~3.0 s)
 
     rows = df["row"].to_numpy() if "row" in df else np.arange(len(df))
     counts = df["label"].value_counts()
