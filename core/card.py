@@ -34,7 +34,8 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
         *[f"| {c['label']} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |" for c in ev["per_class"]],
         "", "## Training", "",
         f"- Contender: `{config.model}`" + (f", checkpoint `{checkpoint_id(config.checkpoint)}`"
-                                            if spec.uses_checkpoint else ""),
+                                            if spec.uses_checkpoint else "")
+        + (f", LLM `{config.llm}` prompted with {config.shots} example(s) per label" if spec.uses_llm else ""),
         f"- Seed {config.seed}; training took {metrics['train_seconds']} s",
         "- Full configuration: `config.json` beside this folder's parent run.", "",
         "## Limitations", "",

@@ -40,6 +40,10 @@ class TrainConfig:
     test_fraction: float = _opt(0.1, "share of rows held out for the final test (below 0.5)")
     seed: int = _opt(42, "random seed for the split, the sampling and the training")
     C: float | None = _opt(None, "inverse regularisation strength of the linear contenders (default: each one's own)")
+    llm: str = _opt("default", "the prompted LLM (model llm): 'default' (the embedded SmolLM2-135M, too small to "
+                                "classify well), a name in the chat-models folder, a .gguf file, a folder or a Hub id")
+    shots: int = _opt(4, "examples per label in the LLM's prompt, picked from the training rows (0 = zero-shot)")
+    task: str = _opt("", "what the LLM is told the task is, in one sentence (default: 'Classify the text.')")
     name: str = _opt("", "a readable name for the run (default: made from what it is)")
     dataset_id: str | None = _opt(None, "the dataset (`python -m core dataset list`) whose version the file is: the "
                                         "run keeps the test rows chosen at v1, so versions compare on the same texts")
@@ -56,6 +60,10 @@ class TrainConfig:
             raise DataError("Validation and test fractions must each be below 0.5.")
         if self.C is not None and self.C <= 0:
             raise DataError("--C must be above 0 (for example 4).")
+        if not 0 <= self.shots <= 32:
+            raise DataError("--shots must be between 0 and 32 examples per label.")
+        if len(self.task) > 1000:
+            raise DataError("--task must be at most 1,000 characters: one or two sentences.")
         if self.max_rows is not None and self.max_rows < 2:
             raise DataError("--max-rows must be at least 2.")
         if (self.dataset_id is None) != (self.dataset_version is None) or (self.dataset_version or 1) < 1:

@@ -191,7 +191,7 @@ class RunFolder:
                 or config.model not in registry.kinds():  # a name the user gave stays as given
             return self.name
         spec = registry.get(config.model)
-        title = spec.run_title(checkpoint_name(config.checkpoint, lang) if spec.uses_checkpoint else "", lang)
+        title = spec.run_title(subject(config, lang), lang)
         tag = (self.metrics() or {}).get("data_version")
         return f"{title} (v{tag['version']})" if tag and tag["version"] > 1 else title
 
@@ -214,6 +214,22 @@ def model_dir(path: str | Path) -> Path:
     raise DataError("There is no run folder at '{path}'; train a model first.", path=path)
 
 
+def subject(config: TrainConfig, lang: str = "en") -> str:
+    """What fills a contender's name pattern: its checkpoint's short name, or its LLM's."""
+    spec = registry.get(config.model)
+    if spec.uses_llm:
+        return llm_name(config.llm)
+    return checkpoint_name(config.checkpoint, lang) if spec.uses_checkpoint else ""
+
+
+def llm_name(llm: str) -> str:
+    """A short name for an LLM: 'SmolLM2-135M' for the embedded one, else the file's, folder's or Hub id's last part."""
+    if llm in (None, "", "default"):
+        return "SmolLM2-135M"
+    name = Path(str(llm).rstrip("/")).name or str(llm)
+    return name[:-5] if name.lower().endswith(".gguf") else name
+
+
 def checkpoint_name(checkpoint: str, lang: str = "en") -> str:
     """A short name for a checkpoint: 'MiniLM' for the embedded default, else its last path part."""
     if checkpoint in (None, "", DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, "all-MiniLM-L6-v2"):
@@ -224,7 +240,8 @@ def checkpoint_name(checkpoint: str, lang: str = "en") -> str:
     return Path(str(checkpoint).rstrip("/")).name or str(checkpoint)
 
 
-SETTING_WORDS = {"epochs": N_("{v} epochs"), "batch_size": N_("batch {v}"), "max_length": N_("{v} tokens"),
+SETTING_WORDS = {"shots": N_("{v} examples per label"),
+                 "epochs": N_("{v} epochs"), "batch_size": N_("batch {v}"), "max_length": N_("{v} tokens"),
                  "lr": N_("lr {v:g}"), "max_rows": N_("at most {v:,} rows"), "grad_accum": N_("{v} accumulation steps"),
                  "max_steps": N_("{v} steps max"), "seed": N_("seed {v}"), "C": N_("C {v:g}"),
                  "patience": N_("patience {v}"), "eval_every": N_("validate every {v} steps"),
@@ -240,7 +257,7 @@ def readable_name(config: TrainConfig, dataset: str, when: float | None = None, 
     """What the run is: contender (with checkpoint), dataset, settings that differ from the defaults, time;
     in `lang` (a name is made once, in the language of whoever started the run, and can be renamed)."""
     spec = registry.get(config.model)
-    parts = [spec.run_title(checkpoint_name(config.checkpoint, lang) if spec.uses_checkpoint else "", lang)]
+    parts = [spec.run_title(subject(config, lang), lang)]
     dataset = re.sub(r"\.(csv|tsv|txt|jsonl?|parquet|xlsx)$", "", dataset or "", flags=re.IGNORECASE)
     if dataset:
         parts.append(dataset)

@@ -99,7 +99,8 @@ def _train(config: TrainConfig, data, run: RunFolder, worker: Worker, main: bool
             frame.insert(2, "uid", test["uid"].values)
         try:
             clf.save(run.model_dir)
-            speed["size_mb"] = round(size_mb(run.model_dir) + encoder_mb(spec, config, run.model_dir), 2)
+            speed["size_mb"] = round(size_mb(run.model_dir) + encoder_mb(spec, config, run.model_dir)
+                                     + clf.external_mb(), 2)
             write_model_card(run.model_dir, config, metrics)
             run.write_predictions(frame)
             run.write_metrics(metrics)  # last: a run with metrics.json is a complete run

@@ -13,7 +13,7 @@ from ui.boot import ensure_app_navigation
 from ui.i18n import _, lang
 from ui.jobs_panel import finished_jobs, live_jobs
 from ui.safe import md
-from ui.widgets import capitalised, checkpoint_choice, guard
+from ui.widgets import capitalised, checkpoint_choice, guard, llm_choice
 
 # the multilingual encoder is 12 layers with a 250k vocabulary: ~4x MiniLM's time a row on 2 cores
 QUICK_ROWS = {"default": 2000, "multilingual": 400}
@@ -58,10 +58,11 @@ for spec, col in zip(specs, st.columns(len(specs)), strict=False):
         col.markdown("✔ " + md(title), help=about + " " + _("Always trained: the bar the "
                                                                                    "others must beat."))
         kinds.append(spec.kind)
-    elif col.checkbox(title, value=ticked.get(spec.kind, True), key=f"contender_{spec.kind}", on_change=_remember,
+    elif col.checkbox(title, value=ticked.get(spec.kind, spec.default_on), key=f"contender_{spec.kind}", on_change=_remember,
                       args=(spec.kind,), help=about):
         kinds.append(spec.kind)
 checkpoint = checkpoint_choice(read_report(store, pick).get("language"))
+llm, shots, task = llm_choice() if any(registry.get(k).uses_llm for k in kinds) else ("default", 4, "")
 quick = st.toggle(_("Quick demo: small, fast settings"), value=True)
 quick_rows = QUICK_ROWS.get(checkpoint, QUICK_ROWS["default"])
 if quick and checkpoint == "multilingual":
@@ -83,7 +84,8 @@ with st.expander(_("Settings"), expanded=not quick):
 if st.button(_("Start training"), type="primary"):
     with guard("Starting training"):
         base = TrainConfig(checkpoint=checkpoint, epochs=int(epochs), batch_size=int(batch), max_length=int(max_len),
-                           lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label")
+                           lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label", llm=llm,
+                           shots=int(shots), task=task)
         runner = resources.runner()
         for kind in kinds:
             # the multilingual cap is for its slow Transformer: a baseline beside it keeps the usual quick cap

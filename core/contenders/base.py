@@ -72,6 +72,11 @@ class ClassifierMixin:
         can do better (exact, or from gradients) overrides this in its own module and names it in `explain_method`."""
         return occlusion(self, text, spans, target)
 
+    def external_mb(self) -> float:
+        """Megabytes the saved model needs but does not hold (an LLM's weights, referenced by name): counted in the
+        scorecard's size, so it says what deploying the model takes."""
+        return 0.0
+
     def get_params(self) -> dict:
         """Constructor parameters, as scikit-learn's estimators report them."""
         return {k: getattr(self, k) for k in self._param_names()}

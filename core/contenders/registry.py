@@ -32,6 +32,8 @@ class Contender:
     validates: bool = False  # fit() takes eval_set=(texts, labels) and early-stops on it
     hf_format: bool = False  # its model folder loads with transformers' Auto classes
     needs_torch: bool = False
+    uses_llm: bool = False  # built on a generative LLM (TrainConfig.llm, named in its runs)
+    default_on: bool = True  # ticked on the Train page until the user unticks it
     disk_mb: int = 100  # free disk a run needs (model, predictions, logs); checked before it starts
 
     def cls(self) -> type:
@@ -104,3 +106,10 @@ register(Contender("finetune", N_("fine-tuned Transformer"), "core.contenders.fi
                              "max_steps", *_FIT),
                    name_pattern=N_("Fine-tuned {checkpoint}"), uses_checkpoint=True, validates=True, hf_format=True,
                    needs_torch=True, disk_mb=600))  # MiniLM saves ~90 MB; multilingual-e5-small ~470 MB
+register(Contender("llm", N_("prompted LLM"), "core.contenders.llm:LLMClassifier",
+                   N_("A generative language model picks a label after a few examples from your training rows; "
+                      "nothing is trained. The embedded SmolLM2-135M is too small to classify well: it shows how an "
+                      "LLM compares; a stronger model in the chat-models folder shows what one can do."),
+                   settings=("shots", "seed", "max_rows"), name_pattern=N_("Prompted {checkpoint}"),
+                   choice=N_("Prompted LLM (few-shot)"), uses_llm=True, validates=True, needs_torch=True,
+                   default_on=False, disk_mb=10))  # saves the prompt's makings as JSON, never the weights

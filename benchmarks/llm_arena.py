@@ -1,0 +1,108 @@
+"""Is a prompted LLM enough? The LLM contender on the shared datasets' test rows, beside the speed of generating an
+answer and matching its text (the usual way to classify with an LLM).
+
+For each dataset: zero-shot, few-shot (4 examples per label from train.csv, picked by the contender) and few-shot
+with contextual calibration kept only when it raised macro-F1 on 100 validation rows (taken from train.csv, not the
+examples); accuracy with its 95% CI and texts/s on at most --rows test rows. Then label scoring against
+generate-and-match on the same model, prompt and texts: greedy generation of up to 8 tokens with the whole prompt,
+the answer matched to a label by its start (what a hand-written LLM classifier does), seconds per text.
+
+    python benchmarks/llm_arena.py [--rows 200] [--llm default] [--datasets sst2,trec,sms_spam,mr_polarity]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.results import SHARED, write_section  # noqa: E402
+from core.contenders import llm_scoring as scoring  # noqa: E402
+from core.contenders.llm import LLMClassifier  # noqa: E402
+from core.evaluate import evaluate  # noqa: E402
+from core.runs import llm_name  # noqa: E402
+
+VAL_ROWS, SPEED_TEXTS = 100, 40
+
+
+def split(name: str, rows: int):
+    train = pd.read_csv(SHARED / name / "train.csv").dropna()
+    test = pd.read_csv(SHARED / name / "test.csv").dropna().sample(frac=1, random_state=0).head(rows)
+    val = train.sample(n=VAL_ROWS, random_state=1)
+    return train.drop(val.index), val, test
+
+
+def variant(llm: str, shots: int, calibrate: bool, train, val, test) -> dict:
+    model = LLMClassifier(llm=llm, shots=shots, calibrate=calibrate, seed=0)
+    model.fit(train["text"].astype(str).tolist(), train["label"].astype(str).tolist(),
+              eval_set=(val["text"].astype(str).tolist(), val["label"].astype(str).tolist()))
+    t0 = time.perf_counter()
+    proba = model.predict_proba(test["text"].astype(str).tolist())
+    seconds = time.perf_counter() - t0
+    ev = evaluate(test["label"].astype(str).tolist(), proba, list(model.classes_))
+    return {"accuracy": ev.accuracy, "ci": ev.accuracy_ci, "texts_per_s": len(test) / seconds, "model": model,
+            "calibrated": model.calibrated_}
+
+
+def generate_and_match(model: LLMClassifier, texts: list[str]) -> tuple[float, float]:
+    """(seconds per text, share of answers that start with a label) for greedy generation with the whole prompt."""
+    import torch
+
+    tok, net = model.tokenizer_, model.model_
+    prefix, rest, _ = scoring.chat_parts(tok, scoring.system_turn(model.classes_, model.task), model.examples_)
+    matched, t0 = 0, time.perf_counter()
+    for text in texts:
+        ids = torch.tensor([scoring.encode(tok, prefix + rest(text))])
+        with torch.inference_mode():
+            out = net.generate(ids, max_new_tokens=8, do_sample=False, pad_token_id=tok.eos_token_id)
+        answer = tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip().lower()
+        matched += any(answer.startswith(c.lower()) for c in model.classes_)
+    return (time.perf_counter() - t0) / len(texts), matched / len(texts)
+
+
+def main() -> None:
+    a = argparse.ArgumentParser()
+    a.add_argument("--rows", type=int, default=200)
+    a.add_argument("--llm", default="default")
+    a.add_argument("--datasets", default="sst2,trec,sms_spam,mr_polarity")
+    args = a.parse_args()
+    lines = ["| dataset | zero-shot | few-shot (4 per label) | few-shot, calibration decided on validation | "
+             "texts/s (few-shot) |", "|---|---|---|---|---|"]
+    speed = ["| dataset | label scoring s/text | generate-and-match s/text | **speed-up** | answers matching a label |",
+             "|---|---|---|---|---|"]
+    for name in args.datasets.split(","):
+        train, val, test = split(name, args.rows)
+        zero = variant(args.llm, 0, False, train, val, test)
+        few = variant(args.llm, 4, False, train, val, test)
+        cal = variant(args.llm, 4, True, train, val, test)
+        cell = lambda r: f"{r['accuracy']:.3f} ({r['ci'][0]:.2f}-{r['ci'][1]:.2f})"  # noqa: E731
+        lines.append(f"| {name} | {cell(zero)} | {cell(few)} | {cell(cal)}{' (kept)' if cal['calibrated'] else ''} | "
+                     f"{few['texts_per_s']:.1f} |")
+        print(lines[-1], flush=True)
+        texts = test["text"].astype(str).tolist()[:SPEED_TEXTS]
+        t0 = time.perf_counter()
+        few["model"].predict_proba(texts)
+        scored = (time.perf_counter() - t0) / len(texts)
+        generated, matched = generate_and_match(few["model"], texts)
+        speed.append(f"| {name} | {scored:.3f} | {generated:.3f} | **{generated / scored:.1f}x** | {matched:.0%} |")
+        print(speed[-1], flush=True)
+    write_section(f"Prompted LLM: {llm_name(args.llm)}", f"""
+The LLM contender ({llm_name(args.llm)}) on at most {args.rows} random test rows per dataset; accuracy (95% CI).
+Few-shot: 4 examples per label picked from train.csv by the contender (nearest the centres of k-means clusters of
+each label's texts); calibration: contextual calibration (Zhao et al. 2021) decided on {VAL_ROWS} validation rows
+from train.csv and kept only where it raised macro-F1. Target: label scoring >= 3x faster than generate-and-match.
+
+{chr(10).join(lines)}
+
+Label scoring (the prefix's cache reused, each label's tokens scored) against greedy generation of up to 8 tokens
+with the whole prompt and matching the answer's start to a label, few-shot prompt, {SPEED_TEXTS} test texts:
+
+{chr(10).join(speed)}
+""")
+
+
+if __name__ == "__main__":
+    main()

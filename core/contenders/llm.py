@@ -1,0 +1,200 @@
+"""Contender 4: a prompted generative LLM, zero-shot or with k examples per label.
+
+"Why not just ask a large language model?" is answered on the user's own held-out rows: the LLM is a contender
+like the others, so evaluation, CIs, calibration charts, explanations (occlusion), Predict, the report and the API
+work on it unchanged. It labels by scoring every label's tokens (core.contenders.llm_scoring), not by generating
+and matching text, and `fit` trains nothing: it picks the examples, measures contextual calibration on the
+validation rows and keeps it only where it raises macro-F1. The run folder holds the prompt, the examples, the
+calibration and the model's reference (never its weights).
+
+Models: "default" is the embedded SmolLM2-135M-Instruct (its GGUF read by transformers; 135M parameters is too
+few to classify well, and the Train page says so), a name in the chat-models folder (core.chat.local), a .gguf
+file, a model folder, or a Hub id when online.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.chat.local import local_models
+from core.checkpoints import embedded_chat_gguf, offline_error, pick_device, quiet_transformers, require_hub
+from core.contenders import llm_scoring as scoring
+from core.contenders.base import ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
+from core.errors import DataError
+
+CONTENT_FREE = ["N/A", "", "[MASK]"]  # Zhao et al. 2021: texts that say nothing, to read the prompt's bias
+MAX_EXAMPLE_CHARS = 300  # an example longer than this is cut: k x labels examples must fit the context
+VAL_ROWS = 200  # validation rows scored to decide on calibration (~1 min for SmolLM2 with 5 labels on 2 cores)
+
+
+class LLMClassifier(ClassifierMixin):
+    """A prompted LLM scored label by label; `shots` examples per label from the training rows."""
+
+    kind = "llm"
+
+    def __init__(self, llm: str = "default", shots: int = 4, task: str = "", calibrate: bool = True,
+                 seed: int = 42):
+        self.llm = llm
+        self.shots = shots  # examples per label in the prompt; 0 = zero-shot
+        self.task = task  # what the model is told the job is; a plain default when empty
+        self.calibrate = calibrate  # try contextual calibration (kept only if validation macro-F1 rises)
+        self.seed = seed
+
+    def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None,
+            eval_set: tuple[list[str], list[str]] | None = None) -> "LLMClassifier":
+        """Pick the examples, build the prompt, and decide on calibration from `eval_set`; trains no weight."""
+        texts, labels, self.classes_ = check_fit_inputs(texts, labels)
+        emit = on_progress or (lambda e: None)
+        t0 = time.time()
+        self.examples_ = pick_examples(texts, labels, self.classes_, self.shots, self.seed)
+        self._prepare()
+        self.content_free_ = np.mean([self._proba_one(t) for t in CONTENT_FREE], axis=0)
+        self.calibrated_, self.history_ = False, []
+        rows = list(zip(*eval_set, strict=True))[:VAL_ROWS] if eval_set else []
+        emit({"event": "start", "total_steps": len(rows), "device": pick_device(), "train_rows": len(texts)})
+        raw = []
+        for i, (text, _) in enumerate(rows):
+            check_stop(should_stop)  # nothing learned to keep: FitStopped propagates
+            raw.append(self._proba_one(text))
+            if (i + 1) % 10 == 0 or i + 1 == len(rows):
+                emit({"event": "step", "step": i + 1, "total_steps": len(rows),
+                      "elapsed_s": round(time.time() - t0, 1)})
+        if rows:
+            truth = [label for _, label in rows]
+            plain = scoring.macro_f1(truth, np.array(raw), self.classes_)
+            fixed = scoring.macro_f1(truth, scoring.calibrated(np.array(raw), self.content_free_), self.classes_)
+            self.calibrated_ = bool(self.calibrate and fixed > plain)  # never kept where it does not help
+            event = {"event": "eval", "step": len(rows), "val_macro_f1": round(max(plain, fixed) if self.calibrated_
+                                                                             else plain, 4),
+                     "val_macro_f1_uncalibrated": round(plain, 4), "val_macro_f1_calibrated": round(fixed, 4),
+                     "calibrated": self.calibrated_}
+            self.history_.append(event)
+            emit(event)
+        return self
+
+    def predict_proba(self, texts) -> np.ndarray:
+        proba = np.array([self._proba_one(str(t)) for t in texts]).reshape(-1, len(self.classes_))
+        return scoring.calibrated(proba, self.content_free_) if self.calibrated_ else proba
+
+    def _proba_one(self, text: str) -> np.ndarray:
+        ids = scoring.encode(self.tokenizer_, self._rest(text))
+        return scoring.normalise(self._scorer.log_scores(ids))
+
+    def _prepare(self) -> None:
+        """Load the model and build the prompt's parts and the prefix's cache."""
+        self.tokenizer_, self.model_, self.reference_ = load_llm(self.llm)
+        system = scoring.system_turn(self.classes_, self.task)
+        prefix, self._rest, close = scoring.chat_parts(self.tokenizer_, system, self.examples_)
+        labels = scoring.label_ids(self.tokenizer_, self.classes_, close)
+        prefix_ids = scoring.encode(self.tokenizer_, prefix)
+        limit = int(getattr(self.model_.config, "max_position_embeddings", 2048))
+        if len(prefix_ids) + max(map(len, labels)) + 64 > limit:
+            raise DataError("The prompt with its examples is {n} tokens, longer than this model reads ({limit}); "
+                            "use fewer examples per label.", n=len(prefix_ids), limit=limit)
+        pad = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else self.tokenizer_.eos_token_id
+        self._scorer = scoring.PrefixScorer(self.model_, prefix_ids, labels, pad or 0, context=limit)
+
+    def external_mb(self) -> float:
+        """The LLM's weights on disk (a GGUF file or a model folder), which the run references but does not copy."""
+        source, gguf, _ = resolve_llm(self.llm)
+        path = Path(source) / gguf if gguf else Path(source)
+        if path.is_file():
+            return round(path.stat().st_size / 1e6, 2)
+        return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 2) if path.is_dir() else 0.0
+
+    def save(self, path: str | Path) -> None:
+        """The prompt's makings, the calibration and the model's reference, as JSON: never the weights or a key."""
+        self._write_meta(Path(path), examples=[list(e) for e in self.examples_], reference=self.reference_,
+                         content_free=[float(x) for x in self.content_free_], calibrated=self.calibrated_,
+                         history=self.history_)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LLMClassifier":
+        meta = read_meta(path)
+        model = cls(**meta["params"])
+        model.classes_, model.examples_ = meta["classes"], [tuple(e) for e in meta["examples"]]
+        model.content_free_, model.calibrated_ = np.array(meta["content_free"]), meta["calibrated"]
+        model.history_ = meta.get("history", [])
+        model._prepare()
+        if model.reference_.get("sha256") and model.reference_ != meta["reference"]:
+            raise DataError("The model this run was made with ({name}) has changed since; train the run again.",
+                            name=meta["reference"].get("name", model.llm))
+        return model
+
+
+def pick_examples(texts: list[str], labels: list[str], classes: list[str], k: int, seed: int) -> list[tuple[str, str]]:
+    """k examples per label, reproducibly and covering each label's variety: the texts nearest the centres of k
+    clusters of the label's texts (TF-IDF vectors), shortest first among ties; interleaved label by label so no
+    label sits last in the prompt (models favour the last label they saw)."""
+    if k <= 0:
+        return []
+    per_label = {c: _diverse([t for t, y in zip(texts, labels, strict=True) if y == c], k, seed) for c in classes}
+    out = []
+    for i in range(k):
+        out += [(per_label[c][i][:MAX_EXAMPLE_CHARS], c) for c in classes if i < len(per_label[c])]
+    return out
+
+
+def _diverse(texts: list[str], k: int, seed: int) -> list[str]:
+    from sklearn.cluster import KMeans  # put off: loads sklearn (~1.8 s)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    unique = sorted(set(texts), key=lambda t: (len(t), t))
+    if len(unique) <= k:
+        return unique
+    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=1).fit_transform(unique)
+    km = KMeans(n_clusters=k, random_state=seed, n_init=3).fit(x)
+    distances = km.transform(x)  # each text's distance to each centre
+    picked = []
+    for c in range(k):
+        order = np.argsort(distances[:, c], kind="stable")
+        picked.append(next(unique[i] for i in order if unique[i] not in picked))
+    return picked
+
+
+def resolve_llm(spec: str) -> tuple[str, str | None, dict]:
+    """(folder or Hub id, GGUF file name or None, reference) for a model spec (see the module docstring)."""
+    spec = (spec or "default").strip()
+    if spec == "default":
+        gguf = embedded_chat_gguf()
+        return str(gguf.parent), gguf.name, {"source": "embedded", "name": gguf.name, "sha256": _sha256(gguf)}
+    path = local_models().get(spec) or Path(spec).expanduser()
+    if path.is_file() and path.suffix.lower() == ".gguf":
+        return str(path.parent), path.name, {"source": "file", "name": path.name, "sha256": _sha256(path)}
+    if path.is_dir() and (path / "config.json").is_file():
+        return str(path), None, {"source": "folder", "name": path.name}
+    require_hub(spec)  # one sentence offline, or for something that is neither a file nor a Hub id
+    return spec, None, {"source": "hub", "name": spec}
+
+
+@functools.lru_cache(maxsize=2)
+def load_llm(spec: str):
+    """(tokenizer, model, reference), loaded once per process (several runs of one model share it)."""
+    import torch  # put off: loads torch (~1.8 s)
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # put off: loads transformers (~1.3 s)
+
+    source, gguf, reference = resolve_llm(spec)
+    quiet_transformers()
+    device = pick_device()
+    dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+    extra = {"gguf_file": gguf} if gguf else {"use_safetensors": True}  # never unpickle weights
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **({"gguf_file": gguf} if gguf else {}))
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra).to(device).eval()
+    except (OSError, ValueError) as exc:
+        raise offline_error(spec, exc) from exc
+    return tokenizer, model, reference
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+

@@ -1,0 +1,146 @@
+"""How a generative LLM labels a text without generating: every label's whole token sequence is scored.
+
+The prompt is a chat: a system turn (the task and the labels), k examples per label as user/assistant turns, then
+the text as the last user turn and the assistant's turn opened. Each label is scored by the sum of the model's
+log-probabilities of its tokens *and the end-of-turn token after them*, so "abbreviation" and "about" (one first
+token) are told apart, and so are "spam" and "spam or ham". The scores are normalised into probabilities.
+
+The prompt's shared prefix (instructions and examples) is run through the model once; its key/value cache is
+repeated once per label and cropped back after every text, so a text costs its own tokens plus the labels'.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.errors import DataError
+
+
+def system_turn(classes: list[str], task: str = "", descriptions: dict[str, str] | None = None) -> str:
+    """What the model is told: the task (a default one when none is given) and the labels, one a line."""
+    descriptions = descriptions or {}
+    task = task.strip() or "Classify the text."
+    lines = [f"- {c}" + (f": {descriptions[c]}" if descriptions.get(c) else "") for c in classes]
+    return f"{task}\nAnswer with exactly one of these labels and nothing else:\n" + "\n".join(lines)
+
+
+def chat_parts(tokenizer, system: str, examples: list[tuple[str, str]]) -> tuple[str, callable, str]:
+    """(prefix, text -> the rest of the prompt up to the answer, what closes an answer), as strings rendered
+    with the model's own chat template; the prefix is checked to be a true prefix of every rendering."""
+    messages = [{"role": "system", "content": system}]
+    for text, label in examples:
+        messages += [{"role": "user", "content": _user(text)}, {"role": "assistant", "content": label}]
+
+    def render(extra: list[dict], generation: bool) -> str:
+        return tokenizer.apply_chat_template(messages + extra, tokenize=False, add_generation_prompt=generation)
+
+    prefix = render([], False)
+    marker = "\u2063LABEL\u2063"  # a label nobody writes: where the answer sits in a rendered turn
+    answered = render([{"role": "user", "content": "x"}, {"role": "assistant", "content": marker}], False)
+    close = answered.split(marker, 1)[1]  # the end-of-turn text after an answer ("<|im_end|>\n" in ChatML)
+
+    def rest(text: str) -> str:
+        full = render([{"role": "user", "content": _user(text)}], True)
+        if not full.startswith(prefix):
+            raise DataError("This model's chat template does not keep earlier turns as they are; pick another model.")
+        return full[len(prefix):]
+
+    return prefix, rest, close
+
+
+def _user(text: str) -> str:
+    return f"Text: {text}"
+
+
+def encode(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def label_ids(tokenizer, classes: list[str], close: str) -> list[list[int]]:
+    """Each label's tokens, then the tokens that end the answer; refused when two labels encode the same."""
+    ids = [encode(tokenizer, c) + encode(tokenizer, close.rstrip("\n") or close) for c in classes]
+    if len({tuple(i) for i in ids}) < len(ids):
+        raise DataError("Two labels look the same to this model's tokenizer; rename one of them.")
+    return ids
+
+
+class PrefixScorer:
+    """Scores label sequences after [prefix + text]: the prefix's key/value cache is computed once; each text runs
+    once (batch 1), then only the labels' tokens run, one row per label, on copies of that cache."""
+
+    def __init__(self, model, prefix: list[int], labels: list[list[int]], pad_id: int, context: int = 2048):
+        import torch  # put off: loads torch (~1.8 s)
+
+        self.torch, self.model, self.labels, self.pad_id = torch, model, labels, pad_id
+        self.device = next(model.parameters()).device
+        self.prefix_len = len(prefix)
+        # a text is cut to what fits after the prefix and before the longest label
+        self.max_text = max(1, context - self.prefix_len - max(map(len, labels)) - 1)
+        with torch.inference_mode():
+            self.cache = model(input_ids=torch.tensor([prefix], device=self.device), use_cache=True).past_key_values
+
+    def log_scores(self, text_ids: list[int]) -> np.ndarray:
+        """Sum of log-probabilities of each label's tokens after the prefix and `text_ids`."""
+        torch, n = self.torch, len(self.labels)
+        text_ids = text_ids[-self.max_text:]  # the end holds the answer cue: cut from the start
+        longest = max(len(lab) for lab in self.labels)
+        # right padding needs no mask: a causal model's logits before a pad never see it, and none after are read
+        rows = torch.tensor([lab + [self.pad_id] * (longest - len(lab)) for lab in self.labels], device=self.device)
+        try:
+            with torch.inference_mode():
+                out = self.model(input_ids=torch.tensor([text_ids], device=self.device), past_key_values=self.cache,
+                                 use_cache=True)
+                first = torch.log_softmax(out.logits[0, -1].float(), -1)  # predicts every label's first token
+                self.cache.batch_repeat_interleave(n)
+                rest = torch.log_softmax(self.model(input_ids=rows, past_key_values=self.cache,
+                                                    use_cache=True).logits.float(), -1)
+        finally:  # back to the prefix alone, batch 1, for the next text (transformers 5 crops by a negative count)
+            extra = self.cache.get_seq_length() - self.prefix_len
+            if extra > 0:
+                self.cache.crop(-extra)
+            if self.cache.layers[0].keys.shape[0] > 1:  # repeated for the labels: one row back
+                self.cache.batch_select_indices(torch.tensor([0], device=self.device))
+        return np.array([float(first[lab[0]]) + sum(float(rest[j, k - 1, tok]) for k, tok in enumerate(lab) if k)
+                         for j, lab in enumerate(self.labels)])
+
+
+def whole_log_scores(model, prompt_ids: list[int], labels: list[list[int]]) -> np.ndarray:
+    """The same scores without any cache: each [prompt + label] scored whole (the reference in tests)."""
+    import torch  # put off: loads torch (~1.8 s)
+
+    out = []
+    for lab in labels:
+        with torch.inference_mode():
+            logits = model(input_ids=torch.tensor([prompt_ids + lab])).logits.float()[0]
+        logp = torch.log_softmax(logits, -1)
+        out.append(sum(float(logp[len(prompt_ids) + k - 1, tok]) for k, tok in enumerate(lab)))
+    return np.array(out)
+
+
+def normalise(log_scores: np.ndarray) -> np.ndarray:
+    """Label probabilities from summed log-probabilities (a softmax over the labels)."""
+    z = log_scores - log_scores.max()
+    p = np.exp(z)
+    return p / p.sum()
+
+
+def calibrated(proba: np.ndarray, content_free: np.ndarray | None) -> np.ndarray:
+    """Contextual calibration (Zhao et al. 2021, "Calibrate before use"): divide out the label probabilities the
+    prompt gives a content-free text, then renormalise each row."""
+    if content_free is None:
+        return proba
+    out = proba / np.clip(content_free, 1e-12, None)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def macro_f1(y_true: list[str], proba: np.ndarray, classes: list[str]) -> float:
+    """Macro-F1 of the argmax predictions (numpy only: the LLM contender keeps scikit-learn out of its path)."""
+    pred = [classes[i] for i in proba.argmax(1)]
+    scores = []
+    for c in classes:
+        tp = sum(p == c and t == c for p, t in zip(pred, y_true, strict=True))
+        fp = sum(p == c and t != c for p, t in zip(pred, y_true, strict=True))
+        fn = sum(p != c and t == c for p, t in zip(pred, y_true, strict=True))
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(scores)) if scores else math.nan

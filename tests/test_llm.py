@@ -1,0 +1,118 @@
+"""The prompted LLM contender: label-sequence scoring, the prefix cache, contextual calibration and the decision
+to keep it, example picking, saving without weights, and every refusal in one sentence. The real model is the
+embedded SmolLM2-135M (its GGUF read by transformers)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from core.config import TrainConfig
+from core.contenders import llm_scoring as scoring
+from core.contenders.llm import LLMClassifier, load_llm, pick_examples
+from core.errors import DataError
+from tests.conftest import tiny_frame
+
+
+@pytest.fixture(scope="module")
+def smol():
+    tokenizer, model, reference = load_llm("default")
+    return tokenizer, model, reference
+
+
+def test_labels_sharing_a_first_token_are_scored_whole_and_the_prefix_cache_changes_nothing(smol):
+    tokenizer, model, _ = smol
+    classes = ["spam", "spammy", "ab", "abbreviation"]
+    prefix, rest, close = scoring.chat_parts(tokenizer, scoring.system_turn(classes), [("What does NASA stand for?",
+                                                                                         "abbreviation")])
+    labels = scoring.label_ids(tokenizer, classes, close)
+    # one first token for spam/spammy, and "ab" is abbreviation's first token: only whole sequences, closed by the
+    # end-of-turn token, tell them apart
+    assert labels[0][0] == labels[1][0] and labels[2][0] == labels[3][0]
+    prefix_ids, text_ids = scoring.encode(tokenizer, prefix), scoring.encode(tokenizer, rest("What is ASAP short for?"))
+    scorer = scoring.PrefixScorer(model, prefix_ids, labels, tokenizer.eos_token_id)
+    cached = scorer.log_scores(text_ids)
+    whole = scoring.whole_log_scores(model, prefix_ids + text_ids, labels)
+    assert np.allclose(cached, whole, atol=1e-4) and len(set(np.round(cached, 3))) == 4
+    again = scorer.log_scores(scoring.encode(tokenizer, rest("Tell me about the moon.")))  # the cache was cropped
+    assert np.allclose(again, scoring.whole_log_scores(model, prefix_ids + scoring.encode(
+        tokenizer, rest("Tell me about the moon.")), labels), atol=1e-4)
+
+
+def test_contextual_calibration_divides_out_the_prompts_bias():
+    proba = np.array([[0.7, 0.3], [0.9, 0.1]])  # a prompt that leans to the first label
+    content_free = np.array([0.8, 0.2])
+    fixed = scoring.calibrated(proba, content_free)
+    assert fixed.argmax(1).tolist() == [1, 0] and np.allclose(fixed.sum(1), 1)
+    assert scoring.calibrated(proba, None) is proba
+
+
+class Scripted(LLMClassifier):
+    """The fit logic without a model: probabilities leaning to 'neg' by `bias`, right otherwise."""
+
+    def __init__(self, bias: float, **kw):
+        super().__init__(**kw)
+        self.bias = bias
+
+    def _prepare(self):
+        self.reference_ = {"source": "test"}
+
+    def _proba_one(self, text):
+        good = 0.5 + 0.2 * (1 if "good" in text else -1) if text not in ("N/A", "", "[MASK]") else 0.5
+        p = np.array([1 - good + self.bias, good])  # neg, pos
+        return p / p.sum()
+
+
+@pytest.mark.parametrize("bias,kept", [(0.5, True), (0.0, False)])
+def test_calibration_is_kept_only_where_it_raises_validation_macro_f1(bias, kept):
+    texts, labels = ["good one", "bad one", "good two", "bad two"], ["pos", "neg", "pos", "neg"]
+    model = Scripted(bias, shots=1).fit(texts, labels, eval_set=(texts, labels))
+    event = model.history_[-1]
+    assert model.calibrated_ is kept and event["calibrated"] is kept
+    assert event["val_macro_f1_calibrated"] > event["val_macro_f1_uncalibrated"] if kept else \
+        event["val_macro_f1_calibrated"] <= event["val_macro_f1_uncalibrated"]
+    assert model.predict_proba(["good three"]).argmax() == 1  # right either way: calibrated where the prompt leaned
+
+
+def test_examples_are_reproducible_cover_every_label_and_interleave():
+    df = tiny_frame()
+    first = pick_examples(df["text"].tolist(), df["label"].tolist(), ["negative", "positive", "question"], 2, seed=3)
+    assert first == pick_examples(df["text"].tolist(), df["label"].tolist(), ["negative", "positive", "question"], 2,
+                                  seed=3)
+    assert [label for _, label in first] == ["negative", "positive", "question"] * 2
+    assert len({text for text, _ in first}) == 6
+    assert pick_examples(df["text"].tolist(), df["label"].tolist(), ["negative", "positive", "question"], 0, 3) == []
+
+
+@pytest.mark.slow
+def test_a_few_shot_run_trains_scores_saves_without_weights_and_loads(tmp_path):
+    from core.contenders.registry import load_classifier
+    from core.train import run_training
+
+    tiny_frame().to_csv(tmp_path / "tiny.csv", index=False)
+    metrics = run_training(TrainConfig(model="llm", shots=1), tmp_path / "tiny.csv", tmp_path / "run")
+    assert metrics["model"] == "llm" and metrics["rows"]["test"] > 0 and "calibrated" in metrics["history"][-1]
+    saved = sorted(p.name for p in (tmp_path / "run" / "model").iterdir())
+    assert saved == ["README.md", "tunelab.json"]  # the prompt's makings and the model's reference, no weights
+    meta = json.loads((tmp_path / "run" / "model" / "tunelab.json").read_text(encoding="utf-8"))
+    assert meta["reference"]["source"] == "embedded" and len(meta["reference"]["sha256"]) == 64
+    assert len(meta["examples"]) == 3 and "key" not in json.dumps(meta).lower()
+    again = load_classifier(tmp_path / "run" / "model")
+    texts = ["terrible, it broke at once", "do you ship to Norway?"]
+    assert np.allclose(again.predict_proba(texts), again.predict_proba(texts))
+    assert again.explain(texts[0]).method == "occlusion"
+
+
+def test_refusals_are_one_sentence(smol, tmp_path):
+    df = tiny_frame()
+    long = [("word " * 3000, "negative")]  # 3 x 3,000 tokens: past SmolLM2's 8,192
+    with pytest.raises(DataError, match="longer than this model reads"):
+        model = LLMClassifier(shots=1)
+        model.classes_, model.examples_ = ["negative", "positive"], long * 3
+        model._prepare()
+    with pytest.raises(DataError, match="is not a model folder Tunelab can use"):  # a model that is gone
+        LLMClassifier(llm=str(tmp_path / "gone")).fit(df["text"], df["label"])
+    tokenizer = smol[0]
+    with pytest.raises(DataError, match="Two labels look the same"):
+        scoring.label_ids(tokenizer, ["spam", "spam"], "<|im_end|>")

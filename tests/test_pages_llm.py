@@ -1,0 +1,37 @@
+"""The prompted LLM on the Train page: off until ticked, then its settings (a model by name, never a typed path;
+examples per label; the task) reach the queued run's config, and the page says the embedded model is too small."""
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from core.data.cleaning import load_dataset
+from core.data.datasets import DEMO_PATH, save_dataset
+from core.store import Store
+from tests.conftest import ROOT
+
+
+def test_the_llm_is_opt_in_and_its_settings_reach_the_run(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNELAB_CHAT_MODELS", str(tmp_path / "chat_models"))
+    monkeypatch.setenv("TUNELAB_MAX_CONCURRENT", "0")  # queue only: no LLM worker left running after the test
+    store = Store(data_dir)
+    save_dataset(store, load_dataset(DEMO_PATH), DEMO_PATH.read_bytes(), DEMO_PATH.name)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/train.py").run()
+    assert at.checkbox(key="contender_llm").value is False  # not ticked by default: it is slow and opt-in
+    assert not [s for s in at.selectbox if s.label == "Language model for the prompted LLM"]
+    for kind in ("embeddings", "finetune"):
+        at.checkbox(key=f"contender_{kind}").uncheck()
+    at.checkbox(key="contender_llm").check().run()
+    [model] = [s for s in at.selectbox if s.label == "Language model for the prompted LLM"]
+    assert model.options == ["Embedded SmolLM2-135M (too small to classify well)"]  # the chat-models folder is empty
+    assert any("135 million parameters" in c.value for c in at.caption)
+    next(n for n in at.number_input if n.label == "Examples per label").set_value(2)
+    next(t for t in at.text_input if t.label.startswith("The task")).input("Route tickets to the right team")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    jobs = {j.model: json.loads(j.config) for j in Store(data_dir).jobs()}
+    assert set(jobs) == {"baseline", "llm"}
+    assert (jobs["llm"]["llm"], jobs["llm"]["shots"], jobs["llm"]["task"]) == ("default", 2,
+                                                                            "Route tickets to the right team")
+    names = {j.model: j.name for j in Store(data_dir).jobs()}
+    assert names["llm"].startswith("Prompted SmolLM2-135M · demo_tickets · 2 examples per label · ")
