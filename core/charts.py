@@ -64,6 +64,34 @@ def metric_bars(rows: list[dict], lang: str = "en") -> go.Figure:
     return fig
 
 
+def quality_and_cost(rows: list[dict], lang: str = "en") -> go.Figure | None:
+    """Accuracy (95% CI) against seconds to label 1,000 texts (log scale, measured at training time), the best
+    trade-offs joined: a run off the line is beaten on both counts by one on it. None with fewer than two runs
+    whose speed was measured."""
+    _ = translator(lang)
+    timed = sorted((r for r in rows if r.get("texts_per_s")), key=lambda r: 1000 / r["texts_per_s"])
+    if len(timed) < 2:
+        return None
+    fig = _fig(_("Accuracy against the cost of labelling 1,000 texts"), showlegend=False,
+               xaxis=dict(type="log", title=_("seconds per 1,000 texts (log scale)")), yaxis=dict(title=_("accuracy")))
+    frontier, best = [], -1.0
+    for r in timed:  # cheapest first: a run is on the frontier when it beats every cheaper run's accuracy
+        if r["accuracy"] > best:
+            frontier.append(r)
+            best = r["accuracy"]
+    fig.add_scatter(x=[1000 / r["texts_per_s"] for r in frontier], y=[r["accuracy"] for r in frontier],
+                    mode="lines", line=dict(color="#ADB5BD", dash="dot"), hoverinfo="skip")
+    fig.add_scatter(x=[1000 / r["texts_per_s"] for r in timed], y=[r["accuracy"] for r in timed], mode="markers+text",
+                    text=_plain(r["name"] for r in timed), textposition="top center",
+                    marker=dict(size=12, color=[PALETTE[i % len(PALETTE)] for i in range(len(timed))]),
+                    error_y=dict(type="data", symmetric=False, array=[r["ci"]["accuracy"][1] - r["accuracy"]
+                                                                      for r in timed],
+                                 arrayminus=[r["accuracy"] - r["ci"]["accuracy"][0] for r in timed]),
+                    customdata=_plain(r.get("full_name") or r["name"] for r in timed),
+                    hovertemplate="%{customdata}<br>%{y:.3f}, %{x:,.1f} s / 1,000<extra></extra>")
+    return fig
+
+
 def confusion(ev: dict, name: str, normalize: bool = False, lang: str = "en") -> go.Figure:
     """Rows are the true class, columns the predicted class."""
     _ = translator(lang)

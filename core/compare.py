@@ -1,6 +1,7 @@
 """Compare contenders: score saved runs on one labelled set, McNemar for each pair."""
 from __future__ import annotations
 
+import time
 from itertools import combinations
 from pathlib import Path
 
@@ -24,13 +25,26 @@ def evaluate_runs(runs: list[str], data: str | Path, text_col: str | None = None
     for run in runs:
         folder = model_dir(run)
         clf = load_classifier(folder)
+        t0 = time.perf_counter()
         proba = clf.predict_proba(texts)
+        seconds = time.perf_counter() - t0
         ev = evaluate(truth, proba, list(clf.classes_))
         preds[str(run)] = [clf.classes_[i] for i in proba.argmax(1)]
         name = RunFolder(run).name if folder != Path(run) else Path(run).name
         contenders.append({"run": str(run), "name": name, "model": read_meta(folder)["kind"], "accuracy": ev.accuracy,
-                           "macro_f1": ev.macro_f1, "weighted_f1": ev.weighted_f1, "n": ev.n, "ci": ev.ci})
+                           "macro_f1": ev.macro_f1, "weighted_f1": ev.weighted_f1, "n": ev.n, "ci": ev.ci,
+                           **scorecard_columns(RunFolder(run) if folder != Path(run) else None, len(texts), seconds)})
     return {"contenders": contenders, "mcnemar": pairwise_mcnemar(contenders, preds, truth)}
+
+
+def scorecard_columns(run: RunFolder | None, n: int, seconds: float) -> dict:
+    """The scorecard's cost columns for the CLI: texts/s and seconds per 1,000 texts measured on this file now,
+    training seconds, the p50 latency and size measured when the run trained (None when unknown)."""
+    metrics = (run.metrics() if run else None) or {}
+    speed = metrics.get("speed") or {}
+    rate = n / seconds if seconds > 0 else None
+    return {"texts_per_s": round(rate, 1) if rate else None, "s_per_1000": round(1000 / rate, 2) if rate else None,
+            "train_s": metrics.get("train_seconds"), "p50_ms": speed.get("p50_ms"), "size_mb": speed.get("size_mb")}
 
 
 def pairwise_mcnemar(contenders: list[dict], preds: dict[str, list[str]], truth: list[str],

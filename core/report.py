@@ -106,7 +106,11 @@ def _source(run: RunFolder, metrics: dict) -> str | None:
 def figures(dash: Dashboard, normalize: bool = False) -> dict[str, object]:
     """The dashboard's Plotly figures, by key, in display order."""
     lang = dash.lang
-    figs = {"metrics": charts.metric_bars(dash.rows, lang), "per_class": charts.per_class_f1(dash.evals, lang)}
+    figs = {"metrics": charts.metric_bars(dash.rows, lang)}
+    cost = charts.quality_and_cost(dash.rows, lang)
+    if cost is not None:
+        figs["cost"] = cost
+    figs["per_class"] = charts.per_class_f1(dash.evals, lang)
     for name, ev in dash.evals.items():
         figs[f"confusion:{name}"] = charts.confusion(ev, name, normalize, lang)
     figs.update({"roc": charts.roc_curves(dash.evals, lang), "pr": charts.pr_curves(dash.evals, lang),

@@ -58,6 +58,8 @@ with guard("Building the comparison"):
                           help=help_text("confusion", lang()))
     figs = figures(dash, normalize=normalize)
     st.plotly_chart(figs.pop("metrics"))
+    if "cost" in figs:  # the question a prompted LLM raises: is the better score worth its price?
+        st.plotly_chart(figs.pop("cost"), key="cost")
     confusions = {k: v for k, v in figs.items() if k.startswith("confusion:")}
     for col, (key, fig) in zip(st.columns(len(confusions)), confusions.items(), strict=False):
         col.plotly_chart(fig, key=key)

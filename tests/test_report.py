@@ -150,3 +150,17 @@ def test_report_explains_the_most_confident_mistakes_escaped(tmp_path, tiny_csv)
     assert "Why the models got these wrong" in page
     assert SCRIPT not in page and IMG not in page
     assert IMG in html.unescape(re.sub(r"<[^>]+>", "", page))  # shown to the reader, as text
+
+
+def test_quality_against_cost_joins_the_best_trade_offs_only():
+    from core import charts
+
+    def row(name, accuracy, texts_per_s):
+        return {"name": name, "accuracy": accuracy, "texts_per_s": texts_per_s, "ci": {"accuracy": (accuracy - .05,
+                                                                                                  accuracy + .05)}}
+    rows = [row("LLM", 0.9, 10), row("baseline", 0.8, 1000), row("slow and worse", 0.7, 100), row("old run", 0.95, None)]
+    fig = charts.quality_and_cost(rows)
+    frontier, points = fig.data
+    assert list(frontier.x) == [1.0, 100.0] and list(frontier.y) == [0.8, 0.9]  # "slow and worse" is beaten twice
+    assert list(points.text) == ["baseline", "slow and worse", "LLM"]  # the run with no measured speed is left out
+    assert charts.quality_and_cost(rows[:1]) is None
