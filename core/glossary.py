@@ -85,6 +85,15 @@ ENTRIES = [
                                               "measured on its test rows; the p50 latency is the time for one "
                                               "text, half of them faster."), ("texts/s", "per second", "latency",
                                                                               "p50", "speed", "fast", "速度", "延迟")),
+    Entry("few_shot", N_("examples per label (few-shot)"), N_("How many labelled texts a prompted language model "
+                                                             "is shown for each label before it labels a text; 0 "
+                                                             "asks it cold (zero-shot). Nothing is trained."),
+          ("few-shot", "few shot", "zero-shot", "zero shot", "shots", "examples per label", "少样本", "零样本")),
+    Entry("contextual_calibration", N_("contextual calibration"), N_("A correction for a prompted model's lean "
+                                                                     "towards some labels, measured on empty texts; "
+                                                                     "kept only when it makes the model more "
+                                                                     "accurate on the validation texts."),
+          ("contextual calibration", "calibrate before use", "上下文校准")),
 ]
 BY_KEY = {e.key: e for e in ENTRIES}
 

@@ -11,6 +11,7 @@ from core.chat.local import local_models, models_folder
 from core.data.cleaning import warnings
 from core.data.language import mostly_not_english, sentence
 from core.errors import DataError
+from core.glossary import help_text
 from core.store import JobStatus
 from ui.i18n import N_, _, lang
 from ui.safe import md
@@ -102,9 +103,7 @@ def llm_choice() -> tuple[str, int, str]:
     llm = c1.selectbox(_("Language model for the prompted LLM"), names,
                        format_func=lambda n: _("Embedded SmolLM2-135M (too small to classify well)") if n == "default"
                        else n)
-    shots = c2.number_input(_("Examples per label"), 0, 32, 4, help=_("Texts from the training rows shown to the model "
-                                                                     "with their labels before each text; 0 asks it "
-                                                                     "cold (zero-shot)."))
+    shots = c2.number_input(_("Examples per label"), 0, 32, 4, help=help_text("few_shot", lang()))
     task = st.text_input(_("The task, in one sentence (optional)"), max_chars=300,
                          placeholder=_("Sort support tickets by the team that should answer them"))
     if llm == "default":
