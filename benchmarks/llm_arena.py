@@ -43,7 +43,7 @@ def variant(llm: str, shots: int, calibrate: bool, train, val, test) -> dict:
     proba = model.predict_proba(test["text"].astype(str).tolist())
     seconds = time.perf_counter() - t0
     ev = evaluate(test["label"].astype(str).tolist(), proba, list(model.classes_))
-    return {"accuracy": ev.accuracy, "ci": ev.accuracy_ci, "texts_per_s": len(test) / seconds, "model": model,
+    return {"accuracy": ev.accuracy, "ci": ev.ci["accuracy"], "texts_per_s": len(test) / seconds, "model": model,
             "calibrated": model.calibrated_}
 
 

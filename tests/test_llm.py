@@ -116,3 +116,20 @@ def test_refusals_are_one_sentence(smol, tmp_path):
     tokenizer = smol[0]
     with pytest.raises(DataError, match="Two labels look the same"):
         scoring.label_ids(tokenizer, ["spam", "spam"], "<|im_end|>")
+
+
+@pytest.mark.slow
+def test_lora_tuning_lowers_the_loss_and_saves_the_adapter_as_safetensors(tmp_path):
+    from core.contenders.llm_lora import LoRALLMClassifier
+
+    df = tiny_frame()
+    losses = []
+    model = LoRALLMClassifier(epochs=1, batch_size=8, max_steps=6, lr=5e-4)
+    model.fit(df["text"][:48], df["label"][:48], on_progress=lambda e: losses.append(e["loss"]) if "loss" in e else 0)
+    assert len(losses) == 6 and np.mean(losses[-2:]) < np.mean(losses[:2])
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / "adapter" / "adapter_model.safetensors").is_file()
+    assert not list((tmp_path / "m").rglob("*.bin")) and not list((tmp_path / "m").rglob("*.pt"))
+    again = LoRALLMClassifier.load(tmp_path / "m")
+    texts = ["terrible, it broke", "do you ship to Norway?"]
+    assert np.allclose(again.predict_proba(texts), model.predict_proba(texts), atol=1e-5)

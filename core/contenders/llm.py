@@ -49,32 +49,37 @@ class LLMClassifier(ClassifierMixin):
         """Pick the examples, build the prompt, and decide on calibration from `eval_set`; trains no weight."""
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
         emit = on_progress or (lambda e: None)
-        t0 = time.time()
         self.examples_ = pick_examples(texts, labels, self.classes_, self.shots, self.seed)
-        self._prepare()
-        self.content_free_ = np.mean([self._proba_one(t) for t in CONTENT_FREE], axis=0)
-        self.calibrated_, self.history_ = False, []
+        self.history_ = []
         rows = list(zip(*eval_set, strict=True))[:VAL_ROWS] if eval_set else []
         emit({"event": "start", "total_steps": len(rows), "device": pick_device(), "train_rows": len(texts)})
-        raw = []
+        self._prepare()
+        self._decide_calibration(rows, emit, should_stop, done=0)
+        return self
+
+    def _decide_calibration(self, rows: list[tuple[str, str]], emit, should_stop: StopFn, done: int) -> None:
+        """Score the validation rows with and without contextual calibration; keep it only if macro-F1 rises.
+        Progress steps count on from `done` (the steps of training before it, if any)."""
+        t0 = time.time()
+        self.content_free_ = np.mean([self._proba_one(t) for t in CONTENT_FREE], axis=0)
+        self.calibrated_, raw = False, []
         for i, (text, _) in enumerate(rows):
             check_stop(should_stop)  # nothing learned to keep: FitStopped propagates
             raw.append(self._proba_one(text))
             if (i + 1) % 10 == 0 or i + 1 == len(rows):
-                emit({"event": "step", "step": i + 1, "total_steps": len(rows),
+                emit({"event": "step", "step": done + i + 1, "total_steps": done + len(rows),
                       "elapsed_s": round(time.time() - t0, 1)})
-        if rows:
-            truth = [label for _, label in rows]
-            plain = scoring.macro_f1(truth, np.array(raw), self.classes_)
-            fixed = scoring.macro_f1(truth, scoring.calibrated(np.array(raw), self.content_free_), self.classes_)
-            self.calibrated_ = bool(self.calibrate and fixed > plain)  # never kept where it does not help
-            event = {"event": "eval", "step": len(rows), "val_macro_f1": round(max(plain, fixed) if self.calibrated_
-                                                                             else plain, 4),
-                     "val_macro_f1_uncalibrated": round(plain, 4), "val_macro_f1_calibrated": round(fixed, 4),
-                     "calibrated": self.calibrated_}
-            self.history_.append(event)
-            emit(event)
-        return self
+        if not rows:
+            return
+        truth = [label for _, label in rows]
+        plain = scoring.macro_f1(truth, np.array(raw), self.classes_)
+        fixed = scoring.macro_f1(truth, scoring.calibrated(np.array(raw), self.content_free_), self.classes_)
+        self.calibrated_ = bool(self.calibrate and fixed > plain)  # never kept where it does not help
+        event = {"event": "eval", "step": done + len(rows), "val_macro_f1": round(fixed if self.calibrated_ else plain, 4),
+                 "val_macro_f1_uncalibrated": round(plain, 4), "val_macro_f1_calibrated": round(fixed, 4),
+                 "calibrated": self.calibrated_}
+        self.history_.append(event)
+        emit(event)
 
     def predict_proba(self, texts) -> np.ndarray:
         proba = np.array([self._proba_one(str(t)) for t in texts]).reshape(-1, len(self.classes_))
@@ -86,7 +91,10 @@ class LLMClassifier(ClassifierMixin):
 
     def _prepare(self) -> None:
         """Load the model and build the prompt's parts and the prefix's cache."""
-        self.tokenizer_, self.model_, self.reference_ = load_llm(self.llm)
+        self.tokenizer_, self.model_, self.reference_ = self._scoring_model()
+        self._build_prompt()
+
+    def _build_prompt(self) -> None:
         system = scoring.system_turn(self.classes_, self.task)
         prefix, self._rest, close = scoring.chat_parts(self.tokenizer_, system, self.examples_)
         labels = scoring.label_ids(self.tokenizer_, self.classes_, close)
@@ -97,6 +105,10 @@ class LLMClassifier(ClassifierMixin):
                             "use fewer examples per label.", n=len(prefix_ids), limit=limit)
         pad = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else self.tokenizer_.eos_token_id
         self._scorer = scoring.PrefixScorer(self.model_, prefix_ids, labels, pad or 0, context=limit)
+
+    def _scoring_model(self):
+        """(tokenizer, model, reference) to score with: the LLM as it is (a subclass adapts it first)."""
+        return load_llm(self.llm)
 
     def external_mb(self) -> float:
         """The LLM's weights on disk (a GGUF file or a model folder), which the run references but does not copy."""
@@ -173,7 +185,13 @@ def resolve_llm(spec: str) -> tuple[str, str | None, dict]:
 
 @functools.lru_cache(maxsize=2)
 def load_llm(spec: str):
-    """(tokenizer, model, reference), loaded once per process (several runs of one model share it)."""
+    """(tokenizer, model, reference), loaded once per process (several runs of one model share it; nothing may
+    change the model in place: a LoRA run loads its own copy with `load_llm_fresh`)."""
+    return load_llm_fresh(spec)
+
+
+def load_llm_fresh(spec: str):
+    """(tokenizer, model, reference), a new copy."""
     import torch  # put off: loads torch (~1.8 s)
     from transformers import AutoModelForCausalLM, AutoTokenizer  # put off: loads transformers (~1.3 s)
 

@@ -113,3 +113,10 @@ register(Contender("llm", N_("prompted LLM"), "core.contenders.llm:LLMClassifier
                    settings=("shots", "seed", "max_rows"), name_pattern=N_("Prompted {checkpoint}"),
                    choice=N_("Prompted LLM (few-shot)"), uses_llm=True, validates=True, needs_torch=True,
                    default_on=False, disk_mb=10))  # saves the prompt's makings as JSON, never the weights
+register(Contender("llm-lora", N_("LoRA-tuned LLM"), "core.contenders.llm_lora:LoRALLMClassifier",
+                   N_("The same language model and prompt, with small adapters (LoRA) trained on every training row: "
+                      "whether tuning beats asking. Slow on a CPU: minutes for a few hundred rows with the embedded "
+                      "model."),
+                   settings=("epochs", "batch_size", "lr", "max_length", "max_steps", *_FIT),
+                   name_pattern=N_("LoRA-tuned {checkpoint}"), choice=N_("LoRA-tuned LLM"), uses_llm=True,
+                   validates=True, needs_torch=True, default_on=False, disk_mb=50))  # the adapter: ~2 MB for SmolLM2
