@@ -146,6 +146,28 @@ def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
         assert page.get_by_text("MiniLM embeddings").count() == 0
 
 
+def test_a_prompted_llm_beside_the_baseline(server, tmp_path, tiny_df):
+    """The question every demo is asked first, answered on the user's rows: the embedded LLM, one example per label,
+    trained next to the baseline, then Evaluate's scorecard and the accuracy-against-cost chart."""
+    csv = tmp_path / "reviews_llm.csv"
+    tiny_df.to_csv(csv, index=False)
+    with browser_page("e2e-llm-failure", viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(server)
+        upload_and_save(page, csv, 72, "en")
+        go(page, "Train")
+        for box, keep in (("Sentence embeddings + logistic regression", False), ("Fine-tuned Transformer", False),
+                          ("Prompted LLM (few-shot)", True)):
+            page.get_by_role("checkbox", name=box, exact=True).set_checked(keep, force=True)
+        page.get_by_text("too small to classify well").first.wait_for()  # said before anyone waits for it
+        page.get_by_label("Examples per label").fill("1")
+        page.get_by_label("Examples per label").press("Enter")
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text(FINISHED["en"].format(n=2)).wait_for(timeout=240_000)
+        go(page, "Evaluate")
+        page.get_by_text("Accuracy against the cost of labelling 1,000 texts").wait_for()
+        assert page.get_by_text("Prompted SmolLM2-135M").count() >= 1
+
+
 def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(server):
     """A reloaded tab on /evaluate right after a server restart must still run through app.py
     (Streamlit would otherwise treat pages/ as a legacy multipage app: see ui/boot.py)."""

@@ -2,11 +2,13 @@
 
 The prompt is a chat: a system turn (the task and the labels), k examples per label as user/assistant turns, then
 the text as the last user turn and the assistant's turn opened. Each label is scored by the sum of the model's
-log-probabilities of its tokens *and the end-of-turn token after them*, so "abbreviation" and "about" (one first
-token) are told apart, and so are "spam" and "spam or ham". The scores are normalised into probabilities.
+log-probabilities of its tokens *and the end-of-turn token after them*, so "spam" and "spammy" (one first token)
+are told apart, and so is "ab" from "abbreviation" (whose first token it is). The scores are normalised into
+probabilities.
 
-The prompt's shared prefix (instructions and examples) is run through the model once; its key/value cache is
-repeated once per label and cropped back after every text, so a text costs its own tokens plus the labels'.
+The prompt's shared prefix (instructions and examples) is run through the model once and its key/value cache kept;
+each text then runs once (batch 1) on it, and only the labels' few tokens run once per label (the cache repeated,
+then cropped back), so a text costs its own tokens plus the labels'.
 """
 from __future__ import annotations
 
