@@ -147,7 +147,7 @@ def test_upload_train_evaluate_reload(server, tmp_path, tiny_df):
 
 
 def test_a_prompted_llm_beside_the_baseline(server, tmp_path, tiny_df):
-    """The question every demo is asked first, answered on the user's rows: the embedded LLM, one example per label,
+    """The question every demo is asked first, answered on the user's rows: the embedded LLM, 4 examples per label,
     trained next to the baseline, then Evaluate's scorecard and the accuracy-against-cost chart."""
     csv = tmp_path / "reviews_llm.csv"
     tiny_df.to_csv(csv, index=False)
@@ -158,9 +158,7 @@ def test_a_prompted_llm_beside_the_baseline(server, tmp_path, tiny_df):
         for box, keep in (("Sentence embeddings + logistic regression", False), ("Fine-tuned Transformer", False),
                           ("Prompted LLM (few-shot)", True)):
             page.get_by_role("checkbox", name=box, exact=True).set_checked(keep, force=True)
-        page.get_by_text("too small to classify well").first.wait_for()  # said before anyone waits for it
-        page.get_by_label("Examples per label").fill("1")
-        page.get_by_label("Examples per label").press("Enter")
+        page.get_by_text("The embedded model has 135 million parameters").wait_for()  # said before anyone waits
         page.get_by_role("button", name="Start training").click()
         page.get_by_text(FINISHED["en"].format(n=2)).wait_for(timeout=240_000)
         go(page, "Evaluate")

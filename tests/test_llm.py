@@ -70,6 +70,7 @@ def test_calibration_is_kept_only_where_it_raises_validation_macro_f1(bias, kept
     model = Scripted(bias, shots=1).fit(texts, labels, eval_set=(texts, labels))
     event = model.history_[-1]
     assert model.calibrated_ is kept and event["calibrated"] is kept
+    assert set(event) >= {"val_accuracy", "val_macro_f1", "step"}  # what the CLI and the training chart print
     assert event["val_macro_f1_calibrated"] > event["val_macro_f1_uncalibrated"] if kept else \
         event["val_macro_f1_calibrated"] <= event["val_macro_f1_uncalibrated"]
     assert model.predict_proba(["good three"]).argmax() == 1  # right either way: calibrated where the prompt leaned

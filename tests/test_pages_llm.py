@@ -8,13 +8,14 @@ from streamlit.testing.v1 import AppTest
 
 from core.data.cleaning import load_dataset
 from core.data.datasets import DEMO_PATH, save_dataset
+from core.jobs import JobRunner
 from core.store import Store
 from tests.conftest import ROOT
 
 
 def test_the_llm_is_opt_in_and_its_settings_reach_the_run(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("TUNELAB_CHAT_MODELS", str(tmp_path / "chat_models"))
-    monkeypatch.setenv("TUNELAB_MAX_CONCURRENT", "0")  # queue only: no LLM worker left running after the test
+    monkeypatch.setattr(JobRunner, "poll", lambda self: None)  # queue only: no LLM worker left running after it
     store = Store(data_dir)
     save_dataset(store, load_dataset(DEMO_PATH), DEMO_PATH.read_bytes(), DEMO_PATH.name)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/train.py").run()
@@ -35,3 +36,5 @@ def test_the_llm_is_opt_in_and_its_settings_reach_the_run(data_dir, tmp_path, mo
                                                                             "Route tickets to the right team")
     names = {j.model: j.name for j in Store(data_dir).jobs()}
     assert names["llm"].startswith("Prompted SmolLM2-135M · demo_tickets · 2 examples per label · ")
+    for job in Store(data_dir).jobs():  # the app's background poller outlives the test: leave it nothing to start
+        JobRunner(Store(data_dir)).cancel(job.id)

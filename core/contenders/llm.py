@@ -75,7 +75,10 @@ class LLMClassifier(ClassifierMixin):
         plain = scoring.macro_f1(truth, np.array(raw), self.classes_)
         fixed = scoring.macro_f1(truth, scoring.calibrated(np.array(raw), self.content_free_), self.classes_)
         self.calibrated_ = bool(self.calibrate and fixed > plain)  # never kept where it does not help
-        event = {"event": "eval", "step": done + len(rows), "val_macro_f1": round(fixed if self.calibrated_ else plain, 4),
+        kept = scoring.calibrated(np.array(raw), self.content_free_) if self.calibrated_ else np.array(raw)
+        accuracy = float(np.mean([self.classes_[i] == t for i, t in zip(kept.argmax(1), truth, strict=True)]))
+        event = {"event": "eval", "step": done + len(rows), "val_accuracy": round(accuracy, 4),
+                 "val_macro_f1": round(fixed if self.calibrated_ else plain, 4),
                  "val_macro_f1_uncalibrated": round(plain, 4), "val_macro_f1_calibrated": round(fixed, 4),
                  "calibrated": self.calibrated_}
         self.history_.append(event)
