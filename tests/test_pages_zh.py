@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 # Names of things, formats and units that stay as they are in a Chinese interface.
-KEEP = re.compile(r"TF-IDF|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp server|llama\.cpp|AUC|AP|Hugging Face|Hub|"
+KEEP = re.compile(r"TF-IDF|LoRA|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp server|llama\.cpp|AUC|AP|Hugging Face|Hub|"
                   r"OpenAI|vLLM|TGI|Qwen|"
                   r"GGUF|gguf|CSV|TSV|TXT|Excel|JSONL|JSON|Parquet|HTML|Markdown|ROC|macro|F1|ECE|API|URL|ID|"
                   r"Transformer|token|Top-p|CPU|GPU|MPS|Apple|KB|MB|zip|curl|Python|Tunelab|xlsx|xls|"
