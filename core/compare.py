@@ -14,6 +14,7 @@ from core.data.cleaning import load_dataset
 from core.errors import DataError
 from core.evaluate import evaluate, mcnemar, mcnemar_sentence
 from core.i18n import translator
+from core.recommend import cost_per_1000
 from core.runs import RunFolder, model_dir
 
 
@@ -43,7 +44,8 @@ def scorecard_columns(run: RunFolder | None, n: int, seconds: float) -> dict:
     metrics = (run.metrics() if run else None) or {}
     speed = metrics.get("speed") or {}
     rate = n / seconds if seconds > 0 else None
-    return {"texts_per_s": round(rate, 1) if rate else None, "s_per_1000": round(1000 / rate, 2) if rate else None,
+    cost = cost_per_1000({"texts_per_s": rate})
+    return {"texts_per_s": round(rate, 1) if rate else None, "s_per_1000": round(cost, 2) if cost else None,
             "train_s": metrics.get("train_seconds"), "p50_ms": speed.get("p50_ms"), "size_mb": speed.get("size_mb")}
 
 

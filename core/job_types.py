@@ -16,6 +16,7 @@ from typing import Callable
 from core.checkpoints import visible_gpus
 from core.contenders import registry
 from core.runs import RunFolder
+from core.store import checked_id
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def _train(run: RunFolder) -> list[str]:
 def _predict(run: RunFolder) -> list[str]:
     """`python -m core predict`: a trained run labels every row of an uploaded file."""
     request = run.request()
-    model = run.path.parent / request["model_job"]  # an id the runner made, a sibling folder
+    model = run.path.parent / checked_id(request["model_job"])  # a sibling run folder, by an id the runner made
     cmd = ["-m", "core", "predict", str(model), run.data_path(), "--out", str(run.labelled_path),
            "--progress", str(run.progress_path)]
     return cmd + (["--text-col", request["text_col"]] if request.get("text_col") else [])

@@ -49,6 +49,13 @@ ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)  # a process runs or will: not to
 FINAL = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)  # settled: never changes again
 
 
+def checked_id(ident: str) -> str:
+    """`ident` when it is an id Tunelab made; anything else is a path-escape attempt or a typo."""
+    if not ID_RE.match(ident or ""):
+        raise ValueError(f"not a valid id: {ident!r}")
+    return ident
+
+
 class StorageError(DataError):
     """The data folder cannot be used (read-only, full, missing): one sentence naming the folder."""
 
@@ -167,9 +174,7 @@ class Store:
         return self._safe("datasets", dataset_id)
 
     def _safe(self, kind: str, ident: str) -> Path:
-        if not ID_RE.match(ident or ""):  # ids are ours; anything else is a path-escape attempt or a typo
-            raise ValueError(f"not a valid id: {ident!r}")
-        return self.root / kind / ident
+        return self.root / kind / checked_id(ident)
 
     # jobs
     def add_job(self, job_id: str, name: str, model: str, dataset_id: str | None, config: dict,

@@ -128,12 +128,18 @@ class LLMClassifier(ClassifierMixin):
                          history=self.history_)
 
     @classmethod
-    def load(cls, path: str | Path) -> "LLMClassifier":
-        meta = read_meta(path)
+    def restored(cls, meta: dict) -> "LLMClassifier":
+        """An instance with what a saved run's tunelab.json holds (no model loaded yet)."""
         model = cls(**meta["params"])
         model.classes_, model.examples_ = meta["classes"], [tuple(e) for e in meta["examples"]]
         model.content_free_, model.calibrated_ = np.array(meta["content_free"]), meta["calibrated"]
         model.history_ = meta.get("history", [])
+        return model
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LLMClassifier":
+        meta = read_meta(path)
+        model = cls.restored(meta)
         model._prepare()
         if model.reference_.get("sha256") and model.reference_ != meta["reference"]:
             raise DataError("The model this run was made with ({name}) has changed since; train the run again.",

@@ -131,10 +131,7 @@ class LoRALLMClassifier(LLMClassifier):
         from peft import PeftModel  # put off: loads peft (~1.5 s)
 
         meta = read_meta(path)
-        model = cls(**meta["params"])
-        model.classes_, model.examples_ = meta["classes"], []
-        model.content_free_, model.calibrated_ = np.array(meta["content_free"]), meta["calibrated"]
-        model.history_ = meta.get("history", [])
+        model = cls.restored(meta)  # examples: [] (the LoRA prompt is zero-shot)
         tokenizer, base, model.reference_ = load_llm_fresh(model.llm)
         model.tokenizer_ = tokenizer
         model.peft_ = PeftModel.from_pretrained(base, str(Path(path) / "adapter")).eval()
