@@ -161,12 +161,13 @@ def cmd_evaluate(args) -> int:
         return 0
     cell = lambda v, fmt: "-" if v is None else fmt.format(v)  # noqa: E731 - not measured for older runs
     print(f"{'run':<40} {'accuracy':>8} {'macro-F1':>8} {'n':>6} {'texts/s':>9} {'s/1000':>8} {'train s':>8} "
-          f"{'p50 ms':>7} {'MB':>7}")
+          f"{'p50 ms':>7} {'MB':>7} {'tok/text':>8} {'$/1000':>8}")
     for c in result["contenders"]:
         print(f"{c['name'][:40]:<40} {c['accuracy']:>8.4f} {c['macro_f1']:>8.4f} {c['n']:>6} "
               f"{cell(c['texts_per_s'], '{:>9,.1f}'):>9} {cell(c['s_per_1000'], '{:>8,.1f}'):>8} "
               f"{cell(c['train_s'], '{:>8,.1f}'):>8} {cell(c['p50_ms'], '{:>7,.1f}'):>7} "
-              f"{cell(c['size_mb'], '{:>7,.1f}'):>7}")
+              f"{cell(c['size_mb'], '{:>7,.1f}'):>7} {cell(c['tokens_per_text'], '{:>8,.0f}'):>8} "
+              f"{cell(c['usd_per_1000'], '{:>8,.4f}'):>8}")
     for m in result["mcnemar"]:
         print(m["sentence"])
     return 0

@@ -14,7 +14,7 @@ from core.data.cleaning import load_dataset
 from core.errors import DataError
 from core.evaluate import evaluate, mcnemar, mcnemar_sentence
 from core.i18n import translator
-from core.recommend import cost_per_1000
+from core.recommend import cost_per_1000, token_cost
 from core.runs import RunFolder, model_dir
 
 
@@ -46,7 +46,8 @@ def scorecard_columns(run: RunFolder | None, n: int, seconds: float) -> dict:
     rate = n / seconds if seconds > 0 else None
     cost = cost_per_1000({"texts_per_s": rate})
     return {"texts_per_s": round(rate, 1) if rate else None, "s_per_1000": round(cost, 2) if cost else None,
-            "train_s": metrics.get("train_seconds"), "p50_ms": speed.get("p50_ms"), "size_mb": speed.get("size_mb")}
+            "train_s": metrics.get("train_seconds"), "p50_ms": speed.get("p50_ms"), "size_mb": speed.get("size_mb"),
+            "tokens_per_text": token_cost(speed)["tokens_per_text"], "usd_per_1000": speed.get("usd_per_1000")}
 
 
 def pairwise_mcnemar(contenders: list[dict], preds: dict[str, list[str]], truth: list[str],

@@ -41,9 +41,12 @@ class TrainConfig:
     seed: int = _opt(42, "random seed for the split, the sampling and the training")
     C: float | None = _opt(None, "inverse regularisation strength of the linear contenders (default: each one's own)")
     llm: str = _opt("default", "the prompted LLM (model llm): 'default' (the embedded SmolLM2-135M, too small to "
-                                "classify well), a name in the chat-models folder, a .gguf file, a folder or a Hub id")
+                                "classify well), a name in the chat-models folder, a .gguf file, a folder, a Hub id, "
+                                "'endpoint:LABEL' (a server in TUNELAB_CHAT_ENDPOINTS) or 'http://host/v1|model'")
     shots: int = _opt(4, "examples per label in the LLM's prompt, picked from the training rows (0 = zero-shot)")
     task: str = _opt("", "what the LLM is told the task is, in one sentence (default: 'Classify the text.')")
+    descriptions: str = _opt("", "what each label means, for the LLM: one line per label, 'label: description'")
+    requests: int = _opt(8, "requests sent to an LLM server at once (model llm on an endpoint); it batches them")
     name: str = _opt("", "a readable name for the run (default: made from what it is)")
     dataset_id: str | None = _opt(None, "the dataset (`python -m core dataset list`) whose version the file is: the "
                                         "run keeps the test rows chosen at v1, so versions compare on the same texts")
@@ -62,6 +65,10 @@ class TrainConfig:
             raise DataError("--C must be above 0 (for example 4).")
         if not 0 <= self.shots <= 32:
             raise DataError("--shots must be between 0 and 32 examples per label.")
+        if not 1 <= self.requests <= 256:
+            raise DataError("--requests must be between 1 and 256 requests at once.")
+        if len(self.descriptions) > 5000:
+            raise DataError("--descriptions must be at most 5,000 characters: a line per label.")
         if len(self.task) > 1000:
             raise DataError("--task must be at most 1,000 characters: one or two sentences.")
         if self.max_rows is not None and self.max_rows < 2:

@@ -94,6 +94,11 @@ ENTRIES = [
                                                                      "kept only when it makes the model more "
                                                                      "accurate on the validation texts."),
           ("contextual calibration", "calibrate before use", "上下文校准")),
+    Entry("tokens", N_("tokens per text"), N_("The pieces of words a language model reads and writes to label one "
+                                              "text, its instructions and examples included. A server that is paid "
+                                              "for bills by them: the price per million tokens times the tokens "
+                                              "gives the cost per 1,000 texts."),
+          ("token", "tokens", "price", "dollar", "$", "cost per 1,000", "词元", "价格")),
 ]
 BY_KEY = {e.key: e for e in ENTRIES}
 

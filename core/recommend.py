@@ -36,6 +36,29 @@ def measure_speed(clf, texts: list[str], batch_seconds: float) -> dict:
     return out
 
 
+def usage_per_text(before: dict | None, after: dict | None, price: float | None = None) -> dict:
+    """The scorecard's cost columns from an LLM's usage counters around one prediction: tokens read and written per
+    text, CPU seconds per text (local models), US dollars per 1,000 texts (a priced endpoint: tokens x the operator's
+    price per million) and the share of answers without log-probabilities. {} for contenders that count none."""
+    if not before or not after or after["texts"] <= before["texts"]:
+        return {}
+    n = after["texts"] - before["texts"]
+    per = {k: (after[k] - before[k]) / n for k in ("tokens_in", "tokens_out", "cpu_s", "coarse")}
+    out = {"tokens_in_per_text": round(per["tokens_in"], 1), "tokens_out_per_text": round(per["tokens_out"], 1),
+           "cpu_s_per_text": round(per["cpu_s"], 4), "coarse_share": round(per["coarse"], 3)}
+    if price is not None:
+        out["usd_per_1000"] = round((per["tokens_in"] + per["tokens_out"]) * price / 1000, 4)  # 1e3 texts / 1e6 tokens
+    return out
+
+
+def token_cost(speed: dict) -> dict:
+    """An LLM run's token columns from its metrics' speed: tokens read and written per text, US dollars per 1,000
+    texts on a priced endpoint, share of answers without log-probabilities (None where not measured)."""
+    tokens = [speed.get("tokens_in_per_text"), speed.get("tokens_out_per_text")]
+    return {"tokens_per_text": round(sum(tokens), 1) if None not in tokens else None,
+            "usd_per_1000": speed.get("usd_per_1000"), "coarse_share": speed.get("coarse_share")}
+
+
 def encoder_mb(spec, config, model_dir: Path) -> float:
     """The checkpoint a saved model needs but does not copy (the embeddings contender keeps only its head, 0.02 MB,
     and loads MiniLM's 90 MB at prediction): counted, so its size is what deploying it takes."""

@@ -20,7 +20,7 @@ from core import charts
 from core.compare import aligned_predictions, pairwise_mcnemar
 from core.errors import DataError
 from core.i18n import translator
-from core.recommend import cost_per_1000, recommend
+from core.recommend import cost_per_1000, recommend, token_cost
 from core.runs import RunFolder
 from core.trust.explain import highlight_html
 
@@ -76,7 +76,7 @@ def build_dashboard(run_dirs: list[str | Path], lang: str = "en") -> Dashboard:
                      "macro_f1": ev["macro_f1"], "weighted_f1": ev["weighted_f1"], "ci": ev["ci"], "n": ev["n"],
                      "ece": ev["calibration"]["ece"], "seconds": metrics.get("train_seconds"),
                      "texts_per_s": speed.get("texts_per_s"), "p50_ms": speed.get("p50_ms"),
-                     "size_mb": speed.get("size_mb")})
+                     "size_mb": speed.get("size_mb"), **token_cost(speed)})
         predictions = run.predictions(columns=["text", "label", "pred"])
         if predictions is not None:
             frames[str(run.path)] = predictions
@@ -166,7 +166,9 @@ def scorecard(dash: Dashboard) -> list[dict]:
              "accuracy": r["accuracy"],
              "ci": r["ci"]["accuracy"], "macro_f1": r["macro_f1"], "train_s": r["seconds"],
              "texts_per_s": r["texts_per_s"], "p50_ms": r["p50_ms"], "cost_s_per_1000": cost_per_1000(r),
-             "size_mb": r["size_mb"], "n": r["n"]} for r in dash.rows]
+             "size_mb": r["size_mb"], "n": r["n"], "tokens_per_text": r.get("tokens_per_text"),
+             "usd_per_1000": r.get("usd_per_1000")} for r in dash.rows]
+
 
 
 def metrics_csv(dash: Dashboard) -> str:
@@ -227,6 +229,9 @@ def html_report(dash: Dashboard, title: str | None = None, explained: dict[str, 
     title = title or _("Tunelab model comparison")
     head = [_("contender"), _("accuracy (95% CI)"), _("macro-F1 (95% CI)"), _("test rows"), _("train seconds"),
             _("texts/s"), _("ms per text (p50)"), _("size (MB)")]
+    tokens = [(k, fmt) for k, fmt in (("tokens_per_text", "{:,.0f}"), ("usd_per_1000", "${:,.4f}"))
+              if any(r.get(k) is not None for r in dash.rows)]  # the LLMs' columns, where there are LLM runs
+    head += [{"tokens_per_text": _("tokens per text"), "usd_per_1000": _("$ per 1,000 texts")}[k] for k, _f in tokens]
     parts = [f"<!doctype html><html lang='{'zh-Hans' if dash.lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
              f"<title>{esc(title)}</title>",
              "<style>body{font-family:Inter,Segoe UI,'PingFang SC','Microsoft YaHei',sans-serif;max-width:1100px;"
@@ -239,8 +244,8 @@ def html_report(dash: Dashboard, title: str | None = None, explained: dict[str, 
     for r in dash.rows:
         a, f = r["ci"]["accuracy"], r["ci"]["macro_f1"]
         star = " &#9733;" if r is pick else ""
-        speed = "".join(f"<td>{_cell(r[k], fmt)}</td>" for k, fmt in (("seconds", "{:,.1f}"),
-                        ("texts_per_s", "{:,.0f}"), ("p50_ms", "{:,.1f}"), ("size_mb", "{:,.1f}")))
+        speed = "".join(f"<td>{_cell(r.get(k), fmt)}</td>" for k, fmt in (("seconds", "{:,.1f}"),
+                        ("texts_per_s", "{:,.0f}"), ("p50_ms", "{:,.1f}"), ("size_mb", "{:,.1f}"), *tokens))
         parts.append(f"<tr><td>{esc(r['name'])}{star}</td><td>{r['accuracy']:.3f} ({a[0]:.3f}-{a[1]:.3f})</td>"
                      f"<td>{r['macro_f1']:.3f} ({f[0]:.3f}-{f[1]:.3f})</td><td>{r['n']}</td>{speed}</tr>")
     parts.append("</table>" + ("<p>&#9733; " + esc(_("recommended")) + "</p>" if pick else ""))

@@ -16,6 +16,7 @@ import json
 import re
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -226,6 +227,11 @@ def llm_name(llm: str) -> str:
     """A short name for an LLM: 'SmolLM2-135M' for the embedded one, else the file's, folder's or Hub id's last part."""
     if llm in (None, "", "default"):
         return "SmolLM2-135M"
+    if str(llm).startswith("endpoint:"):  # the operator's label for a server
+        return str(llm)[len("endpoint:"):]
+    if str(llm).startswith(("http://", "https://")):  # a typed server: its model, else its host
+        url, _, model = str(llm).partition("|")
+        return model.strip() or urlsplit(url).hostname or url
     name = Path(str(llm).rstrip("/")).name or str(llm)
     return name[:-5] if name.lower().endswith(".gguf") else name
 

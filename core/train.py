@@ -19,7 +19,7 @@ from core.data.cleaning import Split, load_dataset, require_two_classes, split_d
 from core.data.versions import fixed_split
 from core.evaluate import evaluate
 from core.predict import proba_frame
-from core.recommend import encoder_mb, measure_speed, size_mb
+from core.recommend import encoder_mb, measure_speed, size_mb, usage_per_text
 from core.runs import RunFolder, readable_name
 from core.store import JobStatus, require_free_space, storage_error
 from core.worker import Worker
@@ -78,9 +78,10 @@ def _train(config: TrainConfig, data, run: RunFolder, worker: Worker, main: bool
             should_stop=worker.should_stop, **fit_kwargs)  # FitStopped: nothing worth saving yet (Worker.run)
     train_seconds = round(time.time() - t_fit, 2)
     test = split.test if len(split.test) else split.val
-    t_predict = time.perf_counter()
+    before, t_predict = clf.usage(), time.perf_counter()
     proba = clf.predict_proba(test["text"].tolist())
-    speed = measure_speed(clf, test["text"].tolist(), time.perf_counter() - t_predict)
+    seconds, after = time.perf_counter() - t_predict, clf.usage()
+    speed = measure_speed(clf, test["text"].tolist(), seconds) | usage_per_text(before, after, getattr(clf, "price_", None))
     ev = evaluate(test["label"].tolist(), proba, list(clf.classes_), texts=test["text"].tolist(), seed=config.seed)
     metrics = {"model": config.model, "name": config.name or config.model, "classes": list(clf.classes_),
                "rows": {"train": len(split.train), "val": len(split.val), "test": len(test)},

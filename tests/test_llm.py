@@ -10,7 +10,7 @@ import pytest
 
 from core.config import TrainConfig
 from core.contenders import llm_scoring as scoring
-from core.contenders.llm import LLMClassifier, load_llm, pick_examples
+from core.contenders.llm import LLMClassifier, fresh_usage, load_llm, pick_examples
 from core.errors import DataError
 from tests.conftest import tiny_frame
 
@@ -56,7 +56,7 @@ class Scripted(LLMClassifier):
         self.bias = bias
 
     def _prepare(self):
-        self.reference_ = {"source": "test"}
+        self.reference_, self._scorer, self.usage_ = {"source": "test"}, None, fresh_usage()
 
     def _proba_one(self, text):
         good = 0.5 + 0.2 * (1 if "good" in text else -1) if text not in ("N/A", "", "[MASK]") else 0.5

@@ -14,18 +14,22 @@ def scorecard_table(dash: Dashboard) -> None:
     Runs trained before speed was measured show empty cells, not zeros."""
     cols = {"name": _("contender"), "accuracy": _("accuracy"), "ci": _("95% CI"), "macro_f1": _("macro-F1"),
             "train_s": _("train seconds"), "texts_per_s": _("texts/s"), "p50_ms": _("ms per text (p50)"),
-            "size_mb": _("size (MB)"), "n": _("test rows"), "full_name": _("run")}
-    rows = []
-    for r in scorecard(dash):
+            "size_mb": _("size (MB)"), "n": _("test rows"), "full_name": _("run"),
+            "tokens_per_text": _("tokens per text"), "usd_per_1000": _("$ per 1,000 texts")}
+    rows, card = [], scorecard(dash)
+    shown = [c for c in ("tokens_per_text", "usd_per_1000") if any(r[c] is not None for r in card)]  # LLM runs only
+    for r in card:
         rows.append({cols["name"]: ("★ " if r["recommended"] else "") + r["name"], cols["accuracy"]: r["accuracy"],
                      cols["ci"]: f"{r['ci'][0]:.3f} – {r['ci'][1]:.3f}", cols["macro_f1"]: r["macro_f1"],
                      cols["train_s"]: r["train_s"], cols["texts_per_s"]: r["texts_per_s"],
                      cols["p50_ms"]: r["p50_ms"], cols["size_mb"]: r["size_mb"], cols["n"]: r["n"],
+                     **{cols[c]: r[c] for c in shown},
                      cols["full_name"]: r["full_name"]})  # the legend: short names in charts, the full one here
     number = {"accuracy": "%.3f", "macro_f1": "%.3f", "train_s": "%.1f", "texts_per_s": "%.0f", "p50_ms": "%.1f",
-              "size_mb": "%.1f"}
+              "size_mb": "%.1f", **{c: {"tokens_per_text": "%.0f", "usd_per_1000": "$%.4f"}[c] for c in shown}}
     explained = {"accuracy": "accuracy", "ci": "ci", "macro_f1": "macro_f1", "texts_per_s": "speed",
-                 "p50_ms": "speed", "n": "test_rows"}  # column -> glossary entry, as the header's help
+                 "p50_ms": "speed", "n": "test_rows", "tokens_per_text": "tokens",
+                 "usd_per_1000": "tokens"}  # column -> glossary entry, as the header's help
     config = {cols[c]: st.column_config.NumberColumn(format=f, help=_help(explained, c)) for c, f in number.items()}
     config.update({cols[c]: st.column_config.Column(help=_help(explained, c)) for c in ("ci", "n")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=config)

@@ -2,7 +2,8 @@
 
 The operator lists trusted OpenAI-compatible servers in `TUNELAB_CHAT_ENDPOINTS`:
 entries separated by commas or new lines, each `Label=https://host/v1`, optionally
-`Label=https://host/v1|model-name`. Only these receive the operator's key
+`Label=https://host/v1|model-name`, optionally `Label=https://host/v1|model-name|0.15`: the price in US dollars per
+million tokens, which the LLM contender's cost columns use. Only these receive the operator's key
 (`TUNELAB_API_KEY`, else `OPENAI_API_KEY`). A URL a visitor types gets only the key
 that visitor typed (kept in their browser session, never in the environment or a
 shared cache). `TUNELAB_CUSTOM_ENDPOINTS=0` switches typed URLs off, for a public Space
@@ -22,6 +23,7 @@ class Endpoint:
     label: str
     url: str
     model: str = "default"
+    price: float | None = None  # US dollars per million tokens (input and output alike), when the operator gave one
 
 
 def configured() -> list[Endpoint]:
@@ -29,10 +31,24 @@ def configured() -> list[Endpoint]:
     out = []
     for entry in os.environ.get("TUNELAB_CHAT_ENDPOINTS", "").replace("\n", ",").split(","):
         label, sep, rest = entry.strip().partition("=")
-        url, _, model = rest.strip().partition("|")
+        url, _, tail = rest.strip().partition("|")
+        model, _, price = tail.partition("|")
         if sep and label.strip() and _valid(url.strip()):
-            out.append(Endpoint(label.strip(), url.strip(), model.strip() or "default"))
+            out.append(Endpoint(label.strip(), url.strip(), model.strip() or "default", _price(price)))
     return out
+
+
+def _price(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def find(label: str) -> Endpoint | None:
+    """The operator's endpoint called `label`, if there is one."""
+    return next((e for e in configured() if e.label == label), None)
 
 
 def operator_key() -> str | None:
@@ -54,7 +70,12 @@ def _valid(url: str) -> bool:
 
 
 def is_configured(url: str) -> bool:
-    return any(_norm(e.url) == _norm(url) for e in configured())
+    return matching(url) is not None
+
+
+def matching(url: str) -> Endpoint | None:
+    """The operator's endpoint at `url` (scheme, host and path compared, trailing slash ignored), if any."""
+    return next((e for e in configured() if _norm(e.url) == _norm(url)), None)
 
 
 def key_for(url: str, visitor_key: str | None = None) -> str | None:

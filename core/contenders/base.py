@@ -77,6 +77,11 @@ class ClassifierMixin:
         scorecard's size, so it says what deploying the model takes."""
         return 0.0
 
+    def usage(self) -> dict | None:
+        """Running totals of what labelling cost, for contenders that pay per token (the LLMs: texts, tokens_in,
+        tokens_out, cpu_s, coarse); None for the rest, whose cost is their speed."""
+        return None
+
     def get_params(self) -> dict:
         """Constructor parameters, as scikit-learn's estimators report them."""
         return {k: getattr(self, k) for k in self._param_names()}

@@ -22,12 +22,15 @@ import numpy as np
 
 from core.chat.local import local_models
 from core.checkpoints import embedded_chat_gguf, offline_error, pick_device, quiet_transformers, require_hub
+from core.contenders import llm_endpoint
 from core.contenders import llm_scoring as scoring
 from core.contenders.base import ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
+from core.contenders.llm_endpoint import EndpointScorer, is_endpoint
 from core.errors import DataError
 
 CONTENT_FREE = ["N/A", "", "[MASK]"]  # Zhao et al. 2021: texts that say nothing, to read the prompt's bias
 MAX_EXAMPLE_CHARS = 300  # an example longer than this is cut: k x labels examples must fit the context
+CHUNK = 16  # validation texts between progress events (and in flight at once to a server, up to `requests`)
 VAL_ROWS = 200  # validation rows scored to decide on calibration (~1 min for SmolLM2 with 5 labels on 2 cores)
 
 
@@ -37,12 +40,14 @@ class LLMClassifier(ClassifierMixin):
     kind = "llm"
 
     def __init__(self, llm: str = "default", shots: int = 4, task: str = "", calibrate: bool = True,
-                 seed: int = 42):
+                 seed: int = 42, descriptions: str = "", requests: int = 8):
         self.llm = llm
         self.shots = shots  # examples per label in the prompt; 0 = zero-shot
         self.task = task  # what the model is told the job is; a plain default when empty
         self.calibrate = calibrate  # try contextual calibration (kept only if validation macro-F1 rises)
         self.seed = seed
+        self.descriptions = descriptions  # "label: what it means", a line per label (optional)
+        self.requests = requests  # requests in flight at once to an LLM server (a local model takes one at a time)
 
     def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None,
             eval_set: tuple[list[str], list[str]] | None = None) -> "LLMClassifier":
@@ -61,14 +66,14 @@ class LLMClassifier(ClassifierMixin):
         """Score the validation rows with and without contextual calibration; keep it only if macro-F1 rises.
         Progress steps count on from `done` (the steps of training before it, if any)."""
         t0 = time.time()
-        self.content_free_ = np.mean([self._proba_one(t) for t in CONTENT_FREE], axis=0)
+        self.content_free_ = self._raw(CONTENT_FREE).mean(axis=0)
         self.calibrated_, raw = False, []
-        for i, (text, _) in enumerate(rows):
+        for start in range(0, len(rows), CHUNK):
             check_stop(should_stop)  # nothing learned to keep: FitStopped propagates
-            raw.append(self._proba_one(text))
-            if (i + 1) % 10 == 0 or i + 1 == len(rows):
-                emit({"event": "step", "step": done + i + 1, "total_steps": done + len(rows),
-                      "elapsed_s": round(time.time() - t0, 1)})
+            raw += list(self._raw([text for text, _ in rows[start:start + CHUNK]]))
+            emit({"event": "step", "step": done + len(raw), "total_steps": done + len(rows),
+                  "elapsed_s": round(time.time() - t0, 1)})
+        self.coarse_ = bool(self.usage_["coarse"])  # a server without log-probabilities: said on the run's card
         if not rows:
             return
         truth = [label for _, label in rows]
@@ -85,20 +90,46 @@ class LLMClassifier(ClassifierMixin):
         emit(event)
 
     def predict_proba(self, texts) -> np.ndarray:
-        proba = np.array([self._proba_one(str(t)) for t in texts]).reshape(-1, len(self.classes_))
+        proba = self._raw([str(t) for t in texts])
         return scoring.calibrated(proba, self.content_free_) if self.calibrated_ else proba
+
+    def _raw(self, texts: list[str]) -> np.ndarray:
+        """Uncalibrated label probabilities; counts texts, tokens and CPU seconds in `usage_`."""
+        cpu = time.process_time()
+        if isinstance(self._scorer, EndpointScorer):
+            before = dict(self._scorer.usage)
+            proba = self._scorer.probas(texts)
+            for key in ("tokens_in", "tokens_out", "coarse"):
+                self.usage_[key] += self._scorer.usage[key] - before[key]
+        else:
+            proba = np.array([self._proba_one(t) for t in texts]).reshape(-1, len(self.classes_))
+        self.usage_["texts"] += len(texts)
+        self.usage_["cpu_s"] += time.process_time() - cpu
+        return proba
 
     def _proba_one(self, text: str) -> np.ndarray:
         ids = scoring.encode(self.tokenizer_, self._rest(text))
+        self.usage_["tokens_in"] += len(ids) + self._scorer.prefix_len + sum(map(len, self._scorer.labels))
         return scoring.normalise(self._scorer.log_scores(ids))
 
-    def _prepare(self) -> None:
-        """Load the model and build the prompt's parts and the prefix's cache."""
-        self.tokenizer_, self.model_, self.reference_ = self._scoring_model()
-        self._build_prompt()
+    def usage(self) -> dict:
+        """Texts labelled, tokens read and written, CPU seconds of this process, coarse answers, since loading."""
+        return dict(self.usage_)
 
-    def _build_prompt(self) -> None:
-        system = scoring.system_turn(self.classes_, self.task)
+    def _prepare(self) -> None:
+        """Load the model (or reach the server) and build the prompt's parts and the prefix's cache."""
+        self.usage_ = fresh_usage()
+        system = scoring.system_turn(self.classes_, self.task, described(self.descriptions, self.classes_))
+        if is_endpoint(self.llm):
+            target = llm_endpoint.resolve(self.llm)
+            self.reference_, self.price_ = target.reference(), target.price
+            self._scorer = EndpointScorer(target, system, self.examples_, self.classes_, self.requests)
+            return
+        self.price_ = None
+        self.tokenizer_, self.model_, self.reference_ = self._scoring_model()
+        self._build_prompt(system)
+
+    def _build_prompt(self, system: str) -> None:
         prefix, self._rest, close = scoring.chat_parts(self.tokenizer_, system, self.examples_)
         labels = scoring.label_ids(self.tokenizer_, self.classes_, close)
         prefix_ids = scoring.encode(self.tokenizer_, prefix)
@@ -115,6 +146,8 @@ class LLMClassifier(ClassifierMixin):
 
     def external_mb(self) -> float:
         """The LLM's weights on disk (a GGUF file or a model folder), which the run references but does not copy."""
+        if is_endpoint(self.llm):
+            return 0.0
         source, gguf, _ = resolve_llm(self.llm)
         path = Path(source) / gguf if gguf else Path(source)
         if path.is_file():
@@ -125,7 +158,7 @@ class LLMClassifier(ClassifierMixin):
         """The prompt's makings, the calibration and the model's reference, as JSON: never the weights or a key."""
         self._write_meta(Path(path), examples=[list(e) for e in self.examples_], reference=self.reference_,
                          content_free=[float(x) for x in self.content_free_], calibrated=self.calibrated_,
-                         history=self.history_)
+                         history=self.history_, coarse=bool(getattr(self, "coarse_", False)))
 
     @classmethod
     def restored(cls, meta: dict) -> "LLMClassifier":
@@ -133,18 +166,48 @@ class LLMClassifier(ClassifierMixin):
         model = cls(**meta["params"])
         model.classes_, model.examples_ = meta["classes"], [tuple(e) for e in meta["examples"]]
         model.content_free_, model.calibrated_ = np.array(meta["content_free"]), meta["calibrated"]
-        model.history_ = meta.get("history", [])
+        model.history_, model.coarse_ = meta.get("history", []), meta.get("coarse", False)
         return model
 
     @classmethod
     def load(cls, path: str | Path) -> "LLMClassifier":
         meta = read_meta(path)
         model = cls.restored(meta)
+        require_model(model.llm, meta["reference"])
         model._prepare()
         if model.reference_.get("sha256") and model.reference_ != meta["reference"]:
             raise DataError("The model this run was made with ({name}) has changed since; train the run again.",
                             name=meta["reference"].get("name", model.llm))
         return model
+
+
+def fresh_usage() -> dict:
+    """What a loaded LLM contender counts: texts, tokens read and written, CPU seconds, answers without log-probs."""
+    return {"texts": 0, "tokens_in": 0, "tokens_out": 0, "cpu_s": 0.0, "coarse": 0}
+
+
+def described(text: str, classes: list[str]) -> dict[str, str]:
+    """{label: description} from lines "label: what it means"; a line naming no label is refused in one sentence."""
+    out = {}
+    for line in (text or "").splitlines():
+        label, sep, description = line.partition(":")
+        if not line.strip():
+            continue
+        if not sep or label.strip() not in classes:
+            raise DataError("The description line '{line}' does not start with one of the labels and a colon "
+                            "(for example '{example}: what it means').", line=line.strip()[:80], example=classes[0])
+        out[label.strip()] = description.strip()
+    return out
+
+
+def require_model(spec: str, reference: dict) -> None:
+    """One sentence when the file or folder a saved run was made with is gone (a Hub id or server is tried as is)."""
+    if reference.get("source") in ("file", "folder"):
+        path = local_models().get(spec) or Path(spec).expanduser()
+        if not path.exists():
+            raise DataError("The model this run was made with ({name}) is no longer on this server; put it back in "
+                            "the chat-models folder, or train the run again with another model.",
+                            name=reference.get("name", spec))
 
 
 def pick_examples(texts: list[str], labels: list[str], classes: list[str], k: int, seed: int) -> list[tuple[str, str]]:

@@ -17,8 +17,10 @@ import numpy as np
 
 from core.contenders import llm_scoring as scoring
 from core.contenders.base import FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
-from core.contenders.llm import VAL_ROWS, LLMClassifier, load_llm_fresh
+from core.contenders.llm import VAL_ROWS, LLMClassifier, described, load_llm_fresh, require_model
+from core.contenders.llm_endpoint import is_endpoint
 from core.contenders.training import adamw, total_steps, warmup_then_linear
+from core.errors import DataError
 
 LORA_R, LORA_ALPHA = 8, 16  # rank 8 adds 0.9% to SmolLM2-135M's weights; alpha 2r is peft's usual scale
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]  # Llama-style names
@@ -30,8 +32,9 @@ class LoRALLMClassifier(LLMClassifier):
     kind = "llm-lora"
 
     def __init__(self, llm: str = "default", task: str = "", calibrate: bool = True, epochs: int = 1,
-                 batch_size: int = 8, lr: float = 2e-4, max_length: int = 128, max_steps: int = 0, seed: int = 42):
-        super().__init__(llm=llm, shots=0, task=task, calibrate=calibrate, seed=seed)
+                 batch_size: int = 8, lr: float = 2e-4, max_length: int = 128, max_steps: int = 0, seed: int = 42,
+                 descriptions: str = ""):
+        super().__init__(llm=llm, shots=0, task=task, calibrate=calibrate, seed=seed, descriptions=descriptions)
         self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
         self.max_length = max_length  # a training text is cut to this many tokens
         self.max_steps = max_steps
@@ -51,6 +54,9 @@ class LoRALLMClassifier(LLMClassifier):
         from peft import LoraConfig, get_peft_model  # put off: loads peft (with transformers, ~1.5 s)
 
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
+        if is_endpoint(self.llm):
+            raise DataError("LoRA tunes a model's own weights, which a server does not share; pick a local model for "
+                            "the LoRA-tuned LLM (a server can be the prompted LLM).")
         torch.manual_seed(self.seed)
         emit = on_progress or (lambda e: None)
         self.examples_, self.history_, self.stopped_ = [], [], False
@@ -76,7 +82,7 @@ class LoRALLMClassifier(LLMClassifier):
     def _examples(self, texts: list[str], labels: list[str]) -> list[tuple[list[int], list[int]]]:
         """(prompt ids, answer ids) per training row: the zero-shot prompt with the text, then the label and the
         end-of-turn tokens, the only ones the loss counts."""
-        system = scoring.system_turn(self.classes_, self.task)
+        system = scoring.system_turn(self.classes_, self.task, described(self.descriptions, self.classes_))
         prefix, rest, close = scoring.chat_parts(self.tokenizer_, system, [])
         answers = dict(zip(self.classes_, scoring.label_ids(self.tokenizer_, self.classes_, close), strict=True))
         prefix_ids = scoring.encode(self.tokenizer_, prefix)
@@ -132,6 +138,7 @@ class LoRALLMClassifier(LLMClassifier):
 
         meta = read_meta(path)
         model = cls.restored(meta)  # examples: [] (the LoRA prompt is zero-shot)
+        require_model(model.llm, meta["reference"])
         tokenizer, base, model.reference_ = load_llm_fresh(model.llm)
         model.tokenizer_ = tokenizer
         model.peft_ = PeftModel.from_pretrained(base, str(Path(path) / "adapter")).eval()

@@ -30,9 +30,7 @@ def system_turn(classes: list[str], task: str = "", descriptions: dict[str, str]
 def chat_parts(tokenizer, system: str, examples: list[tuple[str, str]]) -> tuple[str, callable, str]:
     """(prefix, text -> the rest of the prompt up to the answer, what closes an answer), as strings rendered
     with the model's own chat template; the prefix is checked to be a true prefix of every rendering."""
-    messages = [{"role": "system", "content": system}]
-    for text, label in examples:
-        messages += [{"role": "user", "content": _user(text)}, {"role": "assistant", "content": label}]
+    messages = conversation(system, examples)
 
     def render(extra: list[dict], generation: bool) -> str:
         return tokenizer.apply_chat_template(messages + extra, tokenize=False, add_generation_prompt=generation)
@@ -53,6 +51,15 @@ def chat_parts(tokenizer, system: str, examples: list[tuple[str, str]]) -> tuple
 
 def _user(text: str) -> str:
     return f"Text: {text}"
+
+
+def conversation(system: str, examples: list[tuple[str, str]], text: str | None = None) -> list[dict]:
+    """The prompt as chat messages: the system turn, each example as a user turn and the label as the assistant's
+    answer, then the text to label (when given) as the last user turn."""
+    messages = [{"role": "system", "content": system}]
+    for example, label in examples:
+        messages += [{"role": "user", "content": _user(example)}, {"role": "assistant", "content": label}]
+    return messages + ([{"role": "user", "content": _user(text)}] if text is not None else [])
 
 
 def encode(tokenizer, text: str) -> list[int]:

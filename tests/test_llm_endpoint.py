@@ -1,0 +1,211 @@
+"""The prompted LLM on an OpenAI-compatible server: scored from log-probabilities, or coarse from the answer's words
+when the server gives none; requests in flight together; tokens and price counted; the operator's key only to the
+operator's endpoints; a server that is down or slow is one sentence and leaves no half-written run. The server is
+scripted (a real HTTP listener on 127.0.0.1); a real llama.cpp server is the slow test at the end."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from core.config import TrainConfig
+from core.contenders import llm_endpoint
+from core.contenders.llm import LLMClassifier
+from core.contenders.llm_endpoint import coarse, walk
+from core.errors import DataError
+from tests.conftest import tiny_frame
+
+NEGATIVE = ("terrible", "awful", "worst", "bad", "hate", "broken", "horrible", "disappointing")
+
+
+def pos(token: str, logprob: float, *others: tuple[str, float]) -> dict:
+    return {"token": token, "logprob": logprob,
+            "top_logprobs": [{"token": token, "logprob": logprob}] + [{"token": t, "logprob": lp} for t, lp in others]}
+
+
+def test_labels_sharing_a_first_token_are_told_apart_along_the_answer():
+    answer = [pos("ab", -0.1, (" sp", -3.0)), pos("out", -0.2, ("brev", -1.9)), pos("<|im_end|>", -0.05)]
+    scores = {c: walk(c, answer) for c in ("about", "abbreviation", "spam", "nonsense")}
+    assert scores["about"] == pytest.approx(-0.35)  # spelled by the answer, then its end (-0.05)
+    assert scores["abbreviation"] == pytest.approx(-2.0)  # the answer's "ab", then the alternative "brev"
+    assert scores["spam"] == pytest.approx(-3.0)  # left the answer at its first token
+    assert scores["nonsense"] == pytest.approx(-3.0)  # below every token shown: at most the smallest
+    assert scores["about"] > scores["abbreviation"] > scores["nonsense"] - 1e-9
+
+
+def test_a_label_that_is_a_prefix_of_the_answer_pays_for_the_answer_going_on():
+    answer = [pos("spam", -0.1), pos("my", -0.4, ("<|im_end|>", -1.2))]
+    assert walk("spammy", answer) == pytest.approx(-0.5)
+    assert walk("spam", answer) == pytest.approx(-1.3)  # "spam" then the end it did not choose
+    assert walk("Spam", [pos(" Spam", -0.1)]) == pytest.approx(-0.1)  # case and the leading space do not matter
+
+
+def test_an_answer_in_words_is_mapped_to_a_label_and_is_coarse():
+    classes = ["negative", "positive", "question"]
+    assert coarse("Positive.", classes).argmax() == 1 and coarse("Positive.", classes).max() == pytest.approx(0.9)
+    assert coarse("The answer is: question", classes).argmax() == 2
+    assert np.allclose(coarse("I cannot tell", classes), 1 / 3)
+
+
+class Server(BaseHTTPRequestHandler):
+    """Answers like an OpenAI-compatible chat server whose model labels by keywords (right on the tiny data)."""
+
+    seen: list[dict] = []
+    logprobs, reject_logprobs, delay, die_after = True, False, 0.0, None
+    in_flight = peak = 0
+    lock = threading.Lock()
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        cls = type(self)
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        with cls.lock:
+            cls.seen.append({"auth": self.headers.get("Authorization"), "body": body})
+            cls.in_flight += 1
+            cls.peak = max(cls.peak, cls.in_flight)
+            dead = cls.die_after is not None and len(cls.seen) > cls.die_after
+        try:
+            if dead:  # down mid-run: the connection drops without an answer
+                self.close_connection = True
+                return
+            time.sleep(cls.delay)
+            if cls.reject_logprobs and "logprobs" in body:
+                return self._send(400, {"error": {"message": "SECRET internal: unknown field logprobs"}})
+            self._send(200, self._answer(body))
+        finally:
+            with cls.lock:
+                cls.in_flight -= 1
+
+    def _answer(self, body: dict) -> dict:
+        text = body["messages"][-1]["content"].lower()
+        label = "question" if "?" in text else "negative" if any(w in text for w in NEGATIVE) else "positive"
+        other = {"positive": "neg", "negative": "pos", "question": "pos"}[label]
+        pieces = [label[:3], label[3:]]
+        content = [pos(pieces[0], -0.1, (other, -2.5), ("qu" if label != "question" else "ne", -3.0)),
+                   pos(pieces[1], -0.05), pos("<|im_end|>", -0.01)]
+        choice = {"message": {"role": "assistant", "content": label.capitalize()}, "finish_reason": "stop"}
+        if type(self).logprobs and body.get("logprobs"):
+            choice["logprobs"] = {"content": content}
+        usage = {"prompt_tokens": sum(len(m["content"]) for m in body["messages"]) // 4, "completion_tokens": 3}
+        return {"choices": [choice], "usage": usage}
+
+    def _send(self, status: int, payload: dict):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (the timeout test)
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(monkeypatch):
+    Server.seen, Server.logprobs, Server.reject_logprobs, Server.delay, Server.die_after = [], True, False, 0.0, None
+    Server.in_flight = Server.peak = 0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Server)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setenv("TUNELAB_API_KEY", "operator-secret")
+    for name in ("TUNELAB_CHAT_ENDPOINTS", "TUNELAB_CUSTOM_ENDPOINTS", llm_endpoint.KEY_ENV):
+        monkeypatch.delenv(name, raising=False)
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    httpd.shutdown()
+
+
+def fit(llm: str, **kw) -> LLMClassifier:
+    df = tiny_frame()
+    return LLMClassifier(llm=llm, shots=1, **kw).fit(df["text"], df["label"], eval_set=(df["text"][:20],
+                                                                                           df["label"][:20]))
+
+
+def test_a_server_with_log_probabilities_labels_like_a_local_model(server):
+    model = fit(server + "|served", requests=4)
+    texts = ["where is my parcel?", "awful, it broke", "lovely, thank you"]
+    assert model.predict(texts) == ["question", "negative", "positive"]
+    proba = model.predict_proba(texts)
+    assert np.allclose(proba.sum(1), 1) and proba.max() < 0.999 and not model.coarse_  # graded, not one-hot
+    sent = next(s["body"] for s in Server.seen if s["body"]["messages"][-1]["content"] == "Text: lovely, thank you")
+    assert sent["logprobs"] is True and sent["temperature"] == 0 and sent["model"] == "served"
+    assert sent["messages"][0]["role"] == "system" and sent["messages"][2]["role"] == "assistant"  # the examples
+    usage = model.usage()
+    assert usage["texts"] > 20 and usage["tokens_in"] > 0 and usage["tokens_out"] == 3 * usage["texts"]
+
+
+@pytest.mark.parametrize("reject", [False, True])
+def test_a_server_without_log_probabilities_gives_coarse_probabilities_and_says_so(server, reject):
+    Server.logprobs, Server.reject_logprobs = False, reject  # silently none, or a 400 for the parameter
+    model = fit(server)
+    assert model.coarse_ and model.predict(["how do I pay?"]) == ["question"]
+    assert model.predict_proba(["how do I pay?"]).max() == pytest.approx(0.9)
+    assert "logprobs" not in Server.seen[-1]["body"] or not reject
+
+
+def test_requests_go_out_together(server):
+    Server.delay = 0.2
+    model = fit(server, requests=8)
+    t0 = time.perf_counter()
+    model.predict_proba([f"text number {i}" for i in range(16)])
+    assert Server.peak >= 4 and time.perf_counter() - t0 < 16 * 0.2 / 2  # at least twice one-at-a-time's pace
+
+
+def test_the_operators_key_goes_only_to_the_operators_endpoint(server, monkeypatch, tmp_path):
+    monkeypatch.setenv("TUNELAB_CHAT_ENDPOINTS", f"Our server={server}|served|0.5")
+    model = fit("endpoint:Our server")
+    assert {s["auth"] for s in Server.seen} == {"Bearer operator-secret"}
+    assert model.reference_ == {"source": "endpoint", "name": "Our server", "model": "served"}
+    Server.seen.clear()
+    fit(server.replace("127.0.0.1", "localhost"))  # a typed URL: no key at all, never the operator's
+    assert {s["auth"] for s in Server.seen} == {None}
+    monkeypatch.setenv(llm_endpoint.KEY_ENV, "visitor-own")
+    Server.seen.clear()
+    typed = fit(server.replace("127.0.0.1", "localhost"))
+    assert {s["auth"] for s in Server.seen} == {"Bearer visitor-own"}
+    typed.save(tmp_path / "m")
+    assert "visitor-own" not in (tmp_path / "m" / "tunelab.json").read_text(encoding="utf-8")
+    monkeypatch.setenv("TUNELAB_CUSTOM_ENDPOINTS", "0")
+    with pytest.raises(DataError, match="only talks to the chat servers its operator configured"):
+        fit("http://127.0.0.1:9/v1")
+
+
+def test_a_priced_endpoint_run_records_tokens_and_dollars(server, monkeypatch, tmp_path):
+    from core.train import run_training
+
+    monkeypatch.setenv("TUNELAB_CHAT_ENDPOINTS", f"Our server={server}|served|0.5")
+    tiny_frame().to_csv(tmp_path / "tiny.csv", index=False)
+    metrics = run_training(TrainConfig(model="llm", llm="endpoint:Our server", shots=1), tmp_path / "tiny.csv",
+                           tmp_path / "run")
+    speed = metrics["speed"]
+    assert speed["tokens_out_per_text"] == 3 and speed["tokens_in_per_text"] > 20 and speed["coarse_share"] == 0
+    tokens = speed["tokens_in_per_text"] + speed["tokens_out_per_text"]
+    assert speed["usd_per_1000"] == pytest.approx(tokens * 0.5 / 1000, rel=0.01)
+    assert metrics["test"]["accuracy"] == 1.0  # the scripted model is right on every tiny text
+    assert "operator-secret" not in (tmp_path / "run" / "config.json").read_text(encoding="utf-8")
+
+
+def test_a_server_that_goes_down_mid_run_is_one_sentence_and_keeps_no_half_run(server, tmp_path):
+    from core.train import run_training
+
+    Server.die_after = 6  # the 3 content-free texts and a few of the 7 validation rows, then nothing
+    tiny_frame().to_csv(tmp_path / "tiny.csv", index=False)
+    events = []
+    with pytest.raises(DataError, match="could not be reached"):
+        run_training(TrainConfig(model="llm", llm=server, shots=1), tmp_path / "tiny.csv", tmp_path / "run",
+                     on_progress=events.append)
+    assert not (tmp_path / "run" / "metrics.json").exists() and not (tmp_path / "run" / "model").exists()
+
+
+def test_a_slow_server_and_an_unknown_endpoint_are_one_sentence(server, monkeypatch):
+    Server.delay = 1.0
+    monkeypatch.setattr(llm_endpoint, "TIMEOUT_S", (1, 0.3))
+    with pytest.raises(DataError, match="did not answer within 0.3 seconds"):
+        fit(server)
+    with pytest.raises(DataError, match="No LLM server called Elsewhere"):
+        fit("endpoint:Elsewhere")
