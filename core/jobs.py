@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from core import job_types
+from core.chat.endpoints import VISITOR_KEY_ENV
 from core.config import TrainConfig
 from core.contenders import registry
 from core.data import versions
@@ -40,6 +41,10 @@ log = logging.getLogger("tunelab.jobs")
 # one's reaping, and records its exit code here. Process-wide, not per user.
 _watched: set[str] = set()
 _exit_codes: dict[str, int] = {}
+# Keys visitors typed for their own LLM servers, by job id: in this process's memory until the job's worker starts
+# with it in its environment (VISITOR_KEY_ENV). Never written; a job whose key this process does not hold waits for
+# the process that does (a server restart loses it: the job stays queued until cancelled).
+_visitor_keys: dict[str, str] = {}
 
 
 def max_concurrent_default() -> int:
@@ -55,7 +60,7 @@ class JobRunner:
         self.max_concurrent = max_concurrent_default() if max_concurrent is None else max_concurrent
 
     def submit(self, config: TrainConfig, data_path: str | Path | None = None, dataset_id: str | None = None,
-               dataset_name: str = "", lang: str = "en") -> str:
+               dataset_name: str = "", lang: str = "en", api_key: str | None = None) -> str:
         """Queue a training of `config` on `data_path`; returns the job id (also the run folder name). A config
         naming a dataset version (dataset_id, dataset_version) trains on that version's rows and test split.
         A config without a name gets a readable one made from what it is (in `lang`)."""
@@ -72,6 +77,9 @@ class JobRunner:
             when, dataset = time.time(), dataset_name or Path(data_path).stem
             config = config.with_(name=readable_name(config, dataset, when, lang=lang))
         self.folder(job_id).create(config, data_path)
+        if api_key:  # a visitor's key for the server they typed: memory only, handed to the worker at its start
+            _visitor_keys[job_id] = api_key
+            self.folder(job_id).needs_key.touch()
         if generated:  # made again at display time, in the reader's language
             self.folder(job_id).save_name_parts(dataset, when)
         self.store.add_job(job_id, config.name, config.model, dataset_id, config.to_dict(), job_type="train")
@@ -140,6 +148,8 @@ class JobRunner:
                 cmd = job_types.command(row["job_type"], self.folder(row["id"]))
                 if cmd is None:  # a type this process does not know (a newer version's): left for one that does
                     continue
+                if row["id"] not in _visitor_keys and self.folder(row["id"]).needs_key.exists():
+                    continue  # its key is in another process's memory: that one starts it
                 pid = self._spawn(row["id"], cmd)
                 self.store.update_job(row["id"], db=db, status=JobStatus.RUNNING, pid=pid, started=time.time())
                 room -= 1
@@ -158,7 +168,10 @@ class JobRunner:
 
     def _spawn(self, job_id: str, cmd: list[str]) -> int:
         run = self.folder(job_id)
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        env = {k: v for k, v in os.environ.items() if k != VISITOR_KEY_ENV}  # never one visitor's key to another's job
+        if job_id in _visitor_keys:
+            env[VISITOR_KEY_ENV] = _visitor_keys.pop(job_id)
+        env = {**env, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false", STORE_ENV: str(self.store.root)}
         with run.worker_log.open("ab") as out:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

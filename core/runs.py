@@ -33,6 +33,7 @@ PREDICTIONS, MODEL, WORKER_LOG, NAME = "predictions.parquet", "model", "worker.l
 NAME_PARTS = "name_parts.json"  # what a generated name is made of, so it is made again in the reader's language
 REQUEST, LABELLED, INPUT = "request.json", "labelled.csv", "input"  # a file-classification job's folder
 LABEL_REPORT = "label_issues.json"  # a label-check job's result
+NEEDS_KEY = "needs_visitor_key"  # empty: a key was typed for this job; only the process holding it may start it
 ONNX = "onnx"  # core.deploy.onnx's folder (or its --out folder) holds these three:
 ONNX_FP32, ONNX_INT8, ONNX_VERIFY = "model.onnx", "model.int8.onnx", "verify.json"
 MAX_NAME = 120  # characters; a rename is cut there, so a pasted essay cannot swamp every page
@@ -91,6 +92,11 @@ class RunFolder:
         (self.path / REQUEST).write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
         (self.path / DATA_PATH).write_text(str(target.resolve()), encoding="utf-8")
         return self
+
+    @property
+    def needs_key(self) -> Path:
+        """A marker (never the key): the job's LLM server takes a key a visitor typed, held in one process's memory."""
+        return self.path / NEEDS_KEY
 
     def request(self) -> dict:
         return json.loads((self.path / REQUEST).read_text(encoding="utf-8"))

@@ -94,6 +94,12 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("TUNELAB_DATA_DIR") or Path.home() / ".tunelab").expanduser()
 
 
+def models_dir() -> Path:
+    """Where models converted once are kept (the multilingual checkpoint, dequantised GGUFs): TUNELAB_MODELS_DIR,
+    else the data directory's models/ (the tests share one across their temporary data directories)."""
+    return Path(os.environ.get("TUNELAB_MODELS_DIR") or default_data_dir() / "models").expanduser()
+
+
 def new_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.config import TrainConfig
-from core.contenders import registry
+from core.contenders import llm_scoring, registry
 from core.data import versions
 from core.data.datasets import read_report
 from core.glossary import help_text
@@ -12,8 +12,9 @@ from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.i18n import _, lang
 from ui.jobs_panel import finished_jobs, live_jobs
+from ui.llm_settings import LLMSettings, llm_choice
 from ui.safe import md
-from ui.widgets import capitalised, checkpoint_choice, guard, llm_choice
+from ui.widgets import capitalised, checkpoint_choice, guard
 
 # the multilingual encoder is 12 layers with a 250k vocabulary: ~4x MiniLM's time a row on 2 cores
 QUICK_ROWS = {"default": 2000, "multilingual": 400}
@@ -62,7 +63,7 @@ for spec, col in zip(specs, st.columns(len(specs)), strict=False):
                       args=(spec.kind,), help=about):
         kinds.append(spec.kind)
 checkpoint = checkpoint_choice(read_report(store, pick).get("language"))
-llm, shots, task = llm_choice() if any(registry.get(k).uses_llm for k in kinds) else ("default", 4, "")
+llm = llm_choice() if any(registry.get(k).uses_llm for k in kinds) else LLMSettings()
 quick = st.toggle(_("Quick demo: small, fast settings"), value=True)
 quick_rows = QUICK_ROWS.get(checkpoint, QUICK_ROWS["default"])
 if quick and checkpoint == "multilingual":
@@ -83,9 +84,10 @@ with st.expander(_("Settings"), expanded=not quick):
 
 if st.button(_("Start training"), type="primary"):
     with guard("Starting training"):
+        llm_scoring.described(llm.descriptions, sorted(newest[pick].classes))  # a wrong line, said now
         base = TrainConfig(checkpoint=checkpoint, epochs=int(epochs), batch_size=int(batch), max_length=int(max_len),
-                           lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label", llm=llm,
-                           shots=int(shots), task=task)
+                           lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label",
+                           **llm.config())
         runner = resources.runner()
         for kind in kinds:
             # the multilingual cap is for its slow Transformer: a baseline beside it keeps the usual quick cap
@@ -93,7 +95,7 @@ if st.button(_("Start training"), type="primary"):
                 base.with_(max_rows=QUICK_ROWS["default"])
             runner.submit(config.with_(model=kind, dataset_id=pick, dataset_version=version),
                           dataset_name=names[pick] if version == 1 else f"{Path(names[pick]).stem} v{version}",
-                          lang=lang())
+                          lang=lang(), api_key=llm.api_key if registry.get(kind).uses_llm else None)
         st.success(_("Queued {n} run(s). Progress appears below; results on the Evaluate page.", n=len(kinds)))
 
 st.subheader(_("Runs"))

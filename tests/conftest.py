@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,9 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 DEMO = ROOT / "assets" / "demo_tickets.csv"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# models converted once (the multilingual checkpoint: ~20 s; SmolLM2 dequantised: ~10 s) are shared by the tests'
+# temporary data directories instead of converted again in each
+os.environ.setdefault("TUNELAB_MODELS_DIR", str(Path(tempfile.gettempdir()) / "tunelab-test-models"))
 
 
 def shared(name: str) -> Path:

@@ -10,7 +10,8 @@ import pytest
 
 from core.config import TrainConfig
 from core.contenders import llm_scoring as scoring
-from core.contenders.llm import LLMClassifier, fresh_usage, load_llm, pick_examples
+from core.contenders.llm import LLMClassifier, fresh_usage, pick_examples
+from core.contenders.llm_models import load_llm
 from core.errors import DataError
 from tests.conftest import tiny_frame
 
@@ -134,3 +135,34 @@ def test_lora_tuning_lowers_the_loss_and_saves_the_adapter_as_safetensors(tmp_pa
     again = LoRALLMClassifier.load(tmp_path / "m")
     texts = ["terrible, it broke", "do you ship to Norway?"]
     assert np.allclose(again.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
+
+
+def test_a_gguf_is_dequantised_once_and_read_directly_where_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    from core.contenders import llm_models
+
+    made = []
+
+    def dequantise(gguf, sha256, target):  # the real one takes ~10 s; the smol fixture above went through it
+        made.append(target)
+        target.mkdir(parents=True)
+        (target / llm_models.DEQUANTISED).write_text("{}", encoding="utf-8")
+
+    monkeypatch.setattr(llm_models, "_dequantise", dequantise)
+    monkeypatch.setenv("TUNELAB_MODELS_DIR", str(tmp_path / "models"))
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    first = llm_models.dequantised(gguf, "ab" * 32)
+    assert first == llm_models.dequantised(gguf, "ab" * 32) == str(tmp_path / "models" / ("llm-" + "ab" * 8))
+    assert len(made) == 1
+    monkeypatch.setenv("TUNELAB_MODELS_DIR", str(gguf / "models"))  # under a file: no one can write there, root neither
+    assert llm_models.dequantised(gguf, "cd" * 32) == str(gguf) and len(made) == 1
+
+
+def test_a_saved_run_whose_model_file_is_gone_says_so(tmp_path):
+    from core.contenders.llm_models import require_model
+
+    gone = tmp_path / "qwen2.5-1.5b-instruct-q4_k_m.gguf"
+    with pytest.raises(DataError, match=r"made with \(qwen2.5-1.5b-instruct-q4_k_m.gguf\) is no longer on this server"):
+        require_model(str(gone), {"source": "file", "name": gone.name, "sha256": "0" * 64})
+    gone.write_bytes(b"GGUF")
+    require_model(str(gone), {"source": "file", "name": gone.name})  # back in place: no complaint

@@ -209,3 +209,35 @@ def test_a_slow_server_and_an_unknown_endpoint_are_one_sentence(server, monkeypa
         fit(server)
     with pytest.raises(DataError, match="No LLM server called Elsewhere"):
         fit("endpoint:Elsewhere")
+
+
+def test_a_typed_key_reaches_only_its_own_worker_and_is_never_written(data_dir, monkeypatch, tmp_path):
+    from core import jobs
+    from core.jobs import JobRunner
+    from core.store import JobStatus, Store
+
+    started = []
+
+    class Proc:  # the worker process, as far as the runner sees it
+        pid = 2**22 + 7
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(jobs.subprocess, "Popen", lambda cmd, **kw: started.append(kw["env"]) or Proc())
+    monkeypatch.setenv(llm_endpoint.KEY_ENV, "some-earlier-visitors-key")  # as if this were a chained worker
+    tiny_frame().to_csv(tmp_path / "tiny.csv", index=False)
+    store, config = Store(data_dir), TrainConfig(model="llm", llm="http://127.0.0.1:9/v1|theirs")
+    JobRunner(store, max_concurrent=5).submit(config, tmp_path / "tiny.csv", api_key="visitor-a")
+    JobRunner(store, max_concurrent=5).submit(config, tmp_path / "tiny.csv")
+    assert started[0][llm_endpoint.KEY_ENV] == "visitor-a" and llm_endpoint.KEY_ENV not in started[1]
+    held = JobRunner(store, max_concurrent=0).submit(config, tmp_path / "tiny.csv", api_key="visitor-c")
+    keys = dict(jobs._visitor_keys)
+    monkeypatch.setattr(jobs, "_visitor_keys", {})  # another process: it does not hold the key, so it waits
+    JobRunner(store, max_concurrent=5).poll()
+    assert store.get_job(held).status == JobStatus.QUEUED and len(started) == 2
+    monkeypatch.setattr(jobs, "_visitor_keys", keys)  # the process that holds it starts it
+    JobRunner(store, max_concurrent=5).poll()
+    assert started[-1][llm_endpoint.KEY_ENV] == "visitor-c"
+    written = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    assert b"visitor-a" not in written and b"visitor-c" not in written

@@ -25,7 +25,8 @@ def test_the_llm_is_opt_in_and_its_settings_reach_the_run(data_dir, tmp_path, mo
         at.checkbox(key=f"contender_{kind}").uncheck()
     at.checkbox(key="contender_llm").check().run()
     [model] = [s for s in at.selectbox if s.label == "Language model for the prompted LLM"]
-    assert model.options == ["Embedded SmolLM2-135M (too small to classify well)"]  # the chat-models folder is empty
+    # the chat-models folder is empty and the operator configured no server: the embedded model or a typed server
+    assert model.options == ["Embedded SmolLM2-135M (too small to classify well)", "A server I give the address of"]
     assert any("135 million parameters" in c.value for c in at.caption)
     next(n for n in at.number_input if n.label == "Examples per label").set_value(2)
     next(t for t in at.text_input if t.label.startswith("The task")).input("Route tickets to the right team")
@@ -38,3 +39,41 @@ def test_the_llm_is_opt_in_and_its_settings_reach_the_run(data_dir, tmp_path, mo
     assert names["llm"].startswith("Prompted SmolLM2-135M · demo_tickets · 2 examples per label · ")
     for job in Store(data_dir).jobs():  # the app's background poller outlives the test: leave it nothing to start
         JobRunner(Store(data_dir)).cancel(job.id)
+
+
+def test_a_server_the_visitor_types_gets_their_key_in_memory_only(data_dir, tmp_path, monkeypatch):
+    from core import jobs
+    from core.runs import RunFolder
+
+    monkeypatch.setenv("TUNELAB_CHAT_ENDPOINTS", "Team vLLM=http://127.0.0.1:9/v1|qwen")
+    monkeypatch.setattr(JobRunner, "poll", lambda self: None)  # queue only
+    monkeypatch.setattr(jobs, "_visitor_keys", {})
+    store = Store(data_dir)
+    save_dataset(store, load_dataset(DEMO_PATH), DEMO_PATH.read_bytes(), DEMO_PATH.name)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run().switch_page("pages/train.py").run()
+    for kind in ("embeddings", "finetune"):
+        at.checkbox(key=f"contender_{kind}").uncheck()
+    at.checkbox(key="contender_llm").check().run()
+    model = next(s for s in at.selectbox if s.label == "Language model for the prompted LLM")
+    assert "Server: Team vLLM" in model.options
+    model.set_value(model.options[-1]).run()  # "A server I give the address of"
+    next(t for t in at.text_input if t.label.startswith("Server address")).input("http://127.0.0.1:8/v1")
+    next(t for t in at.text_input if t.label.startswith("Model name")).input("mine")
+    next(t for t in at.text_input if t.label.startswith("Your API key")).input("visitor-secret")
+    described = next(t for t in at.text_area if t.label.startswith("What each label means"))
+    described.input("refunds: money matters").run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    [error] = [e.value.replace("\\", "") for e in at.error]  # shown as text: markdown's characters escaped
+    assert error == ("The description line 'refunds: money matters' does not start with one of the labels and a colon "
+                     "(for example 'account: what it means').")
+    assert not Store(data_dir).jobs()  # nothing queued
+    described.input("billing: money matters").run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.error, [e.value for e in at.error]
+    [job] = [j for j in Store(data_dir).jobs() if j.model == "llm"]
+    config = json.loads(job.config)
+    assert config["llm"] == "http://127.0.0.1:8/v1|mine" and config["descriptions"] == "billing: money matters"
+    assert jobs._visitor_keys == {job.id: "visitor-secret"} and RunFolder(store.run_dir(job.id)).needs_key.exists()
+    assert b"visitor-secret" not in b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    for queued in Store(data_dir).jobs():
+        JobRunner(Store(data_dir)).cancel(queued.id)

@@ -7,11 +7,9 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core.chat.local import local_models, models_folder
 from core.data.cleaning import warnings
 from core.data.language import mostly_not_english, sentence
 from core.errors import DataError
-from core.glossary import help_text
 from core.store import JobStatus
 from ui.i18n import N_, _, lang
 from ui.safe import md
@@ -93,21 +91,3 @@ def checkpoint_choice(language: dict | None) -> str:
     if pick == "other":
         return st.text_input(_("Folder or Hub id"), placeholder=_("/models/my-bert or bert-base-chinese")) or "default"
     return pick
-
-
-def llm_choice() -> tuple[str, int, str]:
-    """The prompted LLM's settings: a model by name (the embedded one, or one in the operator's chat-models folder:
-    never a typed path), examples per label, and the task in a sentence."""
-    names = ["default", *local_models()]
-    c1, c2 = st.columns([3, 1])
-    llm = c1.selectbox(_("Language model for the prompted LLM"), names,
-                       format_func=lambda n: _("Embedded SmolLM2-135M (too small to classify well)") if n == "default"
-                       else n)
-    shots = c2.number_input(_("Examples per label"), 0, 32, 4, help=help_text("few_shot", lang()))
-    task = st.text_input(_("The task, in one sentence (optional)"), max_chars=300,
-                         placeholder=_("Sort support tickets by the team that should answer them"))
-    if llm == "default":
-        st.caption(_("The embedded model has 135 million parameters: enough to show how a prompted LLM compares, too "
-                     "few to classify well. A stronger model (a GGUF file or a model folder) put in the chat-models "
-                     "folder {folder} appears in this list.", folder=str(models_folder())))
-    return llm, int(shots), task

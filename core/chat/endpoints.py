@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from core.errors import DataError
 
+VISITOR_KEY_ENV = "TUNELAB_LLM_KEY"  # a visitor's own key for a typed URL: one worker's environment, never a file
+
 
 @dataclass(frozen=True)
 class Endpoint:

@@ -13,19 +13,17 @@ file, a model folder, or a Hub id when online.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 import time
 from pathlib import Path
 
 import numpy as np
 
-from core.chat.local import local_models
-from core.checkpoints import embedded_chat_gguf, offline_error, pick_device, quiet_transformers, require_hub
+from core.checkpoints import pick_device
 from core.contenders import llm_endpoint
 from core.contenders import llm_scoring as scoring
 from core.contenders.base import ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
 from core.contenders.llm_endpoint import EndpointScorer, is_endpoint
+from core.contenders.llm_models import load_llm, require_model, resolve_llm
 from core.errors import DataError
 
 CONTENT_FREE = ["N/A", "", "[MASK]"]  # Zhao et al. 2021: texts that say nothing, to read the prompt's bias
@@ -119,7 +117,7 @@ class LLMClassifier(ClassifierMixin):
     def _prepare(self) -> None:
         """Load the model (or reach the server) and build the prompt's parts and the prefix's cache."""
         self.usage_ = fresh_usage()
-        system = scoring.system_turn(self.classes_, self.task, described(self.descriptions, self.classes_))
+        system = scoring.system_turn(self.classes_, self.task, scoring.described(self.descriptions, self.classes_))
         if is_endpoint(self.llm):
             target = llm_endpoint.resolve(self.llm)
             self.reference_, self.price_ = target.reference(), target.price
@@ -186,30 +184,6 @@ def fresh_usage() -> dict:
     return {"texts": 0, "tokens_in": 0, "tokens_out": 0, "cpu_s": 0.0, "coarse": 0}
 
 
-def described(text: str, classes: list[str]) -> dict[str, str]:
-    """{label: description} from lines "label: what it means"; a line naming no label is refused in one sentence."""
-    out = {}
-    for line in (text or "").splitlines():
-        label, sep, description = line.partition(":")
-        if not line.strip():
-            continue
-        if not sep or label.strip() not in classes:
-            raise DataError("The description line '{line}' does not start with one of the labels and a colon "
-                            "(for example '{example}: what it means').", line=line.strip()[:80], example=classes[0])
-        out[label.strip()] = description.strip()
-    return out
-
-
-def require_model(spec: str, reference: dict) -> None:
-    """One sentence when the file or folder a saved run was made with is gone (a Hub id or server is tried as is)."""
-    if reference.get("source") in ("file", "folder"):
-        path = local_models().get(spec) or Path(spec).expanduser()
-        if not path.exists():
-            raise DataError("The model this run was made with ({name}) is no longer on this server; put it back in "
-                            "the chat-models folder, or train the run again with another model.",
-                            name=reference.get("name", spec))
-
-
 def pick_examples(texts: list[str], labels: list[str], classes: list[str], k: int, seed: int) -> list[tuple[str, str]]:
     """k examples per label, reproducibly and covering each label's variety: the texts nearest the centres of k
     clusters of the label's texts (TF-IDF vectors), shortest first among ties; interleaved label by label so no
@@ -238,53 +212,3 @@ def _diverse(texts: list[str], k: int, seed: int) -> list[str]:
         order = np.argsort(distances[:, c], kind="stable")
         picked.append(next(unique[i] for i in order if unique[i] not in picked))
     return picked
-
-
-def resolve_llm(spec: str) -> tuple[str, str | None, dict]:
-    """(folder or Hub id, GGUF file name or None, reference) for a model spec (see the module docstring)."""
-    spec = (spec or "default").strip()
-    if spec == "default":
-        gguf = embedded_chat_gguf()
-        return str(gguf.parent), gguf.name, {"source": "embedded", "name": gguf.name, "sha256": _sha256(gguf)}
-    path = local_models().get(spec) or Path(spec).expanduser()
-    if path.is_file() and path.suffix.lower() == ".gguf":
-        return str(path.parent), path.name, {"source": "file", "name": path.name, "sha256": _sha256(path)}
-    if path.is_dir() and (path / "config.json").is_file():
-        return str(path), None, {"source": "folder", "name": path.name}
-    require_hub(spec)  # one sentence offline, or for something that is neither a file nor a Hub id
-    return spec, None, {"source": "hub", "name": spec}
-
-
-@functools.lru_cache(maxsize=2)
-def load_llm(spec: str):
-    """(tokenizer, model, reference), loaded once per process (several runs of one model share it; nothing may
-    change the model in place: a LoRA run loads its own copy with `load_llm_fresh`)."""
-    return load_llm_fresh(spec)
-
-
-def load_llm_fresh(spec: str):
-    """(tokenizer, model, reference), a new copy."""
-    import torch  # put off: loads torch (~1.8 s)
-    from transformers import AutoModelForCausalLM, AutoTokenizer  # put off: loads transformers (~1.3 s)
-
-    source, gguf, reference = resolve_llm(spec)
-    quiet_transformers()
-    device = pick_device()
-    dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    extra = {"gguf_file": gguf} if gguf else {"use_safetensors": True}  # never unpickle weights
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source, **({"gguf_file": gguf} if gguf else {}))
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra).to(device).eval()
-    except (OSError, ValueError) as exc:
-        raise offline_error(spec, exc) from exc
-    return tokenizer, model, reference
-
-
-@functools.lru_cache(maxsize=8)
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-

@@ -29,7 +29,7 @@ from core.contenders import llm_scoring as scoring
 from core.errors import DataError
 
 PREFIX = "endpoint:"
-KEY_ENV = "TUNELAB_LLM_KEY"  # a visitor's own key for a typed URL: in one worker's environment, never in a file
+KEY_ENV = endpoints.VISITOR_KEY_ENV
 TOP_LOGPROBS = 20  # OpenAI's and vLLM's default ceiling
 COARSE_P = 0.9  # a server without log-probabilities: the label it named gets 0.9, the rest share 0.1
 TIMEOUT_S = (5, 120)  # connect, read: a 1.5B model on 2 cores answers in ~0.3 s, a busy server can queue for a minute

@@ -17,8 +17,9 @@ import numpy as np
 
 from core.contenders import llm_scoring as scoring
 from core.contenders.base import FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
-from core.contenders.llm import VAL_ROWS, LLMClassifier, described, load_llm_fresh, require_model
+from core.contenders.llm import VAL_ROWS, LLMClassifier
 from core.contenders.llm_endpoint import is_endpoint
+from core.contenders.llm_models import load_llm_fresh, require_model
 from core.contenders.training import adamw, total_steps, warmup_then_linear
 from core.errors import DataError
 
@@ -82,7 +83,7 @@ class LoRALLMClassifier(LLMClassifier):
     def _examples(self, texts: list[str], labels: list[str]) -> list[tuple[list[int], list[int]]]:
         """(prompt ids, answer ids) per training row: the zero-shot prompt with the text, then the label and the
         end-of-turn tokens, the only ones the loss counts."""
-        system = scoring.system_turn(self.classes_, self.task, described(self.descriptions, self.classes_))
+        system = scoring.system_turn(self.classes_, self.task, scoring.described(self.descriptions, self.classes_))
         prefix, rest, close = scoring.chat_parts(self.tokenizer_, system, [])
         answers = dict(zip(self.classes_, scoring.label_ids(self.tokenizer_, self.classes_, close), strict=True))
         prefix_ids = scoring.encode(self.tokenizer_, prefix)

@@ -27,6 +27,20 @@ def system_turn(classes: list[str], task: str = "", descriptions: dict[str, str]
     return f"{task}\nAnswer with exactly one of these labels and nothing else:\n" + "\n".join(lines)
 
 
+def described(text: str, classes: list[str]) -> dict[str, str]:
+    """{label: description} from lines "label: what it means"; a line naming no label is refused in one sentence."""
+    out = {}
+    for line in (text or "").splitlines():
+        label, sep, description = line.partition(":")
+        if not line.strip():
+            continue
+        if not sep or label.strip() not in classes:
+            raise DataError("The description line '{line}' does not start with one of the labels and a colon "
+                            "(for example '{example}: what it means').", line=line.strip()[:80], example=classes[0])
+        out[label.strip()] = description.strip()
+    return out
+
+
 def chat_parts(tokenizer, system: str, examples: list[tuple[str, str]]) -> tuple[str, callable, str]:
     """(prefix, text -> the rest of the prompt up to the answer, what closes an answer), as strings rendered
     with the model's own chat template; the prefix is checked to be a true prefix of every rendering."""

@@ -33,6 +33,7 @@ class Contender:
     hf_format: bool = False  # its model folder loads with transformers' Auto classes
     needs_torch: bool = False
     uses_llm: bool = False  # built on a generative LLM (TrainConfig.llm, named in its runs)
+    tunes_llm: bool = False  # changes the LLM's own weights: needs a local model, not a server
     default_on: bool = True  # ticked on the Train page until the user unticks it
     disk_mb: int = 100  # free disk a run needs (model, predictions, logs); checked before it starts
 
@@ -119,4 +120,4 @@ register(Contender("llm-lora", N_("LoRA-tuned LLM"), "core.contenders.llm_lora:L
                       "model."),
                    settings=("epochs", "batch_size", "lr", "max_length", "max_steps", *_FIT),
                    name_pattern=N_("LoRA-tuned {checkpoint}"), choice=N_("LoRA-tuned LLM"), uses_llm=True,
-                   validates=True, needs_torch=True, default_on=False, disk_mb=50))  # the adapter: ~2 MB for SmolLM2
+                   tunes_llm=True, validates=True, needs_torch=True, default_on=False, disk_mb=50))  # the adapter: ~2 MB for SmolLM2

@@ -1,0 +1,66 @@
+"""The Train page's settings for the LLM contenders: which model (by name, never a typed path), how many examples,
+the task and what each label means; a server the operator configured, or one the visitor types with their own key."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.chat import endpoints
+from core.chat.local import local_models, models_folder
+from core.glossary import help_text
+from ui.i18n import _, lang
+
+TYPED = "\u2063typed"  # the choice "a server I give the address of" (a name no model file can have)
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    llm: str = "default"
+    shots: int = 4
+    task: str = ""
+    descriptions: str = ""
+    api_key: str | None = None  # a visitor's own key for the server they typed: goes to the job runner's memory only
+
+    def config(self) -> dict:
+        """The TrainConfig fields (the key is not one: a run never holds a key)."""
+        return {"llm": self.llm, "shots": self.shots, "task": self.task, "descriptions": self.descriptions}
+
+
+def llm_choice() -> LLMSettings:
+    names = ["default", *local_models(), *(f"endpoint:{e.label}" for e in endpoints.configured())]
+    names += [TYPED] if endpoints.custom_allowed() else []
+    c1, c2 = st.columns([3, 1])
+    llm = c1.selectbox(_("Language model for the prompted LLM"), names, format_func=_name)
+    shots = c2.number_input(_("Examples per label"), 0, 32, 4, help=help_text("few_shot", lang()))
+    key = None
+    if llm == TYPED:
+        u1, u2, u3 = st.columns([3, 2, 2])
+        url = u1.text_input(_("Server address (OpenAI-compatible)"), placeholder="http://127.0.0.1:8000/v1")
+        model = u2.text_input(_("Model name on the server"), placeholder="default")
+        key = u3.text_input(_("Your API key (optional)"), type="password",
+                            help=_("Sent only to the address you typed, kept only while this page is open; never "
+                                   "saved with the run.")) or None
+        llm = f"{url.strip()}|{model.strip()}" if url.strip() else "default"
+    task = st.text_input(_("The task, in one sentence (optional)"), max_chars=300,
+                         placeholder=_("Sort support tickets by the team that should answer them"))
+    descriptions = st.text_area(_("What each label means (optional), a line per label"), max_chars=5000, height=80,
+                                placeholder=_("billing: charges, refunds and invoices\nshipping: where an order is"))
+    if llm == "default":
+        st.caption(_("The embedded model has 135 million parameters: enough to show how a prompted LLM compares, too "
+                     "few to classify well. A stronger model (a GGUF file or a model folder) put in the chat-models "
+                     "folder {folder} appears in this list.", folder=str(models_folder())))
+    if llm.startswith(("endpoint:", "http")):
+        st.caption(_("A server is asked for each text's label; only the prompted LLM can use one (LoRA needs the "
+                     "model's own weights)."))
+    return LLMSettings(llm, int(shots), task, descriptions, key)
+
+
+def _name(choice: str) -> str:
+    if choice == "default":
+        return _("Embedded SmolLM2-135M (too small to classify well)")
+    if choice == TYPED:
+        return _("A server I give the address of")
+    if choice.startswith("endpoint:"):
+        return _("Server: {label}", label=choice[len("endpoint:"):])
+    return choice
