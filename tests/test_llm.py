@@ -41,6 +41,20 @@ def test_labels_sharing_a_first_token_are_scored_whole_and_the_prefix_cache_chan
         tokenizer, rest("Tell me about the moon.")), labels), atol=1e-4)
 
 
+@pytest.mark.parametrize("classes", [["yes", "no"], ["yes", "abbreviation", "about"]])
+def test_labels_no_other_begins_are_scored_without_the_close_and_match_whole_scoring(smol, classes):
+    tokenizer, model, _ = smol
+    prefix, rest, close = scoring.chat_parts(tokenizer, scoring.system_turn(classes), [])
+    labels = scoring.label_ids(tokenizer, classes, close)
+    assert labels == [scoring.encode(tokenizer, c) for c in classes]  # no end-of-turn token needed to tell them apart
+    assert len(labels[0]) == 1 and (len(classes) == 2 or len(labels[1]) > 1)  # one call alone, or one plus longer ones
+    prefix_ids, text_ids = scoring.encode(tokenizer, prefix), scoring.encode(tokenizer, rest("Is NASA short?"))
+    scorer = scoring.PrefixScorer(model, prefix_ids, labels, tokenizer.eos_token_id)
+    assert np.allclose(scorer.log_scores(text_ids), scoring.whole_log_scores(model, prefix_ids + text_ids, labels),
+                       atol=1e-4)
+    assert scoring.label_ids(tokenizer, classes, close, always_close=True)[0][1:]  # LoRA's answers end the turn
+
+
 def test_contextual_calibration_divides_out_the_prompts_bias():
     proba = np.array([[0.7, 0.3], [0.9, 0.1]])  # a prompt that leans to the first label
     content_free = np.array([0.8, 0.2])

@@ -85,7 +85,7 @@ class LoRALLMClassifier(LLMClassifier):
         end-of-turn tokens, the only ones the loss counts."""
         system = scoring.system_turn(self.classes_, self.task, scoring.described(self.descriptions, self.classes_))
         prefix, rest, close = scoring.chat_parts(self.tokenizer_, system, [])
-        answers = dict(zip(self.classes_, scoring.label_ids(self.tokenizer_, self.classes_, close), strict=True))
+        answers = dict(zip(self.classes_, scoring.label_ids(self.tokenizer_, self.classes_, close, always_close=True), strict=True))
         prefix_ids = scoring.encode(self.tokenizer_, prefix)
         out = []
         for text, label in zip(texts, labels, strict=True):

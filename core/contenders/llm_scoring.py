@@ -2,13 +2,14 @@
 
 The prompt is a chat: a system turn (the task and the labels), k examples per label as user/assistant turns, then
 the text as the last user turn and the assistant's turn opened. Each label is scored by the sum of the model's
-log-probabilities of its tokens *and the end-of-turn token after them*, so "spam" and "spammy" (one first token)
-are told apart, and so is "ab" from "abbreviation" (whose first token it is). The scores are normalised into
-probabilities.
+log-probabilities of all its tokens, so "abbreviation" and "about" (one first token) are told apart; where one
+label's tokens begin another's ("spam", "spammy"; "ab", "abbreviation"), every label is closed by the end-of-turn
+token, so the shorter one is scored as a whole answer. The scores are normalised into probabilities.
 
 The prompt's shared prefix (instructions and examples) is run through the model once and its key/value cache kept;
-each text then runs once (batch 1) on it, and only the labels' few tokens run once per label (the cache repeated,
-then cropped back), so a text costs its own tokens plus the labels'.
+each text then runs once (batch 1) on it; labels of one token are read from that single forward call, and only
+longer labels' remaining tokens run in a second call, one row per such label (the cache repeated, then cropped
+back). So a text costs its own tokens plus the labels' (SST-2's two one-token labels: one call per text).
 """
 from __future__ import annotations
 
@@ -80,11 +81,16 @@ def encode(tokenizer, text: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
-def label_ids(tokenizer, classes: list[str], close: str) -> list[list[int]]:
-    """Each label's tokens, then the tokens that end the answer; refused when two labels encode the same."""
-    ids = [encode(tokenizer, c) + encode(tokenizer, close.rstrip("\n") or close) for c in classes]
-    if len({tuple(i) for i in ids}) < len(ids):
+def label_ids(tokenizer, classes: list[str], close: str, always_close: bool = False) -> list[list[int]]:
+    """Each label's tokens, closed by the tokens that end an answer where one label's tokens begin another's (or
+    `always_close`: LoRA learns to stop); refused when two labels encode the same, or one encodes to nothing."""
+    ids = [encode(tokenizer, c) for c in classes]
+    if len({tuple(i) for i in ids}) < len(ids) or not all(ids):
         raise DataError("Two labels look the same to this model's tokenizer; rename one of them.")
+    begins = any(a != b and b[:len(a)] == a for a in ids for b in ids)
+    if always_close or begins:
+        end = encode(tokenizer, close.rstrip("\n") or close)
+        ids = [i + end for i in ids]
     return ids
 
 
@@ -105,26 +111,31 @@ class PrefixScorer:
 
     def log_scores(self, text_ids: list[int]) -> np.ndarray:
         """Sum of log-probabilities of each label's tokens after the prefix and `text_ids`."""
-        torch, n = self.torch, len(self.labels)
+        torch = self.torch
         text_ids = text_ids[-self.max_text:]  # the end holds the answer cue: cut from the start
+        longer = [j for j, lab in enumerate(self.labels) if len(lab) > 1]  # labels with tokens after the first
         longest = max(len(lab) for lab in self.labels)
         # right padding needs no mask: a causal model's logits before a pad never see it, and none after are read
-        rows = torch.tensor([lab + [self.pad_id] * (longest - len(lab)) for lab in self.labels], device=self.device)
+        rows = torch.tensor([self.labels[j] + [self.pad_id] * (longest - len(self.labels[j])) for j in longer],
+                            device=self.device)
+        rest = {}
         try:
             with torch.inference_mode():
                 out = self.model(input_ids=torch.tensor([text_ids], device=self.device), past_key_values=self.cache,
                                  use_cache=True)
                 first = torch.log_softmax(out.logits[0, -1].float(), -1)  # predicts every label's first token
-                self.cache.batch_repeat_interleave(n)
-                rest = torch.log_softmax(self.model(input_ids=rows, past_key_values=self.cache,
-                                                    use_cache=True).logits.float(), -1)
+                if longer:
+                    self.cache.batch_repeat_interleave(len(longer))
+                    logp = torch.log_softmax(self.model(input_ids=rows, past_key_values=self.cache,
+                                                        use_cache=True).logits.float(), -1)
+                    rest = dict(zip(longer, logp, strict=True))
         finally:  # back to the prefix alone, batch 1, for the next text (transformers 5 crops by a negative count)
             extra = self.cache.get_seq_length() - self.prefix_len
             if extra > 0:
                 self.cache.crop(-extra)
             if self.cache.layers[0].keys.shape[0] > 1:  # repeated for the labels: one row back
                 self.cache.batch_select_indices(torch.tensor([0], device=self.device))
-        return np.array([float(first[lab[0]]) + sum(float(rest[j, k - 1, tok]) for k, tok in enumerate(lab) if k)
+        return np.array([float(first[lab[0]]) + sum(float(rest[j][k - 1, tok]) for k, tok in enumerate(lab) if k)
                          for j, lab in enumerate(self.labels)])
 
 
