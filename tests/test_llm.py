@@ -149,6 +149,18 @@ def test_lora_tuning_lowers_the_loss_and_saves_the_adapter_as_safetensors(tmp_pa
     again = LoRALLMClassifier.load(tmp_path / "m")
     texts = ["terrible, it broke", "do you ship to Norway?"]
     assert np.allclose(again.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
+    from core.chat.base import ChatParams
+    from core.chat.tuned import load_tuned
+
+    engine = load_tuned(tmp_path / "m")  # the app can chat with the tuned model
+    assert engine.label.endswith(".gguf + LoRA") and engine.small  # the base's name; small: answers are grounded
+    answer = engine.complete([{"role": "user", "content": "Text: awful, it broke at once"}], ChatParams(
+        temperature=0, max_tokens=8))
+    assert isinstance(answer, str) and answer.strip()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "tunelab.json").write_text(json.dumps({"kind": "baseline"}), encoding="utf-8")
+    with pytest.raises(DataError, match="not a LoRA-tuned LLM"):
+        load_tuned(tmp_path / "other")
 
 
 def test_a_gguf_is_dequantised_once_and_read_directly_where_the_cache_cannot_be_written(tmp_path, monkeypatch):

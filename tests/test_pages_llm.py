@@ -77,3 +77,23 @@ def test_a_server_the_visitor_types_gets_their_key_in_memory_only(data_dir, tmp_
     assert b"visitor-secret" not in b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
     for queued in Store(data_dir).jobs():
         JobRunner(Store(data_dir)).cancel(queued.id)
+
+
+def test_chat_offers_a_lora_tuned_run_only_when_there_is_one(data_dir, monkeypatch):
+    from core.store import JobStatus
+
+    monkeypatch.setattr(JobRunner, "poll", lambda self: None)  # the made-up run is never started
+    def sources():
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run().switch_page("pages/chat.py").run()
+        return at, next(r for r in at.radio if r.label == "Chat model").options
+
+    store = Store(data_dir)
+    assert "A LoRA-tuned LLM from your runs" not in sources()[1]
+    store.add_job("20261201-120000-abcdef", "LoRA-tuned SmolLM2-135M · tickets", "llm-lora", None, {},
+                  job_type="train")
+    store.update_job("20261201-120000-abcdef", status=JobStatus.DONE)
+    at, options = sources()
+    assert "A LoRA-tuned LLM from your runs" in options
+    at.radio(key="chat_source").set_value("tuned").run()
+    tuned = next(s for s in at.selectbox if s.label == "Tuned run")
+    assert tuned.options == ["LoRA-tuned SmolLM2-135M · tickets"] and not at.exception

@@ -13,10 +13,11 @@ from ui import resources, state
 from ui.i18n import N_, _, lang
 from ui.safe import md
 
-EMBEDDED, LOCAL, SERVER = "embedded", "local", "server"
+EMBEDDED, LOCAL, SERVER, TUNED = "embedded", "local", "server", "tuned"
 SOURCES = {EMBEDDED: N_("Embedded SmolLM2-135M (llama.cpp, offline)"),
            LOCAL: N_("A model installed here, or one from the Hub"),
-           SERVER: N_("OpenAI-compatible server (vLLM, TGI, llama.cpp server)")}
+           SERVER: N_("OpenAI-compatible server (vLLM, TGI, llama.cpp server)"),
+           TUNED: N_("A LoRA-tuned LLM from your runs")}
 WRITTEN_BY = {"results": N_("Written by Tunelab from your results: {model} is too small to be relied on with them."),
               "glossary": N_("From Tunelab's glossary: {model} is too small to be relied on for definitions.")}
 OWN_SERVER = "\0own"  # a value no configured server's label can take
@@ -57,6 +58,9 @@ def pick_engine() -> Callable[[], object] | None:
     from core.chat.local import configured_default
 
     names = {k: _(v) for k, v in SOURCES.items()}  # made in the script run (a format_func also runs outside it)
+    tuned = _tuned_runs()
+    if not tuned:
+        names.pop(TUNED)
     if configured_default():
         names[EMBEDDED] = _("This installation's default: {model}", model=configured_default())
     source = st.radio(_("Chat model"), list(names), format_func=names.get, key="chat_source")
@@ -64,6 +68,11 @@ def pick_engine() -> Callable[[], object] | None:
         return lambda: resources.chat_engine("default")
     if source == LOCAL:
         return _installed_or_hub()
+    if source == TUNED:
+        run = st.selectbox(_("Tuned run"), list(tuned), format_func=tuned.get, key="chat_tuned_run")
+        st.caption(_("Its base model with the run's adapter: tuned to answer with a label, so its other answers show "
+                     "what tuning changed."))
+        return lambda: resources.tuned_chat_engine(run)
     servers = {e.label: e for e in endpoints.configured()}
     choices = list(servers) + ([OWN_SERVER] if endpoints.custom_allowed() else [])
     if not choices:
@@ -80,6 +89,15 @@ def pick_engine() -> Callable[[], object] | None:
     key = st.text_input(_("API key (if the server needs one)"), type="password", key=state.CHAT_VISITOR_KEY)
     st.caption(_("Your key stays in this browser session and is sent only to the address above."))
     return (lambda: resources.visitor_chat_engine(url.strip(), model, key)) if url.strip() else None
+
+
+def _tuned_runs() -> dict[str, str]:
+    """Finished LoRA-tuned LLM runs, id -> name, newest first."""
+    from core.store import JobStatus
+
+    store = resources.store_or_none()
+    jobs = [j for j in store.jobs() if j.model == "llm-lora" and j.status == JobStatus.DONE] if store else []
+    return {j.id: j.name for j in sorted(jobs, key=lambda j: j.created, reverse=True)}
 
 
 def _installed_or_hub() -> Callable[[], object] | None:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.errors import DataError
 from core.jobs import JobRunner
+from core.runs import RunFolder
 from core.store import Store, default_data_dir
 from ui.i18n import _, lang
 from ui.safe import md
@@ -125,6 +126,19 @@ def chat_engine(model: str, endpoint: str | None = None, endpoint_model: str | N
     engine's own lock makes concurrent users queue for llama.cpp."""
     with st.spinner(_("Loading the chat model...")):
         return _chat_engine(model, endpoint, endpoint_model)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _tuned_engine(model_dir: str):
+    from core.chat.tuned import load_tuned
+
+    return load_tuned(model_dir)
+
+
+def tuned_chat_engine(job_id: str):
+    """The chat engine of a finished LoRA-tuned LLM run, by its id (one kept: each is a whole model in memory)."""
+    with st.spinner(_("Loading the chat model...")):
+        return _tuned_engine(str(RunFolder(store().run_dir(job_id)).model_dir))
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)

@@ -38,6 +38,19 @@ class TransformersEngine(ChatEngine):
         self.label = Path(spec).name if gguf_file is None else Path(gguf_file).name
         self.params = sum(p.numel() for p in self.model.parameters())
 
+    @classmethod
+    def from_loaded(cls, tokenizer, model, label: str, context_window: int | None = None) -> "TransformersEngine":
+        """An engine around a tokenizer and model already in memory (a LoRA-tuned LLM merged into its base)."""
+        import torch  # put off: loads torch (~1.9 s)
+
+        engine = cls.__new__(cls)
+        ChatEngine.__init__(engine)
+        engine.tokenizer, engine.model, engine.label, engine._torch = tokenizer, model.eval(), label, torch
+        engine.device = str(next(model.parameters()).device).split(":")[0]
+        engine.context_window = context_window or int(getattr(model.config, "max_position_embeddings", 2048))
+        engine.params = sum(p.numel() for p in model.parameters())
+        return engine
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
