@@ -5,7 +5,8 @@ The same prompt (zero-shot: the task and the labels; examples would multiply eve
 the same label scoring (core.contenders.llm_scoring). Low-rank adapters (peft) on the attention and MLP projections
 learn with the causal language-model loss on the label's tokens and the end-of-turn after them, nothing else, so
 the model learns to answer with a label. Saved as the adapter in safetensors plus the base model's reference;
-contextual calibration is decided on the validation rows as for the prompted LLM.
+contextual calibration is decided on the validation rows as for the prompted LLM. Trains through Accelerate like the
+fine-tune: fp32 on a CPU, bf16 on a GPU, one process per GPU under `accelerate launch -m core train ...`.
 """
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
-
 from core.contenders import llm_scoring as scoring
 from core.contenders.base import FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
 from core.contenders.llm import VAL_ROWS, LLMClassifier
 from core.contenders.llm_endpoint import is_endpoint
 from core.contenders.llm_models import load_llm_fresh, require_model
-from core.contenders.training import adamw, total_steps, warmup_then_linear
+from core.contenders.training import adamw, precision, total_steps, warmup_then_linear
 from core.errors import DataError
 
 LORA_R, LORA_ALPHA = 8, 16  # rank 8 adds 0.9% to SmolLM2-135M's weights; alpha 2r is peft's usual scale
@@ -52,6 +51,7 @@ class LoRALLMClassifier(LLMClassifier):
     def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None,
             eval_set: tuple[list[str], list[str]] | None = None) -> "LoRALLMClassifier":
         import torch  # put off: loads torch (~1.8 s)
+        from accelerate import Accelerator  # put off: loads accelerate (~0.5 s with torch loaded)
         from peft import LoraConfig, get_peft_model  # put off: loads peft (with transformers, ~1.5 s)
 
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
@@ -67,12 +67,14 @@ class LoRALLMClassifier(LLMClassifier):
         self.tokenizer_ = tokenizer
         rows = list(zip(*eval_set, strict=True))[:VAL_ROWS] if eval_set else []
         examples = self._examples(texts, labels)
-        batches = math.ceil(len(examples) / self.batch_size)
+        accelerator = Accelerator(mixed_precision=precision())  # bf16 on a GPU; one process per GPU under a launch
+        batches = math.ceil(len(examples) / (self.batch_size * accelerator.num_processes))
         total = total_steps(batches, 1, self.epochs, self.max_steps)
-        emit({"event": "start", "total_steps": total + len(rows), "device": str(next(self.peft_.parameters()).device),
-              "train_rows": len(texts)})
+        emit = emit if accelerator.is_main_process else (lambda e: None)
+        emit({"event": "start", "total_steps": total + len(rows), "device": accelerator.device.type,
+              "precision": accelerator.mixed_precision, "train_rows": len(texts)})
         try:
-            self._train(examples, total, emit, should_stop)
+            self._train(accelerator, examples, total, emit, should_stop)
         except FitStopped:  # the adapters learned so far are kept
             self.stopped_ = True
         self.peft_.eval()
@@ -93,33 +95,37 @@ class LoRALLMClassifier(LLMClassifier):
             out.append((prefix_ids + text_ids, answers[label]))
         return out
 
-    def _train(self, examples, total: int, emit, should_stop: StopFn) -> None:
+    def _train(self, accelerator, examples, total: int, emit, should_stop: StopFn) -> None:
         import torch  # put off: loads torch (~1.8 s)
 
+        pad = self.tokenizer_.eos_token_id or 0
+        loader = torch.utils.data.DataLoader(examples, batch_size=self.batch_size, shuffle=True,
+                                             generator=torch.Generator().manual_seed(self.seed),
+                                             collate_fn=lambda batch: _batch(batch, pad, torch))
         optimizer = adamw(self.peft_, self.lr, 0.0)  # LoRA: no weight decay on the small adapters
+        model, optimizer, loader = accelerator.prepare(self.peft_, optimizer, loader)  # shards the rows per GPU
         scheduler = warmup_then_linear(optimizer, total, 0.06)
-        rng, step, t0, pad = np.random.default_rng(self.seed), 0, time.time(), self.tokenizer_.eos_token_id or 0
-        device = next(self.peft_.parameters()).device
-        self.peft_.train()
-        for _ in range(self.epochs):
-            order = rng.permutation(len(examples))
-            for start in range(0, len(order), self.batch_size):
-                check_stop(should_stop)
-                batch = [examples[i] for i in order[start:start + self.batch_size]]
-                ids, target = _batch(batch, pad, torch)
-                # right padding needs no mask: a causal model never looks ahead, and the pads' labels are -100
-                loss = self.peft_(input_ids=ids.to(device), labels=target.to(device)).loss
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
-                elapsed = time.time() - t0
-                emit({"event": "step", "step": step, "epoch": round(step / math.ceil(len(examples) / self.batch_size), 3),
-                      "loss": round(loss.item(), 4), "lr": scheduler.get_last_lr()[0],
-                      "eta_s": round(elapsed / step * (total - step), 1)})
-                if step >= total:
-                    return
+        step, t0 = 0, time.time()
+        model.train()
+        try:
+            for _ in range(self.epochs):
+                for ids, target in loader:
+                    check_stop(should_stop)
+                    # right padding needs no mask: a causal model never looks ahead, and the pads' labels are -100
+                    loss = model(input_ids=ids, labels=target).loss
+                    accelerator.backward(loss)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    step += 1
+                    elapsed = time.time() - t0
+                    emit({"event": "step", "step": step, "epoch": round(step / max(1, len(loader)), 3),
+                          "loss": round(loss.item(), 4), "lr": scheduler.get_last_lr()[0],
+                          "eta_s": round(elapsed / step * (total - step), 1)})
+                    if step >= total:
+                        return
+        finally:  # stopped or done: the adapters as trained, outside any multi-GPU wrapper
+            self.peft_ = accelerator.unwrap_model(model)
 
     def _scoring_model(self):
         """The adapted model merged into a copy of the base, so it scores at the base's speed; `peft_` keeps the
