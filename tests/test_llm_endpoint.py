@@ -241,3 +241,29 @@ def test_a_typed_key_reaches_only_its_own_worker_and_is_never_written(data_dir, 
     assert started[-1][llm_endpoint.KEY_ENV] == "visitor-c"
     written = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
     assert b"visitor-a" not in written and b"visitor-c" not in written
+
+
+def test_an_answer_that_opens_with_punctuation_is_followed_to_its_label():
+    # what the embedded SmolLM2 on a llama.cpp server answers: "- negative"
+    answer = [pos("-", -1.8, ("The", -2.3), (" positive", -4.0)), pos(" negative", -1.4, (" positive", -2.9)),
+              pos("<|im_end|>", -0.1)]
+    negative, positive = walk("negative", answer), walk("positive", answer)
+    assert negative == pytest.approx(np.logaddexp(-4.0, -1.8 - 1.4 - 0.1))  # below all shown, or after the dash
+    assert positive == pytest.approx(np.logaddexp(-4.0, -1.8 - 2.9))  # shown directly, or after the dash
+    assert negative > positive
+
+
+@pytest.mark.slow
+def test_a_real_llama_cpp_server_is_scored_from_its_log_probabilities():
+    from core.checkpoints import embedded_chat_gguf
+    from tests.conftest import local_server
+
+    # llama_cpp.server, with the engine's guard against AMX that a virtual machine advertises but cannot run
+    start = ("import runpy, sys; from core.chat.llamacpp import without_extra_buffers; without_extra_buffers(); "
+             "sys.argv[0] = 'llama_cpp.server'; runpy.run_module('llama_cpp.server', run_name='__main__')")
+    with local_server(["-c", start, "--model", str(embedded_chat_gguf()), "--host", "127.0.0.1", "--n_ctx", "2048"],
+                      health="/v1/models") as url:
+        model = fit(url + "/v1|smollm2")
+        proba = model.predict_proba(["terrible, it broke at once", "where is my order?", "I love it"])
+    assert not model.coarse_ and model.usage()["tokens_out"] > 0  # log-probabilities came back, tokens were counted
+    assert np.allclose(proba.sum(1), 1) and len({tuple(np.round(p, 4)) for p in proba}) == 3  # graded, per text

@@ -32,6 +32,7 @@ PREFIX = "endpoint:"
 KEY_ENV = endpoints.VISITOR_KEY_ENV
 TOP_LOGPROBS = 20  # OpenAI's and vLLM's default ceiling
 COARSE_P = 0.9  # a server without log-probabilities: the label it named gets 0.9, the rest share 0.1
+PREAMBLE = 3  # punctuation tokens an answer may open with before its label ("- ", "**", a quote)
 TIMEOUT_S = (5, 120)  # connect, read: a 1.5B model on 2 cores answers in ~0.3 s, a busy server can queue for a minute
 
 
@@ -148,11 +149,13 @@ def _norm(token: str, first: bool) -> str:
     return (token.lstrip() if first else token).lower()
 
 
-def walk(label: str, content: list[dict]) -> float:
+def walk(label: str, content: list[dict], start: int = 0) -> float:
     """A label's log-score from a greedy answer's positions (token, logprob, top_logprobs): see the module's
-    docstring. Upper bounds where the answer leaves the label, exact while it spells it."""
+    docstring. Upper bounds where the answer leaves the label, exact while it spells it. An answer that opens with
+    punctuation ("- negative", a quote) is followed past it too: the label's paths with and without it add up."""
     target, said, total = label.lower(), "", 0.0
-    for pos in content:
+    for i in range(start, len(content)):
+        pos = content[i]
         rest = target[len(said):]
         shown = [(_norm(t.get("token", ""), not said), t.get("logprob", -math.inf)) for t in pos.get("top_logprobs") or []]
         floor = min((lp for _, lp in shown), default=pos.get("logprob", 0.0))
@@ -164,7 +167,10 @@ def walk(label: str, content: list[dict]) -> float:
             total, said = total + pos.get("logprob", 0.0), said + greedy
             continue
         fits = [lp for tok, lp in shown if tok and rest.startswith(tok)]
-        return total + (max(fits) if fits else floor)
+        here = total + (max(fits) if fits else floor)
+        if not said and greedy and not any(ch.isalnum() for ch in greedy) and i - start < PREAMBLE:
+            return float(np.logaddexp(here, pos.get("logprob", 0.0) + walk(label, content, i + 1)))
+        return here
     # the answer ended short of the label: ending had at least the continuation's probability, so the continuation
     # had at most 1/2 (max_tokens spells the longest label with room, so an answer is not cut short)
     return total if said == target else total - math.log(2)
