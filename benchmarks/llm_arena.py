@@ -22,9 +22,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
+from core.config import TrainConfig  # noqa: E402
 from core.contenders import llm_scoring as scoring  # noqa: E402
+from core.contenders import registry  # noqa: E402
 from core.contenders.llm import LLMClassifier  # noqa: E402
+from core.contenders.llm_endpoint import is_endpoint  # noqa: E402
 from core.evaluate import evaluate  # noqa: E402
+from core.recommend import recommend  # noqa: E402
 from core.runs import llm_name  # noqa: E402
 
 VAL_ROWS, SPEED_TEXTS = 100, 40
@@ -41,12 +45,26 @@ def variant(llm: str, shots: int, calibrate: bool, train, val, test) -> dict:
     model = LLMClassifier(llm=llm, shots=shots, calibrate=calibrate, seed=0)
     model.fit(train["text"].astype(str).tolist(), train["label"].astype(str).tolist(),
               eval_set=(val["text"].astype(str).tolist(), val["label"].astype(str).tolist()))
-    t0 = time.perf_counter()
+    return scored(model, test) | {"calibrated": model.calibrated_}
+
+
+def scored(model, test) -> dict:
+    """Accuracy (CI), macro-F1, predictions, texts/s and tokens per text of a fitted model on the test rows."""
+    before, t0 = model.usage(), time.perf_counter()
     proba = model.predict_proba(test["text"].astype(str).tolist())
-    seconds = time.perf_counter() - t0
+    seconds, after = time.perf_counter() - t0, model.usage()
     ev = evaluate(test["label"].astype(str).tolist(), proba, list(model.classes_))
-    return {"accuracy": ev.accuracy, "ci": ev.ci["accuracy"], "texts_per_s": len(test) / seconds, "model": model,
-            "calibrated": model.calibrated_}
+    tokens = (after["tokens_in"] - before["tokens_in"]) / len(test) if after else None
+    return {"accuracy": ev.accuracy, "macro_f1": ev.macro_f1, "ci": ev.ci["accuracy"], "n": ev.n,
+            "texts_per_s": len(test) / seconds, "model": model, "tokens": tokens,
+            "pred": [model.classes_[i] for i in proba.argmax(1)]}
+
+
+def verdict(name: str, runs: dict[str, dict], test) -> str:
+    """The app's recommendation (core.recommend) among the baseline and the LLM variants on these rows."""
+    rows = [{"run": k, "name": k, "accuracy": r["accuracy"], "macro_f1": r["macro_f1"], "n": r["n"], "seconds": 0.0,
+             "texts_per_s": r["texts_per_s"]} for k, r in runs.items()]
+    return recommend(rows, {k: r["pred"] for k, r in runs.items()}, test["label"].astype(str).tolist())["sentence"]
 
 
 def lora(llm: str, rows: int, train, val, test) -> dict:
@@ -110,39 +128,57 @@ def main() -> None:
     args = a.parse_args()
     if args.lora_rows:
         return lora_section(args)
-    lines = ["| dataset | zero-shot | few-shot (4 per label) | few-shot, calibration decided on validation | "
-             "texts/s (few-shot) |", "|---|---|---|---|---|"]
+    lines = ["| dataset | TF-IDF baseline | zero-shot | few-shot (4 per label) | few-shot, calibration decided on "
+             "validation | s per 1,000 texts (few-shot) | tokens per text (few-shot) |", "|---|---|---|---|---|---|---|"]
     speed = ["| dataset | label scoring s/text | generate-and-match s/text | **speed-up** | answers matching a label |",
              "|---|---|---|---|---|"]
+    verdicts = []
     for name in args.datasets.split(","):
         train, val, test = split(name, args.rows)
+        baseline = registry.get("baseline").build(TrainConfig())
+        baseline.fit(train["text"].astype(str).tolist(), train["label"].astype(str).tolist())
+        base = scored(baseline, test)
         zero = variant(args.llm, 0, False, train, val, test)
         few = variant(args.llm, 4, False, train, val, test)
         cal = variant(args.llm, 4, True, train, val, test)
         cell = lambda r: f"{r['accuracy']:.3f} ({r['ci'][0]:.2f}-{r['ci'][1]:.2f})"  # noqa: E731
-        lines.append(f"| {name} | {cell(zero)} | {cell(few)} | {cell(cal)}{' (kept)' if cal['calibrated'] else ''} | "
-                     f"{few['texts_per_s']:.1f} |")
+        lines.append(f"| {name} | {cell(base)} | {cell(zero)} | {cell(few)} | {cell(cal)}"
+                     f"{' (kept)' if cal['calibrated'] else ''} | {1000 / few['texts_per_s']:,.0f} | {few['tokens']:.0f} |")
         print(lines[-1], flush=True)
+        runs = {"TF-IDF baseline": base, f"zero-shot {llm_name(args.llm)}": zero,
+                f"few-shot {llm_name(args.llm)}": cal if cal["calibrated"] else few}
+        verdicts.append(f"- {name}: {verdict(name, runs, test)}")
+        print(verdicts[-1], flush=True)
+        if is_endpoint(args.llm):  # a server's speed is its own business: generate-and-match is timed locally
+            continue
         texts = test["text"].astype(str).tolist()[:SPEED_TEXTS]
         t0 = time.perf_counter()
         few["model"].predict_proba(texts)
-        scored = (time.perf_counter() - t0) / len(texts)
+        scored_s = (time.perf_counter() - t0) / len(texts)
         generated, matched = generate_and_match(few["model"], texts)
-        speed.append(f"| {name} | {scored:.3f} | {generated:.3f} | **{generated / scored:.1f}x** | {matched:.0%} |")
+        speed.append(f"| {name} | {scored_s:.3f} | {generated:.3f} | **{generated / scored_s:.1f}x** | {matched:.0%} |")
         print(speed[-1], flush=True)
-    write_section(f"Prompted LLM: {llm_name(args.llm)}", f"""
-The LLM contender ({llm_name(args.llm)}) on at most {args.rows} random test rows per dataset; accuracy (95% CI).
-Few-shot: 4 examples per label picked from train.csv by the contender (nearest the centres of k-means clusters of
-each label's texts); calibration: contextual calibration (Zhao et al. 2021) decided on {VAL_ROWS} validation rows
-from train.csv and kept only where it raised macro-F1. Target: label scoring >= 3x faster than generate-and-match.
-
-{chr(10).join(lines)}
-
+    where = " (the server on the same 2 cores)" if is_endpoint(args.llm) else ""
+    timing = "" if is_endpoint(args.llm) else f"""
 Label scoring (the prefix's cache reused, each label's tokens scored) against greedy generation of up to 8 tokens
 with the whole prompt and matching the answer's start to a label, few-shot prompt, {SPEED_TEXTS} test texts:
 
 {chr(10).join(speed)}
-""")
+"""
+    write_section(f"Prompted LLM: {llm_name(args.llm)}", f"""
+The LLM contender ({llm_name(args.llm)}) on at most {args.rows} random test rows per dataset, beside the TF-IDF
+baseline trained on the same train.csv and scored on the same rows; accuracy (95% CI). Few-shot: 4 examples per
+label picked from train.csv by the contender (nearest the centres of k-means clusters of each label's texts);
+calibration: contextual calibration (Zhao et al. 2021) decided on {VAL_ROWS} validation rows from train.csv and kept
+only where it raised macro-F1. Seconds per 1,000 texts: wall time on this machine{where}.
+Target: label scoring >= 3x faster than generate-and-match.
+
+{chr(10).join(lines)}
+
+What the app would recommend on these rows (core.recommend: the cheapest run not significantly below the best):
+
+{chr(10).join(verdicts)}
+{timing}""")
 
 
 if __name__ == "__main__":

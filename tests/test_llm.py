@@ -133,6 +133,15 @@ def test_refusals_are_one_sentence(smol, tmp_path):
     with pytest.raises(DataError, match="Two labels look the same"):
         scoring.label_ids(tokenizer, ["spam", "spam"], "<|im_end|>")
 
+    class WordPiece:  # a tokenizer with an unknown token: a label outside its vocabulary comes out as [UNK]
+        unk_token_id = 100
+
+        def __call__(self, text, add_special_tokens=False):
+            return {"input_ids": [100 if not text.isascii() else 7 + len(text)]}
+
+    with pytest.raises(DataError, match="cannot write the label '垃圾邮件'"):
+        scoring.label_ids(WordPiece(), ["ham", "垃圾邮件"], "</s>")
+
 
 @pytest.mark.slow
 def test_lora_tuning_lowers_the_loss_and_saves_the_adapter_as_safetensors(tmp_path):

@@ -126,7 +126,8 @@ class EndpointScorer:
             raise DataError("The LLM server at {label} refused the request (HTTP {status}): it needs a valid key.",
                             label=self.target.label, status=resp.status_code)
         if resp.status_code != 200:  # the server's own words are another party's text: never shown
-            raise DataError("The LLM server at {label} answered with an error (HTTP {status}); check the model name.",
+            raise DataError("The LLM server at {label} answered with an error (HTTP {status}); check the model name, and "
+                            "that the prompt with its examples fits the model (fewer examples per label).",
                             label=self.target.label, status=resp.status_code)
         try:
             return resp.json()

@@ -85,7 +85,11 @@ def label_ids(tokenizer, classes: list[str], close: str, always_close: bool = Fa
     """Each label's tokens, closed by the tokens that end an answer where one label's tokens begin another's (or
     `always_close`: LoRA learns to stop); refused when two labels encode the same, or one encodes to nothing."""
     ids = [encode(tokenizer, c) for c in classes]
-    if len({tuple(i) for i in ids}) < len(ids) or not all(ids):
+    unreadable = [c for c, i in zip(classes, ids, strict=True) if not i or i.count(tokenizer.unk_token_id) > 0]
+    if unreadable:
+        raise DataError("This model cannot write the label '{label}' (its tokenizer has no tokens for it); rename "
+                        "the label or pick another model.", label=unreadable[0][:80])
+    if len({tuple(i) for i in ids}) < len(ids):
         raise DataError("Two labels look the same to this model's tokenizer; rename one of them.")
     begins = any(a != b and b[:len(a)] == a for a in ids for b in ids)
     if always_close or begins:
