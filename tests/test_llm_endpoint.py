@@ -267,3 +267,29 @@ def test_a_real_llama_cpp_server_is_scored_from_its_log_probabilities():
         proba = model.predict_proba(["terrible, it broke at once", "where is my order?", "I love it"])
     assert not model.coarse_ and model.usage()["tokens_out"] > 0  # log-probabilities came back, tokens were counted
     assert np.allclose(proba.sum(1), 1) and len({tuple(np.round(p, 4)) for p in proba}) == 3  # graded, per text
+
+
+@pytest.mark.slow
+def test_evaluate_shows_an_endpoint_runs_tokens_and_price_beside_the_baseline(server, data_dir, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from core.jobs import JobRunner
+    from core.store import Store
+    from tests.conftest import ROOT
+    from tests.test_pages import finish
+
+    monkeypatch.setenv("TUNELAB_CHAT_ENDPOINTS", f"Our server={server}|served|0.5")  # the workers inherit it
+    tiny_frame().to_csv(tmp_path / "tiny.csv", index=False)
+    runner = JobRunner(Store(data_dir), max_concurrent=2)
+    for config in (TrainConfig(), TrainConfig(model="llm", llm="endpoint:Our server", shots=1)):
+        runner.submit(config, tmp_path / "tiny.csv")
+    finish(runner)
+    assert {j.status for j in runner.store.jobs()} == {"done"}, [j.error for j in runner.store.jobs()]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run().switch_page("pages/evaluate.py").run()
+    assert not at.exception
+    card = next(d.value for d in at.dataframe if "tokens per text" in d.value.columns)
+    llm = card[card["contender"].str.contains("Our server")].iloc[0]
+    base = card[card["contender"].str.contains("baseline")].iloc[0]
+    assert llm["tokens per text"] > 20 and llm["$ per 1,000 texts"] == pytest.approx(llm["tokens per text"] * 0.5 / 1000,
+                                                                                     rel=0.02)
+    assert np.isnan(base["tokens per text"]) and np.isnan(base["$ per 1,000 texts"])  # not a token-billed model
