@@ -55,7 +55,7 @@ class Server(BaseHTTPRequestHandler):
     """Answers like an OpenAI-compatible chat server whose model labels by keywords (right on the tiny data)."""
 
     seen: list[dict] = []
-    logprobs, reject_logprobs, delay, die_after = True, False, 0.0, None
+    logprobs, reject_logprobs, delay, die_after, garbled = True, False, 0.0, None, False
     in_flight = peak = 0
     lock = threading.Lock()
 
@@ -80,6 +80,8 @@ class Server(BaseHTTPRequestHandler):
                 cls.in_flight -= 1
 
     def _answer(self, body: dict) -> dict:
+        if type(self).garbled:
+            return {"choices": "not a list of choices"}
         text = body["messages"][-1]["content"].lower()
         label = "question" if "?" in text else "negative" if any(w in text for w in NEGATIVE) else "positive"
         other = {"positive": "neg", "negative": "pos", "question": "pos"}[label]
@@ -110,6 +112,7 @@ class Server(BaseHTTPRequestHandler):
 @pytest.fixture
 def server(monkeypatch):
     Server.seen, Server.logprobs, Server.reject_logprobs, Server.delay, Server.die_after = [], True, False, 0.0, None
+    Server.garbled = False
     Server.in_flight = Server.peak = 0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Server)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -209,6 +212,9 @@ def test_a_slow_server_and_an_unknown_endpoint_are_one_sentence(server, monkeypa
         fit(server)
     with pytest.raises(DataError, match="No LLM server called Elsewhere"):
         fit("endpoint:Elsewhere")
+    Server.delay, Server.garbled = 0.0, True
+    with pytest.raises(DataError, match="did not answer in the OpenAI format"):
+        fit(server)
 
 
 def test_a_typed_key_reaches_only_its_own_worker_and_is_never_written(data_dir, monkeypatch, tmp_path):

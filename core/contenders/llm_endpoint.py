@@ -70,7 +70,7 @@ def resolve(spec: str) -> Target:
     endpoints.key_for(url)  # one sentence for a malformed URL or where typed URLs are off
     found = endpoints.matching(url)
     if found is not None:
-        return Target(found.url, model or found.model, found.label, True, found.price)
+        return Target(found.url, model.strip() or found.model, found.label, True, found.price)
     return Target(url.strip(), model.strip() or "default", url.strip(), False, None)
 
 
@@ -93,11 +93,20 @@ class EndpointScorer:
     def probas(self, texts: list[str]) -> np.ndarray:
         if len(texts) <= 1 or self.workers == 1:
             return np.array([self.proba(t) for t in texts]).reshape(-1, len(self.classes))
-        with ThreadPoolExecutor(self.workers) as pool:  # an error in one request ends the batch with its sentence
+        pool = ThreadPoolExecutor(self.workers)
+        try:
             return np.array(list(pool.map(self.proba, texts))).reshape(-1, len(self.classes))
+        finally:  # an error in one request ends the batch with its sentence: the requests not yet sent are dropped
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def proba(self, text: str) -> np.ndarray:
         answer = self._ask(scoring.conversation(self.system, self.examples, text))
+        try:
+            return self._read(answer)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+            raise self._not_openai() from None
+
+    def _read(self, answer: dict) -> np.ndarray:
         choice = (answer.get("choices") or [{}])[0]
         content = ((choice.get("logprobs") or {}).get("content")) or []
         usage = answer.get("usage") or {}
@@ -132,8 +141,11 @@ class EndpointScorer:
         try:
             return resp.json()
         except ValueError:
-            raise DataError("The LLM server at {label} did not answer in the OpenAI format; check that the address "
-                            "points to an OpenAI-compatible /v1 endpoint.", label=self.target.label) from None
+            raise self._not_openai() from None
+
+    def _not_openai(self) -> DataError:
+        return DataError("The LLM server at {label} did not answer in the OpenAI format; check that the address "
+                         "points to an OpenAI-compatible /v1 endpoint.", label=self.target.label)
 
     def _post(self, body: dict, headers: dict):
         try:
