@@ -55,7 +55,7 @@ class Server(BaseHTTPRequestHandler):
     """Answers like an OpenAI-compatible chat server whose model labels by keywords (right on the tiny data)."""
 
     seen: list[dict] = []
-    logprobs, reject_logprobs, delay, die_after, garbled = True, False, 0.0, None, False
+    logprobs, reject_logprobs, delay, die_after, garbled = True, (), 0.0, None, False
     in_flight = peak = 0
     lock = threading.Lock()
 
@@ -72,7 +72,7 @@ class Server(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             time.sleep(cls.delay)
-            if cls.reject_logprobs and "logprobs" in body:
+            if any(field in body for field in cls.reject_logprobs):
                 return self._send(400, {"error": {"message": "SECRET internal: unknown field logprobs"}})
             self._send(200, self._answer(body))
         finally:
@@ -111,7 +111,7 @@ class Server(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server(monkeypatch):
-    Server.seen, Server.logprobs, Server.reject_logprobs, Server.delay, Server.die_after = [], True, False, 0.0, None
+    Server.seen, Server.logprobs, Server.reject_logprobs, Server.delay, Server.die_after = [], True, (), 0.0, None
     Server.garbled = False
     Server.in_flight = Server.peak = 0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Server)
@@ -142,13 +142,15 @@ def test_a_server_with_log_probabilities_labels_like_a_local_model(server):
     assert usage["texts"] > 20 and usage["tokens_in"] > 0 and usage["tokens_out"] == 3 * usage["texts"]
 
 
-@pytest.mark.parametrize("reject", [False, True])
+@pytest.mark.parametrize("reject", [(), ("logprobs",), ("logprobs", "guided_choice")])
 def test_a_server_without_log_probabilities_gives_coarse_probabilities_and_says_so(server, reject):
-    Server.logprobs, Server.reject_logprobs = False, reject  # silently none, or a 400 for the parameter
+    Server.logprobs, Server.reject_logprobs = False, reject  # silently none, or a 400 for a parameter it does not know
     model = fit(server)
     assert model.coarse_ and model.predict(["how do I pay?"]) == ["question"]
     assert model.predict_proba(["how do I pay?"]).max() == pytest.approx(0.9)
-    assert "logprobs" not in Server.seen[-1]["body"] or not reject
+    last = Server.seen[-1]["body"]
+    assert not any(field in last for field in reject)  # moved on to what the server takes
+    assert ("guided_choice" in last) == (reject == ("logprobs",))  # a constrained choice where it is taken
 
 
 def test_requests_go_out_together(server):

@@ -6,8 +6,9 @@ so a label is scored by walking the answer: while the answer spells the label, i
 where the label leaves the answer, the alternative token that continues it is counted and the rest is taken as
 certain (an upper bound); a label no shown token continues gets the smallest one shown (also an upper bound). Labels
 sharing a first token ("abbreviation", "about") are told apart when the model's answer starts with that token, which
-is when it matters. A server that returns no log-probabilities is asked for the label in words; the answer is
-mapped to a label and its probabilities are coarse (COARSE_P), which the run records.
+is when it matters. A server that returns no log-probabilities is asked for the label in words (constrained to the
+labels where it supports that, as vLLM does); the answer is mapped to a label and its probabilities are coarse
+(COARSE_P), which the run records.
 
 Requests go out `requests` at a time (threads), so a vLLM or llama.cpp server batches them. Keys follow
 core.chat.endpoints: the operator's key only to the operator's endpoints (named `endpoint:LABEL`); a typed URL gets
@@ -32,6 +33,11 @@ PREFIX = "endpoint:"
 KEY_ENV = endpoints.VISITOR_KEY_ENV
 TOP_LOGPROBS = 20  # OpenAI's and vLLM's default ceiling
 COARSE_P = 0.9  # a server without log-probabilities: the label it named gets 0.9, the rest share 0.1
+# What is asked, best first: log-probabilities; else a constrained choice among the labels (vLLM reads both spellings,
+# older `guided_choice` and newer `structured_outputs`); else the label in words. A 400 moves to the next.
+MODES = (lambda classes: {"logprobs": True, "top_logprobs": TOP_LOGPROBS},
+         lambda classes: {"guided_choice": classes, "structured_outputs": {"choice": classes}},
+         lambda classes: {})
 PREAMBLE = 3  # punctuation tokens an answer may open with before its label ("- ", "**", a quote)
 TIMEOUT_S = (5, 120)  # connect, read: a 1.5B model on 2 cores answers in ~0.3 s, a busy server can queue for a minute
 
@@ -86,7 +92,7 @@ class EndpointScorer:
         base = target.url.rstrip("/")
         self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
         self.max_tokens = min(32, max(len(c) for c in classes) // 2 + 3)  # enough tokens to spell the longest label
-        self.logprobs = True  # switched off for good when the server refuses the parameter
+        self.mode = 0  # index in MODES: moves on for good when a server refuses a mode's parameters (HTTP 400)
         self.lock = threading.Lock()
         self.usage = {"texts": 0, "tokens_in": 0, "tokens_out": 0, "coarse": 0}
 
@@ -120,16 +126,14 @@ class EndpointScorer:
         return coarse(((choice.get("message") or {}).get("content")) or "", self.classes)
 
     def _ask(self, messages: list[dict]) -> dict:
+        mode = self.mode  # read once: another thread may move it on meanwhile
         body = {"model": self.target.model, "messages": messages, "max_tokens": self.max_tokens, "temperature": 0,
-                "seed": 0}
-        asked = self.logprobs  # read once: another thread may switch it off meanwhile
-        if asked:
-            body |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
+                "seed": 0, **MODES[mode](self.classes)}
         key = self.target.key()
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         resp = self._post(body, headers)
-        if resp.status_code == 400 and asked:  # a server that does not know the parameter: ask in words
-            self.logprobs = False
+        if resp.status_code == 400 and mode + 1 < len(MODES):  # a server that does not know a parameter: the next mode
+            self.mode = max(self.mode, mode + 1)
             return self._ask(messages)
         if resp.status_code in (401, 403):
             raise DataError("The LLM server at {label} refused the request (HTTP {status}): it needs a valid key.",
