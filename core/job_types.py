@@ -51,7 +51,7 @@ def _train(run: RunFolder) -> list[str]:
     """`python -m core train`, under `accelerate launch` with one process per GPU when there are several."""
     cmd = ["train", run.data_path(), "--out", str(run.path), "--config", str(run.config_path)]
     gpus = visible_gpus()
-    if gpus > 1 and registry.get(run.config().model).needs_torch:
+    if gpus > 1 and registry.get(run.config().model).multi_gpu:
         return ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(gpus), "-m", "core", *cmd]
     return ["-m", "core", *cmd]
 

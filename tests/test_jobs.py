@@ -86,11 +86,15 @@ def test_training_jobs_use_every_visible_gpu_through_accelerate(data_dir, tiny_c
     runner = JobRunner(Store(data_dir), max_concurrent=0)  # queue only: nothing starts here
     ft = runner.submit(TrainConfig(model="finetune"), tiny_csv)
     base = runner.submit(TrainConfig(model="baseline"), tiny_csv)
+    lora, llm = (runner.submit(TrainConfig(model=m), tiny_csv) for m in ("llm-lora", "llm"))
     monkeypatch.setenv("TUNELAB_GPUS", "4")
     cmd = job_types.command("train", runner.folder(ft))
     launch = cmd.index("accelerate.commands.launch")
     assert cmd[launch + 1:launch + 7] == ["--multi_gpu", "--num_processes", "4", "-m", "core", "train"]
     assert "accelerate.commands.launch" not in job_types.command("train", runner.folder(base))  # the baseline uses no GPU
+    assert "accelerate.commands.launch" in job_types.command("train", runner.folder(lora))  # LoRA shards its rows
+    # the prompted LLM trains nothing: four processes would each score every validation text
+    assert "accelerate.commands.launch" not in job_types.command("train", runner.folder(llm))
     monkeypatch.setenv("TUNELAB_GPUS", "1")
     assert job_types.command("train", runner.folder(ft))[1:4] == ["-m", "core", "train"]
     monkeypatch.delenv("TUNELAB_GPUS")

@@ -31,7 +31,7 @@ class Contender:
     uses_checkpoint: bool = False  # built on a Transformer checkpoint (named in its runs)
     validates: bool = False  # fit() takes eval_set=(texts, labels) and early-stops on it
     hf_format: bool = False  # its model folder loads with transformers' Auto classes
-    needs_torch: bool = False
+    multi_gpu: bool = False  # runs data-parallel, one process per GPU, under `accelerate launch` when there are several
     uses_llm: bool = False  # built on a generative LLM (TrainConfig.llm, named in its runs)
     tunes_llm: bool = False  # changes the LLM's own weights: needs a local model, not a server
     default_on: bool = True  # ticked on the Train page until the user unticks it
@@ -100,19 +100,20 @@ register(Contender("embeddings", N_("embeddings model"), "core.contenders.embedd
                    N_("Frozen sentence embeddings with logistic regression: strong with few labels."),
                    settings=("C", *_FIT), name_pattern=N_("{checkpoint} embeddings"),
                    choice=N_("Sentence embeddings + logistic regression"), uses_checkpoint=True,
-                   needs_torch=True, disk_mb=50))
+                   multi_gpu=True, disk_mb=50))
 register(Contender("finetune", N_("fine-tuned Transformer"), "core.contenders.finetune:FineTuneClassifier",
                    N_("All weights of a Transformer trained on your labels: usually the most accurate, and the slowest."),
                    settings=("epochs", "batch_size", "max_length", "lr", "grad_accum", "eval_every", "patience",
                              "max_steps", *_FIT),
                    name_pattern=N_("Fine-tuned {checkpoint}"), uses_checkpoint=True, validates=True, hf_format=True,
-                   needs_torch=True, disk_mb=600))  # MiniLM saves ~90 MB; multilingual-e5-small ~470 MB
+                   multi_gpu=True, disk_mb=600))  # MiniLM saves ~90 MB; multilingual-e5-small ~470 MB
 register(Contender("llm", N_("prompted LLM"), "core.contenders.llm:LLMClassifier",
                    N_("A generative language model picks a label after a few examples from your training rows; "
                       "nothing is trained. The embedded SmolLM2-135M is too small to classify well: it shows how an "
-                      "LLM compares; a stronger model in the chat-models folder shows what one can do."),
+                      "LLM compares; a stronger model in the chat-models folder, or an LLM server, shows what one can "
+                      "do."),
                    settings=("shots", "seed", "max_rows"), name_pattern=N_("Prompted {checkpoint}"),
-                   choice=N_("Prompted LLM (few-shot)"), uses_llm=True, validates=True, needs_torch=True,
+                   choice=N_("Prompted LLM (few-shot)"), uses_llm=True, validates=True,
                    default_on=False, disk_mb=10))  # saves the prompt's makings as JSON, never the weights
 register(Contender("llm-lora", N_("LoRA-tuned LLM"), "core.contenders.llm_lora:LoRALLMClassifier",
                    N_("The same language model and prompt, with small adapters (LoRA) trained on every training row: "
@@ -120,4 +121,4 @@ register(Contender("llm-lora", N_("LoRA-tuned LLM"), "core.contenders.llm_lora:L
                       "model."),
                    settings=("epochs", "batch_size", "lr", "max_length", "max_steps", *_FIT),
                    name_pattern=N_("LoRA-tuned {checkpoint}"), choice=N_("LoRA-tuned LLM"), uses_llm=True,
-                   tunes_llm=True, validates=True, needs_torch=True, default_on=False, disk_mb=50))  # the adapter: ~2 MB for SmolLM2
+                   tunes_llm=True, validates=True, multi_gpu=True, default_on=False, disk_mb=50))  # the adapter: ~2 MB for SmolLM2
