@@ -62,8 +62,11 @@ for spec, col in zip(specs, st.columns(len(specs)), strict=False):
     elif col.checkbox(title, value=ticked.get(spec.kind, spec.default_on), key=f"contender_{spec.kind}", on_change=_remember,
                       args=(spec.kind,), help=about):
         kinds.append(spec.kind)
-checkpoint = checkpoint_choice(read_report(store, pick).get("language"))
-llm = llm_choice() if any(registry.get(k).uses_llm for k in kinds) else LLMSettings()
+# the Transformer checkpoint only where a ticked contender is built on one (the baseline and the LLMs are not)
+checkpoint = checkpoint_choice(read_report(store, pick).get("language")) \
+    if any(registry.get(k).uses_checkpoint for k in kinds) else "default"
+llms = [registry.get(k) for k in kinds if registry.get(k).uses_llm]
+llm = llm_choice(any(not s.tunes_llm for s in llms), any(s.tunes_llm for s in llms)) if llms else LLMSettings()
 quick = st.toggle(_("Quick demo: small, fast settings"), value=True)
 quick_rows = QUICK_ROWS.get(checkpoint, QUICK_ROWS["default"])
 if quick and checkpoint == "multilingual":
@@ -89,13 +92,16 @@ if st.button(_("Start training"), type="primary"):
                            lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label",
                            **llm.config())
         runner = resources.runner()
+        spec_of = registry.get
         for kind in kinds:
             # the multilingual cap is for its slow Transformer: a baseline beside it keeps the usual quick cap
             config = base if not quick or registry.get(kind).uses_checkpoint else \
                 base.with_(max_rows=QUICK_ROWS["default"])
-            runner.submit(config.with_(model=kind, dataset_id=pick, dataset_version=version),
+            runner.submit(config.with_(model=kind, dataset_id=pick, dataset_version=version,
+                                       **llm.config(registry.get(kind).tunes_llm)),
                           dataset_name=names[pick] if version == 1 else f"{Path(names[pick]).stem} v{version}",
-                          lang=lang(), api_key=llm.api_key if registry.get(kind).uses_llm else None)
+                          lang=lang(), api_key=llm.api_key if spec_of(kind).uses_llm and not spec_of(kind).tunes_llm
+                          else None)
         st.success(_("Queued {n} run(s). Progress appears below; results on the Evaluate page.", n=len(kinds)))
 
 st.subheader(_("Runs"))

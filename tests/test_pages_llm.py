@@ -54,9 +54,13 @@ def test_a_server_the_visitor_types_gets_their_key_in_memory_only(data_dir, tmp_
     for kind in ("embeddings", "finetune"):
         at.checkbox(key=f"contender_{kind}").uncheck()
     at.checkbox(key="contender_llm").check().run()
+    at.checkbox(key="contender_llm-lora").check().run()
     model = next(s for s in at.selectbox if s.label == "Language model for the prompted LLM")
     assert "Server: Team vLLM" in model.options
+    assert not [s for s in at.selectbox if s.label.startswith("Language model to tune")]  # a local model: the same
     model.set_value(model.options[-1]).run()  # "A server I give the address of"
+    tuned = next(s for s in at.selectbox if s.label.startswith("Language model to tune"))  # a server: LoRA's own
+    assert tuned.options == ["Embedded SmolLM2-135M (too small to classify well)"]  # local models only
     next(t for t in at.text_input if t.label.startswith("Server address")).input("http://127.0.0.1:8/v1")
     next(t for t in at.text_input if t.label.startswith("Model name")).input("mine")
     next(t for t in at.text_input if t.label.startswith("Your API key")).input("visitor-secret")
@@ -71,6 +75,8 @@ def test_a_server_the_visitor_types_gets_their_key_in_memory_only(data_dir, tmp_
     next(b for b in at.button if b.label == "Start training").click().run()
     assert not at.error, [e.value for e in at.error]
     [job] = [j for j in Store(data_dir).jobs() if j.model == "llm"]
+    [lora] = [j for j in Store(data_dir).jobs() if j.model == "llm-lora"]
+    assert json.loads(lora.config)["llm"] == "default"  # the server's key never goes to the LoRA run
     config = json.loads(job.config)
     assert config["llm"] == "http://127.0.0.1:8/v1|mine" and config["descriptions"] == "billing: money matters"
     assert jobs._visitor_keys == {job.id: "visitor-secret"} and RunFolder(store.run_dir(job.id)).needs_key.exists()

@@ -21,18 +21,27 @@ class LLMSettings:
     task: str = ""
     descriptions: str = ""
     api_key: str | None = None  # a visitor's own key for the server they typed: goes to the job runner's memory only
+    tuned_llm: str = "default"  # the LoRA-tuned LLM's model: a local one (a server shares no weights to tune)
 
-    def config(self) -> dict:
-        """The TrainConfig fields (the key is not one: a run never holds a key)."""
-        return {"llm": self.llm, "shots": self.shots, "task": self.task, "descriptions": self.descriptions}
+    def config(self, tunes: bool = False) -> dict:
+        """The TrainConfig fields for a contender (`tunes`: the LoRA one); the key is not one: a run never holds a key."""
+        return {"llm": self.tuned_llm if tunes else self.llm, "shots": self.shots, "task": self.task,
+                "descriptions": self.descriptions}
 
 
-def llm_choice() -> LLMSettings:
-    names = ["default", *local_models(), *(f"endpoint:{e.label}" for e in endpoints.configured())]
+def llm_choice(prompted: bool = True, tuned: bool = False) -> LLMSettings:
+    """The settings of the ticked LLM contenders: the prompted one may ask a server; the LoRA one tunes a local model,
+    the prompted one's when that is local (the ladder zero-shot -> few-shot -> LoRA is then one model)."""
+    local = ["default", *local_models()]
+    names = local + [f"endpoint:{e.label}" for e in endpoints.configured()]
     names += [TYPED] if endpoints.custom_allowed() else []
     c1, c2 = st.columns([3, 1])
-    llm = c1.selectbox(_("Language model for the prompted LLM"), names, format_func=_name)
-    shots = c2.number_input(_("Examples per label"), 0, 32, 4, help=help_text("few_shot", lang()))
+    llm = c1.selectbox(_("Language model for the prompted LLM"), names if prompted else local, format_func=_name)
+    shots = c2.number_input(_("Examples per label"), 0, 32, 4, help=help_text("few_shot", lang()), disabled=not prompted)
+    tuned_llm = llm
+    if tuned and llm not in local:
+        tuned_llm = st.selectbox(_("Language model to tune (LoRA needs a model's own weights, not a server)"), local,
+                                 format_func=_name)
     key = None
     if llm == TYPED:
         u1, u2, u3 = st.columns([3, 2, 2])
@@ -46,14 +55,14 @@ def llm_choice() -> LLMSettings:
                          placeholder=_("Sort support tickets by the team that should answer them"))
     descriptions = st.text_area(_("What each label means (optional), a line per label"), max_chars=5000, height=80,
                                 placeholder=_("billing: charges, refunds and invoices\nshipping: where an order is"))
-    if llm == "default":
+    if "default" in (llm, tuned_llm):
         st.caption(_("The embedded model has 135 million parameters: enough to show how a prompted LLM compares, too "
                      "few to classify well. A stronger model (a GGUF file or a model folder) put in the chat-models "
                      "folder {folder} appears in this list.", folder=str(models_folder())))
     if llm.startswith(("endpoint:", "http")):
-        st.caption(_("A server is asked for each text's label; only the prompted LLM can use one (LoRA needs the "
-                     "model's own weights)."))
-    return LLMSettings(llm, int(shots), task, descriptions, key)
+        st.caption(_("A server is asked for each text's label: its log-probabilities where it gives them, else its "
+                     "answer in words."))
+    return LLMSettings(llm, int(shots), task, descriptions, key, tuned_llm)
 
 
 def _name(choice: str) -> str:
