@@ -92,6 +92,11 @@ def build_dashboard(run_dirs: list[str | Path], lang: str = "en") -> Dashboard:
         else:
             dash.notes.append(_("These runs were scored on different test rows (different data or seed), "
                                 "so no significance test compares them."))
+    for r in rows:  # a server that gave no log-probabilities: its confidences are not probabilities
+        if r.get("coarse_share"):
+            dash.notes.append(_("The {name} asked a server that gave no log-probabilities for {share:.0%} of the "
+                                "texts: its confidence there is coarse (0.9 for the label it answered), not a "
+                                "probability.", name=r["name"], share=r["coarse_share"]))
     return dash
 
 

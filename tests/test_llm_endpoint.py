@@ -301,3 +301,17 @@ def test_evaluate_shows_an_endpoint_runs_tokens_and_price_beside_the_baseline(se
     assert llm["tokens per text"] > 20 and llm["$ per 1,000 texts"] == pytest.approx(llm["tokens per text"] * 0.5 / 1000,
                                                                                      rel=0.02)
     assert np.isnan(base["tokens per text"]) and np.isnan(base["$ per 1,000 texts"])  # not a token-billed model
+
+
+def test_a_run_on_a_server_without_log_probabilities_says_its_confidence_is_coarse(server, tmp_path):
+    from core.report import build_dashboard
+    from core.train import run_training
+
+    Server.logprobs = False
+    tiny_frame().to_csv(tmp_path / "tiny.csv", index=False)
+    metrics = run_training(TrainConfig(model="llm", llm=server, shots=1, name="Prompted server"), tmp_path / "tiny.csv",
+                           tmp_path / "run")
+    assert metrics["speed"]["coarse_share"] == 1.0
+    notes = build_dashboard([tmp_path / "run"]).notes
+    assert ["The Prompted server asked a server that gave no log-probabilities for 100% of the texts: its confidence "
+            "there is coarse (0.9 for the label it answered), not a probability."] == notes
