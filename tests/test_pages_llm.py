@@ -77,6 +77,8 @@ def test_a_server_the_visitor_types_gets_their_key_in_memory_only(data_dir, tmp_
     [job] = [j for j in Store(data_dir).jobs() if j.model == "llm"]
     [lora] = [j for j in Store(data_dir).jobs() if j.model == "llm-lora"]
     assert json.loads(lora.config)["llm"] == "default"  # the server's key never goes to the LoRA run
+    assert {k: json.loads(lora.config)[k] for k in ("max_rows", "epochs", "batch_size")} == \
+        {"max_rows": 400, "epochs": 1, "batch_size": 8}  # the quick demo keeps LoRA to minutes on a CPU
     config = json.loads(job.config)
     assert config["llm"] == "http://127.0.0.1:8/v1|mine" and config["descriptions"] == "billing: money matters"
     assert jobs._visitor_keys == {job.id: "visitor-secret"} and RunFolder(store.run_dir(job.id)).needs_key.exists()
