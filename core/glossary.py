@@ -92,7 +92,7 @@ ENTRIES = [
     Entry("contextual_calibration", N_("contextual calibration"), N_("A correction for a prompted model's lean "
                                                                      "towards some labels, measured on empty texts; "
                                                                      "kept only when it makes the model more "
-                                                                     "accurate on the validation texts."),
+                                                                     "accurate on the validation texts, by more than luck would."),
           ("contextual calibration", "calibrate before use", "上下文校准")),
     Entry("tokens", N_("tokens per text"), N_("The pieces of words a language model reads and writes to label one "
                                               "text, its instructions and examples included. A server that is paid "

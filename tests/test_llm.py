@@ -91,6 +91,16 @@ def test_calibration_is_kept_only_where_it_raises_validation_macro_f1(bias, kept
     assert model.predict_proba(["good three"]).argmax() == 1  # right either way: calibrated where the prompt leaned
 
 
+def test_a_calibration_gain_that_is_luck_is_not_kept():
+    rng = np.random.default_rng(2)
+    truth, raw = list(rng.choice(["a", "b"], 100)), rng.dirichlet([2, 2], 100)  # probabilities with no signal
+    content_free = np.array([0.58, 0.42])
+    gain = scoring.macro_f1(truth, scoring.calibrated(raw, content_free), ["a", "b"]) - scoring.macro_f1(truth, raw,
+                                                                                                         ["a", "b"])
+    assert 0 < gain < 0.01  # higher on these rows...
+    assert scoring.calibration_losses(truth, raw, content_free, ["a", "b"]) > 0.3  # ...and lower on a third of resamples
+
+
 def test_examples_are_reproducible_cover_every_label_and_interleave():
     df = tiny_frame()
     first = pick_examples(df["text"].tolist(), df["label"].tolist(), ["negative", "positive", "question"], 2, seed=3)

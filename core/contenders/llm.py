@@ -28,6 +28,7 @@ from core.errors import DataError
 
 CONTENT_FREE = ["N/A", "", "[MASK]"]  # Zhao et al. 2021: texts that say nothing, to read the prompt's bias
 MAX_EXAMPLE_CHARS = 300  # an example longer than this is cut: k x labels examples must fit the context
+MAX_LOSSES = 0.1  # calibration is kept when it lowers validation macro-F1 in at most 10% of bootstrap resamples
 CHUNK = 16  # validation texts between progress events (and in flight at once to a server, up to `requests`)
 VAL_ROWS = 200  # validation rows scored to decide on calibration (~1 min for SmolLM2 with 5 labels on 2 cores)
 
@@ -61,7 +62,8 @@ class LLMClassifier(ClassifierMixin):
         return self
 
     def _decide_calibration(self, rows: list[tuple[str, str]], emit, should_stop: StopFn, done: int) -> None:
-        """Score the validation rows with and without contextual calibration; keep it only if macro-F1 rises.
+        """Score the validation rows with and without contextual calibration; keep it only if macro-F1 rises, and
+        not by luck (scoring.calibration_losses).
         Progress steps count on from `done` (the steps of training before it, if any)."""
         t0 = time.time()
         self.content_free_ = self._raw(CONTENT_FREE).mean(axis=0)
@@ -77,13 +79,15 @@ class LLMClassifier(ClassifierMixin):
         truth = [label for _, label in rows]
         plain = scoring.macro_f1(truth, np.array(raw), self.classes_)
         fixed = scoring.macro_f1(truth, scoring.calibrated(np.array(raw), self.content_free_), self.classes_)
-        self.calibrated_ = bool(self.calibrate and fixed > plain)  # never kept where it does not help
+        losses = scoring.calibration_losses(truth, np.array(raw), self.content_free_, self.classes_, self.seed)
+        # never kept where it does not help, nor where its gain is as likely luck (lower in >10% of resamples)
+        self.calibrated_ = bool(self.calibrate and fixed > plain and losses <= MAX_LOSSES)
         kept = scoring.calibrated(np.array(raw), self.content_free_) if self.calibrated_ else np.array(raw)
         accuracy = float(np.mean([self.classes_[i] == t for i, t in zip(kept.argmax(1), truth, strict=True)]))
         event = {"event": "eval", "step": done + len(rows), "val_accuracy": round(accuracy, 4),
                  "val_macro_f1": round(fixed if self.calibrated_ else plain, 4),
                  "val_macro_f1_uncalibrated": round(plain, 4), "val_macro_f1_calibrated": round(fixed, 4),
-                 "calibrated": self.calibrated_}
+                 "calibration_losses": round(losses, 3), "calibrated": self.calibrated_}
         self.history_.append(event)
         emit(event)
 
