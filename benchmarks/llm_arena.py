@@ -9,6 +9,7 @@ the answer matched to a label by its start (what a hand-written LLM classifier d
 
     python benchmarks/llm_arena.py [--rows 200] [--llm default] [--datasets sst2,trec,sms_spam,mr_polarity]
     python benchmarks/llm_arena.py --lora-rows 400      # zero-shot against LoRA-tuned on 400 training rows
+    python benchmarks/llm_arena.py --llm "http://127.0.0.1:8080/v1|qwen" --variants zero   # a server, fewer variants
 """
 from __future__ import annotations
 
@@ -124,6 +125,7 @@ def main() -> None:
     a.add_argument("--rows", type=int, default=200)
     a.add_argument("--llm", default="default")
     a.add_argument("--datasets", default="sst2,trec,sms_spam,mr_polarity")
+    a.add_argument("--variants", default="zero,few,cal", help="which LLM variants to run besides 'cal' (always)")
     a.add_argument("--lora-rows", type=int, default=0, help="run zero-shot against LoRA-tuned on this many rows")
     args = a.parse_args()
     if args.lora_rows:
@@ -138,24 +140,28 @@ def main() -> None:
         baseline = registry.get("baseline").build(TrainConfig())
         baseline.fit(train["text"].astype(str).tolist(), train["label"].astype(str).tolist())
         base = scored(baseline, test)
-        zero = variant(args.llm, 0, False, train, val, test)
-        few = variant(args.llm, 4, False, train, val, test)
+        wanted = args.variants.split(",")
+        zero = variant(args.llm, 0, False, train, val, test) if "zero" in wanted else None
+        few = variant(args.llm, 4, False, train, val, test) if "few" in wanted else None
         cal = variant(args.llm, 4, True, train, val, test)
-        cell = lambda r: f"{r['accuracy']:.3f} ({r['ci'][0]:.2f}-{r['ci'][1]:.2f})"  # noqa: E731
+        shown = few or cal
+        cell = lambda r: f"{r['accuracy']:.3f} ({r['ci'][0]:.2f}-{r['ci'][1]:.2f})" if r else "-"  # noqa: E731
         lines.append(f"| {name} | {cell(base)} | {cell(zero)} | {cell(few)} | {cell(cal)}"
-                     f"{' (kept)' if cal['calibrated'] else ''} | {1000 / few['texts_per_s']:,.0f} | {few['tokens']:.0f} |")
+                     f"{' (kept)' if cal['calibrated'] else ''} | {1000 / shown['texts_per_s']:,.0f} | "
+                     f"{shown['tokens']:.0f} |")
         print(lines[-1], flush=True)
-        runs = {"TF-IDF baseline": base, f"zero-shot {llm_name(args.llm)}": zero,
-                f"few-shot {llm_name(args.llm)}": cal if cal["calibrated"] else few}
+        runs = {"TF-IDF baseline": base, f"few-shot {llm_name(args.llm)}": cal if cal["calibrated"] or not few else few}
+        if zero:
+            runs[f"zero-shot {llm_name(args.llm)}"] = zero
         verdicts.append(f"- {name}: {verdict(name, runs, test)}")
         print(verdicts[-1], flush=True)
         if is_endpoint(args.llm):  # a server's speed is its own business: generate-and-match is timed locally
             continue
         texts = test["text"].astype(str).tolist()[:SPEED_TEXTS]
         t0 = time.perf_counter()
-        few["model"].predict_proba(texts)
+        shown["model"].predict_proba(texts)
         scored_s = (time.perf_counter() - t0) / len(texts)
-        generated, matched = generate_and_match(few["model"], texts)
+        generated, matched = generate_and_match(shown["model"], texts)
         speed.append(f"| {name} | {scored_s:.3f} | {generated:.3f} | **{generated / scored_s:.1f}x** | {matched:.0%} |")
         print(speed[-1], flush=True)
     where = " (the server on the same 2 cores)" if is_endpoint(args.llm) else ""
