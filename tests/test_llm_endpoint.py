@@ -224,12 +224,13 @@ def test_a_typed_key_reaches_only_its_own_worker_and_is_never_written(data_dir, 
     from core.jobs import JobRunner
     from core.store import JobStatus, Store
 
-    started = []
+    started, finish = [], threading.Event()
 
-    class Proc:  # the worker process, as far as the runner sees it
+    class Proc:  # the worker process, as far as the runner sees it: running until the test ends
         pid = 2**22 + 7
 
-        def wait(self):
+        def wait(self):  # the runner's watcher thread polls the queue when this returns: not before the test's end
+            finish.wait(30)
             return 0
 
     monkeypatch.setattr(jobs.subprocess, "Popen", lambda cmd, **kw: started.append(kw["env"]) or Proc())
@@ -248,6 +249,7 @@ def test_a_typed_key_reaches_only_its_own_worker_and_is_never_written(data_dir, 
     JobRunner(store, max_concurrent=5).poll()
     assert started[-1][llm_endpoint.KEY_ENV] == "visitor-c"
     written = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    finish.set()
     assert b"visitor-a" not in written and b"visitor-c" not in written
 
 
