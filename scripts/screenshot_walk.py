@@ -63,7 +63,7 @@ def english(page, url: str, out: Path) -> None:
                       ("Prompted LLM (few-shot)", True), ("LoRA-tuned LLM", True)):
         page.get_by_role("checkbox", name=box, exact=True).set_checked(keep, force=True)
     page.get_by_text("Language model for the prompted LLM").wait_for()
-    page.get_by_text("Embedded SmolLM2-135M (too small to classify well)").first.click()
+    page.get_by_role("combobox", name="Language model for the prompted LLM").click()
     page.get_by_role("option", name="Server: Local llama.cpp").click()  # the prompted LLM asks the server
     page.get_by_text("Language model to tune").wait_for()  # LoRA gets its own local model
     page.get_by_label("The task, in one sentence (optional)").fill("Route each support ticket to the team that answers it")
