@@ -18,7 +18,7 @@ from ui.widgets import capitalised, checkpoint_choice, guard
 
 # the multilingual encoder is 12 layers with a 250k vocabulary: ~4x MiniLM's time a row on 2 cores
 QUICK_ROWS = {"default": 2000, "multilingual": 400}
-QUICK_LORA = {"max_rows": 400, "epochs": 1, "batch_size": 8}  # 40 LoRA steps of SmolLM2: ~5 min on 2 cores
+QUICK_LORA = {"max_rows": 400, "epochs": 1, "batch_size": 8}  # 50 LoRA steps of SmolLM2: minutes on 2 cores
 
 
 
