@@ -79,9 +79,11 @@ def english(page, url: str, out: Path) -> None:
     go(page, "Chat")
     page.get_by_text("Model and settings").click()
     page.get_by_text("A LoRA-tuned LLM from your runs").click()
-    page.get_by_role("textbox").last.fill("Where is my parcel? It was due on Monday.")
+    page.wait_for_timeout(2000)
+    page.get_by_test_id("stChatInputTextArea").fill("Where is my parcel? It was due on Monday.")
     page.keyboard.press("Enter")
-    page.get_by_test_id("stChatMessage").nth(1).wait_for(timeout=300_000)
+    page.get_by_test_id("stChatMessage").nth(1).wait_for(timeout=400_000)
+    page.wait_for_timeout(20_000)  # the answer streams in
     shot(page, out, "5-chat-tuned-en")
 
 
@@ -89,7 +91,8 @@ def chinese(page, url: str, out: Path) -> None:
     page.goto(url + "/train?lang=zh")
     page.get_by_role("heading", name="训练").wait_for()
     page.get_by_role("checkbox", name="提示式大语言模型（少样本）", exact=True).set_checked(True, force=True)
-    page.wait_for_timeout(2000)
+    page.get_by_role("checkbox", name="LoRA 微调的大语言模型", exact=True).set_checked(True, force=True)
+    page.wait_for_timeout(3000)
     shot(page, out, "6-train-llm-choices-zh")
     page.goto(url + "/evaluate?lang=zh")
     page.get_by_role("heading", name="评估").wait_for()
