@@ -23,11 +23,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import SHARED, write_section  # noqa: E402
+from core.chat.endpoints import is_endpoint  # noqa: E402
 from core.config import TrainConfig  # noqa: E402
 from core.contenders import llm_scoring as scoring  # noqa: E402
 from core.contenders import registry  # noqa: E402
 from core.contenders.llm import LLMClassifier  # noqa: E402
-from core.contenders.llm_endpoint import is_endpoint  # noqa: E402
 from core.evaluate import evaluate  # noqa: E402
 from core.recommend import recommend  # noqa: E402
 from core.runs import llm_name  # noqa: E402

@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from core.chat.endpoints import is_endpoint
 from core.contenders import registry
 from core.errors import DataError
 
@@ -54,7 +55,7 @@ class TrainConfig:
 
     def __post_init__(self):
         spec = registry.get(self.model)  # one sentence naming the known kinds if it is not one
-        if spec.tunes_llm and str(self.llm).startswith(("endpoint:", "http://", "https://")):
+        if spec.tunes_llm and is_endpoint(str(self.llm)):
             raise DataError("LoRA tunes a model's own weights, which a server does not share; pick a local model for "
                             "the LoRA-tuned LLM (a server can be the prompted LLM).")
         for name in ("epochs", "batch_size", "max_length", "grad_accum"):

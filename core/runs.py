@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from core.chat.endpoints import PREFIX, is_endpoint
 from core.checkpoints import DEFAULT_CLASSIFIER, EMBEDDED_CLASSIFIER_NAME, MULTILINGUAL_NAMES
 from core.config import TrainConfig
 from core.contenders import registry
@@ -233,9 +234,9 @@ def llm_name(llm: str) -> str:
     """A short name for an LLM: 'SmolLM2-135M' for the embedded one, else the file's, folder's or Hub id's last part."""
     if llm in (None, "", "default"):
         return "SmolLM2-135M"
-    if str(llm).startswith("endpoint:"):  # the operator's label for a server
-        return str(llm)[len("endpoint:"):]
-    if str(llm).startswith(("http://", "https://")):  # a typed server: its model, else its host
+    if str(llm).startswith(PREFIX):  # the operator's label for a server
+        return str(llm)[len(PREFIX):]
+    if is_endpoint(str(llm)):  # a typed server: its model, else its host
         url, _, model = str(llm).partition("|")
         return model.strip() or urlsplit(url).hostname or url
     name = Path(str(llm).rstrip("/")).name or str(llm)

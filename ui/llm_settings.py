@@ -33,7 +33,7 @@ def llm_choice(prompted: bool = True, tuned: bool = False) -> LLMSettings:
     """The settings of the ticked LLM contenders: the prompted one may ask a server; the LoRA one tunes a local model,
     the prompted one's when that is local (the ladder zero-shot -> few-shot -> LoRA is then one model)."""
     local = ["default", *local_models()]
-    names = local + [f"endpoint:{e.label}" for e in endpoints.configured()]
+    names = local + [endpoints.PREFIX + e.label for e in endpoints.configured()]
     names += [TYPED] if endpoints.custom_allowed() else []
     c1, c2 = st.columns([3, 1])
     llm = c1.selectbox(_("Language model for the prompted LLM"), names if prompted else local, format_func=_name)
@@ -59,7 +59,7 @@ def llm_choice(prompted: bool = True, tuned: bool = False) -> LLMSettings:
         st.caption(_("The embedded model has 135 million parameters: enough to show how a prompted LLM compares, too "
                      "few to classify well. A stronger model (a GGUF file or a model folder) put in the chat-models "
                      "folder {folder} appears in this list.", folder=str(models_folder())))
-    if llm.startswith(("endpoint:", "http")):
+    if endpoints.is_endpoint(llm):
         st.caption(_("A server is asked for each text's label: its log-probabilities where it gives them, else its "
                      "answer in words."))
     return LLMSettings(llm, int(shots), task, descriptions, key, tuned_llm)
@@ -70,6 +70,6 @@ def _name(choice: str) -> str:
         return _("Embedded SmolLM2-135M (too small to classify well)")
     if choice == TYPED:
         return _("A server I give the address of")
-    if choice.startswith("endpoint:"):
-        return _("Server: {label}", label=choice[len("endpoint:"):])
+    if choice.startswith(endpoints.PREFIX):
+        return _("Server: {label}", label=choice[len(endpoints.PREFIX):])
     return choice

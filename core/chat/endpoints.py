@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from core.errors import DataError
 
+PREFIX = "endpoint:"  # an LLM spec naming the operator's endpoint by its label: "endpoint:LABEL"
 VISITOR_KEY_ENV = "TUNELAB_LLM_KEY"  # a visitor's own key for a typed URL: one worker's environment, never a file
 
 
@@ -38,6 +39,11 @@ def configured() -> list[Endpoint]:
         if sep and label.strip() and _valid(url.strip()):
             out.append(Endpoint(label.strip(), url.strip(), model.strip() or "default", _price(price)))
     return out
+
+
+def is_endpoint(spec: str) -> bool:
+    """An LLM spec that names a server (the operator's `endpoint:LABEL`, or a typed URL), not a model on disk."""
+    return (spec or "").startswith((PREFIX, "http://", "https://"))
 
 
 def _price(text: str) -> float | None:

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.chat.endpoints import is_endpoint
 from core.checkpoints import pick_device
 from core.contenders import llm_endpoint
 from core.contenders import llm_scoring as scoring
 from core.contenders.base import ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
-from core.contenders.llm_endpoint import EndpointScorer, is_endpoint
+from core.contenders.llm_endpoint import EndpointScorer
 from core.contenders.llm_models import load_llm, require_model, resolve_llm
 from core.errors import DataError
 
@@ -76,13 +77,13 @@ class LLMClassifier(ClassifierMixin):
         self.coarse_ = bool(self.usage_["coarse"])  # a server without log-probabilities: said on the run's card
         if not rows:
             return
-        truth = [label for _, label in rows]
-        plain = scoring.macro_f1(truth, np.array(raw), self.classes_)
-        fixed = scoring.macro_f1(truth, scoring.calibrated(np.array(raw), self.content_free_), self.classes_)
-        losses = scoring.calibration_losses(truth, np.array(raw), self.content_free_, self.classes_, self.seed)
+        truth, raw = [label for _, label in rows], np.array(raw)
+        adjusted = scoring.calibrated(raw, self.content_free_)
+        plain, fixed = scoring.macro_f1(truth, raw, self.classes_), scoring.macro_f1(truth, adjusted, self.classes_)
+        losses = scoring.calibration_losses(truth, raw, self.content_free_, self.classes_, self.seed)
         # never kept where it does not help, nor where its gain is as likely luck (lower in >10% of resamples)
         self.calibrated_ = bool(self.calibrate and fixed > plain and losses <= MAX_LOSSES)
-        kept = scoring.calibrated(np.array(raw), self.content_free_) if self.calibrated_ else np.array(raw)
+        kept = adjusted if self.calibrated_ else raw
         accuracy = float(np.mean([self.classes_[i] == t for i, t in zip(kept.argmax(1), truth, strict=True)]))
         event = {"event": "eval", "step": done + len(rows), "val_accuracy": round(accuracy, 4),
                  "val_macro_f1": round(fixed if self.calibrated_ else plain, 4),
@@ -98,11 +99,8 @@ class LLMClassifier(ClassifierMixin):
     def _raw(self, texts: list[str]) -> np.ndarray:
         """Uncalibrated label probabilities; counts texts, tokens and CPU seconds in `usage_`."""
         cpu = time.process_time()
-        if isinstance(self._scorer, EndpointScorer):
-            before = dict(self._scorer.usage)
+        if isinstance(self._scorer, EndpointScorer):  # it adds the server's token counts to usage_ itself
             proba = self._scorer.probas(texts)
-            for key in ("tokens_in", "tokens_out", "coarse"):
-                self.usage_[key] += self._scorer.usage[key] - before[key]
         else:
             proba = np.array([self._proba_one(t) for t in texts]).reshape(-1, len(self.classes_))
         self.usage_["texts"] += len(texts)
@@ -125,7 +123,7 @@ class LLMClassifier(ClassifierMixin):
         if is_endpoint(self.llm):
             target = llm_endpoint.resolve(self.llm)
             self.reference_, self.price_ = target.reference(), target.price
-            self._scorer = EndpointScorer(target, system, self.examples_, self.classes_, self.requests)
+            self._scorer = EndpointScorer(target, system, self.examples_, self.classes_, self.requests, self.usage_)
             return
         self.price_ = None
         self.tokenizer_, self.model_, self.reference_ = self._scoring_model()

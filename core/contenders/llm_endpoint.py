@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.chat import endpoints
+from core.chat.endpoints import PREFIX
 from core.contenders import llm_scoring as scoring
 from core.errors import DataError
 
-PREFIX = "endpoint:"
 KEY_ENV = endpoints.VISITOR_KEY_ENV
 TOP_LOGPROBS = 20  # OpenAI's and vLLM's default ceiling
 COARSE_P = 0.9  # a server without log-probabilities: the label it named gets 0.9, the rest share 0.1
@@ -40,10 +40,6 @@ MODES = (lambda classes: {"logprobs": True, "top_logprobs": TOP_LOGPROBS},
          lambda classes: {})
 PREAMBLE = 3  # punctuation tokens an answer may open with before its label ("- ", "**", a quote)
 TIMEOUT_S = (5, 120)  # connect, read: a 1.5B model on 2 cores answers in ~0.3 s, a busy server can queue for a minute
-
-
-def is_endpoint(spec: str) -> bool:
-    return (spec or "").startswith((PREFIX, "http://", "https://"))
 
 
 @dataclass(frozen=True)
@@ -84,7 +80,7 @@ class EndpointScorer:
     """Label probabilities for texts from one server, `requests` at a time; counts the tokens it is billed."""
 
     def __init__(self, target: Target, system: str, examples: list[tuple[str, str]], classes: list[str],
-                 requests: int = 8):
+                 requests: int = 8, usage: dict | None = None):
         import requests as http  # put off: loads requests (~0.1 s)
 
         self.http, self.target, self.system, self.examples, self.classes = http, target, system, examples, classes
@@ -94,7 +90,8 @@ class EndpointScorer:
         self.max_tokens = min(32, max(len(c) for c in classes) // 2 + 3)  # enough tokens to spell the longest label
         self.mode = 0  # index in MODES: moves on for good when a server refuses a mode's parameters (HTTP 400)
         self.lock = threading.Lock()
-        self.usage = {"texts": 0, "tokens_in": 0, "tokens_out": 0, "coarse": 0}
+        # tokens the server reports and answers without log-probabilities, added to the caller's counters
+        self.usage = usage if usage is not None else {"tokens_in": 0, "tokens_out": 0, "coarse": 0}
 
     def probas(self, texts: list[str]) -> np.ndarray:
         if len(texts) <= 1 or self.workers == 1:
@@ -117,7 +114,6 @@ class EndpointScorer:
         content = ((choice.get("logprobs") or {}).get("content")) or []
         usage = answer.get("usage") or {}
         with self.lock:
-            self.usage["texts"] += 1
             self.usage["tokens_in"] += int(usage.get("prompt_tokens") or 0)
             self.usage["tokens_out"] += int(usage.get("completion_tokens") or 0)
             self.usage["coarse"] += not content

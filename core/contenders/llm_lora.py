@@ -14,10 +14,10 @@ import math
 import time
 from pathlib import Path
 
+from core.chat.endpoints import is_endpoint
 from core.contenders import llm_scoring as scoring
 from core.contenders.base import FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
 from core.contenders.llm import VAL_ROWS, LLMClassifier
-from core.contenders.llm_endpoint import is_endpoint
 from core.contenders.llm_models import load_llm_fresh, require_model
 from core.contenders.training import adamw, precision, total_steps, warmup_then_linear
 from core.errors import DataError
