@@ -72,6 +72,18 @@ def _quality(run: RunFolder) -> list[str]:
             request["label_col"], "--json-out", str(run.label_report_path), "--progress", str(run.progress_path)]
 
 
+def _llm_label(run: RunFolder) -> list[str]:
+    """`python -m core llm-label`: an LLM labels every text of an upload; a resumed job starts from the scores
+    its earlier job (a sibling folder) kept."""
+    request = run.request()
+    cmd = ["-m", "core", "llm-label", run.data_path(), "--request", str(run.request_path), "--out",
+           str(run.labelled_path), "--progress", str(run.progress_path)]
+    if request.get("resume_from"):
+        cmd += ["--resume-from", str(RunFolder(run.path.parent / checked_id(request["resume_from"])).labelled_path)]
+    return cmd + (["--text-col", request["text_col"]] if request.get("text_col") else [])
+
+
 TRAIN = register(JobType("train", _train))
 PREDICT = register(JobType("predict", _predict))
 QUALITY = register(JobType("quality", _quality))
+LLM_LABEL = register(JobType("llm-label", _llm_label))

@@ -87,12 +87,15 @@ class JobRunner:
         return job_id
 
     def queue(self, job_type: str, name: str, request: dict, data: bytes | Path, extension: str = "",
-              model: str = "", dataset_id: str | None = None) -> str:
+              model: str = "", dataset_id: str | None = None, api_key: str | None = None) -> str:
         """Queue a job of a registered type (core.job_types) on one file: `data`'s bytes are copied into the
         job's folder as input`extension` (an extension from a fixed list), or an existing file of the data
         directory is pointed at; `request` is what the worker reads back. Returns the job id."""
         job_id = new_id()
         self.folder(job_id).create_batch(data, extension, request)
+        if api_key:  # as submit's: memory only
+            _visitor_keys[job_id] = api_key
+            self.folder(job_id).needs_key.touch()
         self.store.add_job(job_id, name, model or job_type, dataset_id, request, job_type=job_type)
         self.poll()
         return job_id

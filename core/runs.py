@@ -100,7 +100,11 @@ class RunFolder:
         return self.path / NEEDS_KEY
 
     def request(self) -> dict:
-        return json.loads((self.path / REQUEST).read_text(encoding="utf-8"))
+        return json.loads(self.request_path.read_text(encoding="utf-8"))
+
+    @property
+    def request_path(self) -> Path:
+        return self.path / REQUEST
 
     @property
     def labelled_path(self) -> Path:

@@ -27,9 +27,12 @@ DEMOS = {"en": (DEMO_PATH, N_("760 customer-support tickets in 5 categories, wri
 SAFE_EXT = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".parquet", ".xlsx"}
 
 
-def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> str:
+def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str, labelled_by: dict | None = None,
+                 test_rows: int | None = None) -> str:
     """Store a cleaned dataset and its original bytes; returns the dataset id. Written into a
-    hidden folder first and renamed when complete, so a full disk leaves nothing half-written."""
+    hidden folder first and renamed when complete, so a full disk leaves nothing half-written.
+    `labelled_by` ({"job", "source"}): an LLM gave the labels; about `test_rows` rows are set aside for a person
+    to check (core.labelling.ladder), and v1 says they are not checked yet."""
     dataset_id = new_id()
     folder = store.dataset_dir(dataset_id)
     partial = DatasetFolder(folder.with_name(f".partial-{dataset_id}"))
@@ -39,14 +42,16 @@ def save_dataset(store: Store, ds: Dataset, original: bytes, filename: str) -> s
         ext = Path(filename).suffix.lower()
         partial.original_file(ext if ext in SAFE_EXT else ".bin").write_bytes(original)  # user names never reach a path
         ds.df[["text", "label", "row"]].to_parquet(partial.cleaned, index=False)
-        partial.report.write_text(json.dumps({**ds.report.to_dict(), "filename": filename}, ensure_ascii=False),
-                                  encoding="utf-8")
+        report = {**ds.report.to_dict(), "filename": filename, **({"labelled_by": labelled_by} if labelled_by else {})}
+        partial.report.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
         partial.path.rename(folder)
     except OSError as exc:
         shutil.rmtree(partial.path, ignore_errors=True)
         raise storage_error(store.root, exc) from exc
 
-    create_first(store, dataset_id, ds.df)  # v1: the upload's rows, their uids and the split every version keeps
+    # v1: the upload's rows, their uids and the split every version keeps
+    create_first(store, dataset_id, ds.df, checked=not labelled_by,
+                 **({"test_fraction": min(0.3, test_rows / len(ds.df))} if labelled_by and test_rows else {}))
     store.add_dataset(dataset_id, Path(filename).name[:120], ds.report.rows, ds.report.classes)
     return dataset_id
 

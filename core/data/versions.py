@@ -28,7 +28,9 @@ from core.store import Store, storage_error
 
 SPLIT_SEED, VAL_FRACTION, TEST_FRACTION = 42, 0.1, 0.1  # the same defaults as a run's own split
 SOURCES = {"upload": N_("the upload"), "review": N_("label review"), "predict": N_("a corrected prediction"),
-           "active": N_("labelling"), "api": N_("API feedback"), "import": N_("an import")}
+           "active": N_("labelling"), "api": N_("API feedback"), "import": N_("an import"),
+           "check": N_("the test sample's check")}
+KEPT = ("source", "confidence")  # where a row's label came from (llm:<model>, human) and the labeller's confidence
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Version:
     added: int = 0
     sources: dict[str, int] = field(default_factory=dict)
     test_rows: int = 0
+    checked: bool = True  # the test rows' labels are a person's (False: an LLM's, waiting for a person to check)
 
     @property
     def tag(self) -> str:
@@ -108,34 +111,51 @@ def export_csv(store: Store, dataset_id: str, n: int | None = None) -> bytes:
     return rows(store, dataset_id, n)[["text", "label", "split"]].to_csv(index=False).encode("utf-8-sig")
 
 
-def create_first(store: Store, dataset_id: str, df: pd.DataFrame) -> Version:
-    """v1 from cleaned rows (text, label, row: the file position, which becomes the uid)."""
+def create_first(store: Store, dataset_id: str, df: pd.DataFrame, checked: bool = True,
+                 test_fraction: float = TEST_FRACTION) -> Version:
+    """v1 from cleaned rows (text, label, row: the file position, which becomes the uid; source and confidence
+    are kept when there). `checked=False`: an LLM gave the labels, and the test rows wait for a person's check."""
     frame = pd.DataFrame({"uid": df["row"].astype("int64").values if "row" in df else range(len(df)),
                           "text": df["text"].values, "label": df["label"].astype(str).values})
-    split = split_dataset(frame, VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)
+    for column in KEPT:
+        if column in df:
+            frame[column] = df[column].values
+    split = split_dataset(frame, VAL_FRACTION, test_fraction, SPLIT_SEED)
     part = {**dict.fromkeys(split.val["uid"], "val"), **dict.fromkeys(split.test["uid"], "test")}
     frame["split"] = [part.get(u, "train") for u in frame["uid"]]
     with _lock(store, dataset_id):
         if _folder(store, dataset_id).meta(1).is_file():
             return get(store, dataset_id, 1)
-        return _write(store, dataset_id, 1, None, frame, [])
+        return _write(store, dataset_id, 1, None, frame, [], checked)
 
 
-def new_version(store: Store, dataset_id: str, edits: list[dict], parent: int | None = None) -> Version:
+def new_version(store: Store, dataset_id: str, edits: list[dict], parent: int | None = None,
+                check: bool = False) -> Version:
     """A new version from `parent` (default: the newest) with `edits`: each {"label", "source"} and either
     "uid" (relabel that row) or "text" (add a row; a text already in the parent relabels that row instead,
-    so a corrected test text never leaks into training). Labels must be classes the parent has."""
+    so a corrected test text never leaks into training). Labels must be classes the parent has.
+    `check=True`: a person has confirmed (or, by these edits, corrected) every test row's label."""
     _ensure_first(store, dataset_id)  # before the lock: making v1 takes it too
     with _lock(store, dataset_id):
         base = latest(store, dataset_id) if parent is None else get(store, dataset_id, parent)
         frame = rows(store, dataset_id, base.n).copy()
-        log = _apply(frame, edits, set(base.classes))
-        if not log:
+        log = _apply(frame, edits, _allowed(store, dataset_id, base))
+        if not log and not (check and not base.checked):
             raise DataError("Nothing to save: every change matches a label the dataset already has.")
         added = [e.pop("_row") for e in log if "_row" in e]
         if added:
             frame = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
-        return _write(store, dataset_id, latest(store, dataset_id).n + 1, base.n, frame, log)
+        if check and "source" in frame:
+            frame.loc[frame["split"] == "test", ["source", "confidence"]] = ["human", 1.0]
+        return _write(store, dataset_id, latest(store, dataset_id).n + 1, base.n, frame, log, base.checked or check)
+
+
+def _allowed(store: Store, dataset_id: str, base: Version) -> set[str]:
+    """Labels an edit may give: the base's classes, and for an LLM-labelled dataset every category named then
+    (one the LLM never gave included)."""
+    path = _folder(store, dataset_id).report
+    by = json.loads(path.read_text(encoding="utf-8")).get("labelled_by") if path.is_file() else None
+    return set(base.classes) | set((by or {}).get("classes") or ())
 
 
 def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[dict]:
@@ -155,6 +175,8 @@ def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[di
             old = frame.at[i, "label"]
             if old != label and i not in seen:
                 frame.at[i, "label"] = label
+                if "source" in frame:  # an LLM-labelled dataset: a person gave this label
+                    frame.loc[i, ["source", "confidence"]] = ["human", 1.0]
                 seen.add(i)
                 log.append({"uid": int(frame.at[i, "uid"]), "old": old, "new": label, "source": source, "time": now,
                             "text": frame.at[i, "text"][:200]})
@@ -165,12 +187,14 @@ def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[di
         added.add(text)
         split = "val" if next_uid % 10 == 0 else "train"  # the test rows stay those chosen at v1
         log.append({"uid": next_uid, "old": None, "new": label, "source": source, "time": now, "text": text[:200],
-                    "_row": {"uid": next_uid, "text": text, "label": label, "split": split}})
+                    "_row": {"uid": next_uid, "text": text, "label": label, "split": split,
+                             **({"source": "human", "confidence": 1.0} if "source" in frame else {})}})
         next_uid += 1
     return log
 
 
-def _write(store: Store, dataset_id: str, n: int, parent: int | None, frame: pd.DataFrame, log: list[dict]) -> Version:
+def _write(store: Store, dataset_id: str, n: int, parent: int | None, frame: pd.DataFrame, log: list[dict],
+           checked: bool = True) -> Version:
     folder = _folder(store, dataset_id)
     target, partial = folder.version(n), folder.partial_version(n)
     added = sum(1 for e in log if e["old"] is None)
@@ -180,7 +204,7 @@ def _write(store: Store, dataset_id: str, n: int, parent: int | None, frame: pd.
     version = Version(dataset_id, n, parent, round(time.time(), 3), len(frame),
                       {str(k): int(v) for k, v in frame["label"].value_counts().sort_index().items()},
                       len(log) - added, added, sources if parent else {"upload": len(frame)},
-                      int((frame["split"] == "test").sum()))
+                      int((frame["split"] == "test").sum()), checked)
     try:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
