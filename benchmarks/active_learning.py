@@ -55,20 +55,23 @@ def learner(kind: str, vectors, seed: int):
 
 
 def curve(pool: pd.DataFrame, test: pd.DataFrame, strategy: str, seed: int, kind: str = "tfidf",
-          vectors=None) -> list[float]:
+          vectors=None, steps: list[int] = STEPS, variety=None) -> list[float]:
+    """Accuracy on test after each step of labels chosen by `strategy`: random, uncertainty, or variety
+    (uncertainty among clusters of `variety`, the pool's text vectors)."""
     rng = np.random.default_rng(seed)
-    labelled = list(rng.choice(len(pool), STEPS[0], replace=False))
+    labelled = list(rng.choice(len(pool), steps[0], replace=False))
     accs = []
-    for size in STEPS:
+    for size, after in zip(steps, steps[1:] + [None], strict=True):
         model = learner(kind, vectors, seed).fit(pool["text"].iloc[labelled].tolist(), pool["label"].iloc[labelled])
         accs.append(float((np.array(model.predict(test["text"].tolist())) == test["label"].to_numpy()).mean()))
-        if size == STEPS[-1]:
+        if after is None:
             break
-        rest = np.setdiff1d(np.arange(len(pool)), labelled)
+        rest, more = np.setdiff1d(np.arange(len(pool)), labelled), after - size
         if strategy == "random":
-            labelled += list(rng.choice(rest, 100, replace=False))
+            labelled += list(rng.choice(rest, more, replace=False))
         else:
-            ranked = rank_for_labelling({kind: model}, pool["text"].iloc[rest].tolist(), 100)
+            ranked = rank_for_labelling({kind: model}, pool["text"].iloc[rest].tolist(), more, seed=seed,
+                                        vectors=variety[rest] if strategy == "variety" else None)
             labelled += [int(rest[r["row"]]) for r in ranked]
     return accs
 

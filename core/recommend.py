@@ -150,3 +150,21 @@ def _sentence(pick: dict, best: dict, rows: list[dict], vs_best: dict, use_speed
                  "its lead over every other model is not luck.", name=pick["name"], right=right, n=pick["n"])
     return _("The {name} is the sensible choice: the most accurate here ({right} of {n} test texts right), and no "
              "model that is as accurate is cheaper.", name=pick["name"], right=right, n=pick["n"])
+
+
+def distillation(rows: list[dict], preds: dict[str, list[str]], truth: list[str], lang: str = "en") -> str | None:
+    """Teacher against students: the LLM that labelled the data (its run is marked `teacher`) beside the best model
+    trained on its labels, on the test rows a person checked, with McNemar's p and the speed-up. None without both."""
+    teacher = next((r for r in rows if r.get("teacher")), None)
+    students = [r for r in rows if not r.get("teacher")]
+    if teacher is None or not students or teacher["run"] not in preds:
+        return None
+    _ = translator(lang)
+    student = max(students, key=lambda r: (r["accuracy"], r["macro_f1"]))
+    said = _("The {student}, trained on the language model's labels, reaches {acc:.0%} against the {teacher}'s "
+             "{teacher_acc:.0%}", student=student["name"], teacher=teacher["name"], acc=student["accuracy"],
+             teacher_acc=teacher["accuracy"])
+    if student["run"] in preds:
+        said += _(" (p = {p:.2g})", p=mcnemar(truth, preds[teacher["run"]], preds[student["run"]])["p_value"])
+    speedup = _times(teacher.get("texts_per_s"), student.get("texts_per_s"))
+    return said + (_(", at {k:,.0f} times its speed.", k=speedup) if speedup >= 1.5 else _("."))

@@ -20,7 +20,7 @@ from core import charts
 from core.compare import aligned_predictions, pairwise_mcnemar
 from core.errors import DataError
 from core.i18n import translator
-from core.recommend import cost_per_1000, recommend, token_cost
+from core.recommend import cost_per_1000, distillation, recommend, token_cost
 from core.runs import RunFolder
 from core.trust.explain import highlight_html
 
@@ -37,6 +37,7 @@ class Dashboard:
     lang: str = "en"  # the language of its sentences, figures and report
     recommendation: dict | None = None  # core.recommend.recommend: the run to use and the sentence why
     all_tests: list[dict] = field(default_factory=list)  # McNemar for every pair (the page's expander)
+    distillation: str | None = None  # the LLM that labelled the data against its best student (core.recommend)
 
 
 def display_names(runs: list[RunFolder], lang: str = "en") -> dict[str, tuple[str, str]]:
@@ -76,13 +77,14 @@ def build_dashboard(run_dirs: list[str | Path], lang: str = "en") -> Dashboard:
                      "macro_f1": ev["macro_f1"], "weighted_f1": ev["weighted_f1"], "ci": ev["ci"], "n": ev["n"],
                      "ece": ev["calibration"]["ece"], "seconds": metrics.get("train_seconds"),
                      "texts_per_s": speed.get("texts_per_s"), "p50_ms": speed.get("p50_ms"),
-                     "size_mb": speed.get("size_mb"), **token_cost(speed)})
+                     "size_mb": speed.get("size_mb"), "teacher": bool(metrics.get("teacher")), **token_cost(speed)})
         predictions = run.predictions(columns=["text", "label", "pred"])
         if predictions is not None:
             frames[str(run.path)] = predictions
     dash, _ = Dashboard(rows, evals, progress, lang=lang), translator(lang)
     truth, preds = aligned_predictions(frames) if len(frames) >= 2 else ([], {})
     dash.recommendation = recommend(rows, preds, truth, lang)
+    dash.distillation = distillation(rows, preds, truth, lang)
     if len(frames) >= 2:
         if truth:
             dash.all_tests = pairwise_mcnemar([r for r in rows if r["run"] in preds], preds, truth, lang)
@@ -159,7 +161,7 @@ def summary_sentences(dash: Dashboard) -> list[str]:
     trust = (_("Its confidence scores can be taken at face value (off by {ece:.0%} on average).", ece=ece)
              if ece < 0.05 else
              _("Treat its confidence scores with care: they are off by {ece:.0%} on average.", ece=ece))
-    return [dash.recommendation["sentence"],
+    return [dash.recommendation["sentence"], *([dash.distillation] if dash.distillation else []),
             _("On new texts like these, expect it to be right {lo:.0%} to {hi:.0%} of the time (95% confidence "
               "interval).", lo=lo, hi=hi), where, trust]
 

@@ -6,8 +6,10 @@ from core.data.cleaning import dataset_from_raw, guess_columns
 from core.data.datasets import DEMOS, hub_dataset_bytes, save_dataset, split_sizes
 from ui import resources, state
 from ui.boot import ensure_app_navigation
+from ui.check_sample import check_panel
 from ui.i18n import N_, _, lang
 from ui.label_check import label_check
+from ui.no_labels import no_labels
 from ui.safe import md
 from ui.tidy import archived_datasets, dataset_actions
 from ui.versions_panel import versions_panel
@@ -25,74 +27,83 @@ if not saved_datasets:  # a first screen that says what Tunelab does and what to
         if st.button(_("Try it with the demo support tickets"), type="primary", icon=":material/play_arrow:"):
             demo = DEMOS.get(lang(), DEMOS["en"])[0]
             state.put(state.UPLOAD, (demo.name, demo.read_bytes()))
-st.write(_("Bring labelled texts: one column of text, one column with each text's category."))
 DATASET_PICK = "data_pick"  # the "Your datasets" box: set on save, so the new dataset is the one shown
-DEMO_LANGUAGES = {"en": N_("English"), "zh": N_("Chinese")}
-SOURCES = {"upload": _("Upload a file"), "demo": _("Demo dataset"), "hub": _("Hugging Face Hub")}
-if state.get(state.ARRIVED):  # a later visit starts clean: an unsaved file's preview does not linger
-    state.put(state.UPLOAD, None)
-# a new source drops the previous file's preview and Save button; clicking the chosen source again (which
-# deselects a segmented control) keeps it
-source = st.segmented_control(_("Source"), list(SOURCES), format_func=SOURCES.get, default="upload",
-                              key="data_source", on_change=lambda: state.put(state.UPLOAD, None)) or "upload"
+if state.get(state.PICK_NEXT):  # a dataset saved by the labelling panel (a fragment): shown on this run
+    st.session_state[DATASET_PICK] = st.session_state.pop(state.PICK_NEXT)
+MODES = {"labelled": _("My texts have labels"), "unlabelled": _("I have no labels yet")}
+mode = st.segmented_control(_("Your texts"), list(MODES), format_func=MODES.get, default="labelled",
+                            key="data_mode") or "labelled"
+upload = None  # the labelled file being mapped, if any
+if mode == "unlabelled":
+    no_labels()
+else:
+    st.write(_("Bring labelled texts: one column of text, one column with each text's category."))
+    DEMO_LANGUAGES = {"en": N_("English"), "zh": N_("Chinese")}
+    SOURCES = {"upload": _("Upload a file"), "demo": _("Demo dataset"), "hub": _("Hugging Face Hub")}
+    if state.get(state.ARRIVED):  # a later visit starts clean: an unsaved file's preview does not linger
+        state.put(state.UPLOAD, None)
+    # a new source drops the previous file's preview and Save button; clicking the chosen source again (which
+    # deselects a segmented control) keeps it
+    source = st.segmented_control(_("Source"), list(SOURCES), format_func=SOURCES.get, default="upload",
+                                  key="data_source", on_change=lambda: state.put(state.UPLOAD, None)) or "upload"
 
-if source == "upload":
-    up = st.file_uploader(_("CSV, TSV, TXT, Excel, JSON, JSONL or Parquet"),
-                          type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"],
-                          key=f"data_upload_{state.get(state.UPLOADS_SAVED, 0)}",
-                          on_change=lambda: state.put(state.UPLOAD, None))  # removed (or replaced): no stale preview
-    if up is not None:
-        state.put(state.UPLOAD, (up.name, up.getvalue()))
-elif source == "demo":
-    names = {code: _(DEMO_LANGUAGES[code]) for code in DEMOS}
-    pick = st.radio(_("Tickets in"), list(names), index=list(names).index(lang()), horizontal=True, key="demo_lang",
-                    format_func=names.get)  # the reader's language first
-    demo, about = DEMOS[pick]
-    st.caption(_(about))
-    if st.button(_("Use the demo dataset")):
-        state.put(state.UPLOAD, (demo.name, demo.read_bytes()))
-elif source == "hub":
-    name = st.text_input(_("Dataset name"), placeholder=_("imdb or owner/name"))
-    split = st.text_input(_("Split"), value="train")
-    if st.button(_("Load from the Hub")) and name:
-        with guard("Loading the dataset"), st.spinner(_("Downloading...")):
-            data, filename = hub_dataset_bytes(name, split)
-            state.put(state.UPLOAD, (filename, data))
+    if source == "upload":
+        up = st.file_uploader(_("CSV, TSV, TXT, Excel, JSON, JSONL or Parquet"),
+                              type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"],
+                              key=f"data_upload_{state.get(state.UPLOADS_SAVED, 0)}",
+                              on_change=lambda: state.put(state.UPLOAD, None))  # removed (or replaced): no stale preview
+        if up is not None:
+            state.put(state.UPLOAD, (up.name, up.getvalue()))
+    elif source == "demo":
+        names = {code: _(DEMO_LANGUAGES[code]) for code in DEMOS}
+        pick = st.radio(_("Tickets in"), list(names), index=list(names).index(lang()), horizontal=True, key="demo_lang",
+                        format_func=names.get)  # the reader's language first
+        demo, about = DEMOS[pick]
+        st.caption(_(about))
+        if st.button(_("Use the demo dataset")):
+            state.put(state.UPLOAD, (demo.name, demo.read_bytes()))
+    elif source == "hub":
+        name = st.text_input(_("Dataset name"), placeholder=_("imdb or owner/name"))
+        split = st.text_input(_("Split"), value="train")
+        if st.button(_("Load from the Hub")) and name:
+            with guard("Loading the dataset"), st.spinner(_("Downloading...")):
+                data, filename = hub_dataset_bytes(name, split)
+                state.put(state.UPLOAD, (filename, data))
 
-upload = state.get(state.UPLOAD)
-if upload:
-    filename, data = upload
-    with guard("Reading the file"):
-        table = resources.read_upload(data, filename)
-        raw = table.df
-        guess_text, guess_label = guess_columns(raw)
-        cols = list(raw.columns)
-        st.subheader(_("Columns of {file}", file=md(filename)))
-        st.dataframe(raw.head(5), hide_index=True)
-        c1, c2 = st.columns(2)
-        text_col = c1.selectbox(_("Text column"), cols, index=cols.index(guess_text) if guess_text else 0)
-        label_col = c2.selectbox(_("Label column"), cols, index=cols.index(guess_label) if guess_label in cols else 0)
-        ds = dataset_from_raw(table, text_col=text_col, label_col=label_col)
-        report = ds.report.to_dict()
-        st.subheader(_("Cleaning report"))
-        report_in_words(report)
-        sizes = split_sizes(ds)
-        st.write(_("Split for training: {train:,} train, {validation:,} validation, {test:,} test rows "
-                   "(stratified by class).", **sizes))
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.class_balance(report["classes"], lang()))
-        c2.plotly_chart(charts.length_histogram(ds.df["text"].str.len().tolist(), lang()))
-        if len(report["classes"]) < 2:
-            st.error(_("Only one class was found in the label column; a classifier needs at least two different "
-                       "labels."))
-        elif st.button(_("Save and use this dataset"), type="primary"):
-            dataset_id = save_dataset(resources.store(), ds, data, filename)  # a StorageError is one sentence
-            state.put(state.DATASET_ID, dataset_id)  # the saved dataset is the current one on every page
-            st.session_state[DATASET_PICK] = dataset_id
-            state.put(state.UPLOAD, None)  # saved: the next visit starts clean (a new uploader, no stale preview)
-            state.put(state.UPLOADS_SAVED, state.get(state.UPLOADS_SAVED, 0) + 1)
-            state.put(state.SAVED_ROWS, ds.report.rows)  # said after the rerun, which clears the preview
-            st.rerun()
+    upload = state.get(state.UPLOAD)
+    if upload:
+        filename, data = upload
+        with guard("Reading the file"):
+            table = resources.read_upload(data, filename)
+            raw = table.df
+            guess_text, guess_label = guess_columns(raw)
+            cols = list(raw.columns)
+            st.subheader(_("Columns of {file}", file=md(filename)))
+            st.dataframe(raw.head(5), hide_index=True)
+            c1, c2 = st.columns(2)
+            text_col = c1.selectbox(_("Text column"), cols, index=cols.index(guess_text) if guess_text else 0)
+            label_col = c2.selectbox(_("Label column"), cols, index=cols.index(guess_label) if guess_label in cols else 0)
+            ds = dataset_from_raw(table, text_col=text_col, label_col=label_col)
+            report = ds.report.to_dict()
+            st.subheader(_("Cleaning report"))
+            report_in_words(report)
+            sizes = split_sizes(ds)
+            st.write(_("Split for training: {train:,} train, {validation:,} validation, {test:,} test rows "
+                       "(stratified by class).", **sizes))
+            c1, c2 = st.columns(2)
+            c1.plotly_chart(charts.class_balance(report["classes"], lang()))
+            c2.plotly_chart(charts.length_histogram(ds.df["text"].str.len().tolist(), lang()))
+            if len(report["classes"]) < 2:
+                st.error(_("Only one class was found in the label column; a classifier needs at least two different "
+                           "labels."))
+            elif st.button(_("Save and use this dataset"), type="primary"):
+                dataset_id = save_dataset(resources.store(), ds, data, filename)  # a StorageError is one sentence
+                state.put(state.DATASET_ID, dataset_id)  # the saved dataset is the current one on every page
+                st.session_state[DATASET_PICK] = dataset_id
+                state.put(state.UPLOAD, None)  # saved: the next visit starts clean (a new uploader, no stale preview)
+                state.put(state.UPLOADS_SAVED, state.get(state.UPLOADS_SAVED, 0) + 1)
+                state.put(state.SAVED_ROWS, ds.report.rows)  # said after the rerun, which clears the preview
+                st.rerun()
 saved = st.session_state.pop(state.SAVED_ROWS, None)
 if saved is not None:
     st.success(_("Saved {rows:,} rows. Next: check the labels below, or train models on the Train page.", rows=saved))
@@ -110,6 +121,7 @@ if datasets:
     state.put(state.DATASET_ID, pick)
     with guard("Reading the dataset's versions"):
         dataset_actions(pick)
+        check_panel(pick)
         versions_panel(pick)
         label_check(pick)
 if store:

@@ -3,6 +3,7 @@ import streamlit as st
 
 from core import charts
 from core.glossary import help_text
+from core.labelling.ladder import waiting_check
 from core.report import build_dashboard, figures, html_report, metrics_csv, recommended_row, summary_sentences
 from ui import resources, state
 from ui.boot import ensure_app_navigation
@@ -18,6 +19,12 @@ ensure_app_navigation()
 st.title(_("Evaluate"))
 store = resources.store_or_stop()
 group = pick_group(store, _("No finished runs yet: train some on the Train page."), key="evaluate_dataset")
+if group.key in {d["id"] for d in store.datasets()} and waiting_check(store, group.key):
+    st.info(_("A language model labelled this dataset, and its test sample is not checked yet. Scores are shown once "
+              "a person has confirmed or corrected those labels, so that they measure agreement with people, not "
+              "with the model's own labels."))
+    st.page_link("pages/data.py", label=_("Check the test sample on Data"), icon=":material/fact_check:")
+    st.stop()
 labels = group.runs
 # the last selection stays while no run has finished since; a new run (a retrain on v2) opens on the newest version
 seen, chosen = state.get(state.SELECTED_RUNS) or ((), ())

@@ -19,6 +19,7 @@ from ui.widgets import capitalised, checkpoint_choice, guard
 # the multilingual encoder is 12 layers with a 250k vocabulary: ~4x MiniLM's time a row on 2 cores
 QUICK_ROWS = {"default": 2000, "multilingual": 400}
 QUICK_LORA = {"max_rows": 400, "epochs": 1, "batch_size": 8}  # 50 LoRA steps of SmolLM2: minutes on 2 cores
+FEW_LABELS = 50  # labelled texts in the smallest class below which SetFit is suggested (and ticked)
 
 
 
@@ -50,9 +51,19 @@ version = st.selectbox(_("Version"), sorted(history, reverse=True), format_func=
                        help=_("Every version keeps the test rows chosen at v1, so runs on different versions compare "
                               "on the same texts.")) if len(history) > 1 else 1
 
+if not history[version].checked:  # an LLM's labels, test rows not checked by a person yet
+    st.warning(_("A language model labelled this dataset and its test sample is not checked yet: check it on the Data "
+                 "page first. Runs can train now, but Evaluate shows no scores until the check is done."))
+    st.page_link("pages/data.py", label=_("Check the test sample on Data"), icon=":material/fact_check:")
+per_class = min(history[version].classes.values(), default=0)
+few = per_class < FEW_LABELS  # SetFit's range: it beats the others with about 8 to 50 labels a class
+
 st.subheader(_("Contenders"))
 specs = registry.all_specs()
 ticked = state.get(state.TRAIN_KINDS) or {}  # the choice survives a visit to another page
+if few:
+    st.info(_("The smallest class has {n} labelled texts: with this few, SetFit usually does best, so it is ticked.",
+              n=per_class))
 kinds = []
 for spec, col in zip(specs, st.columns(len(specs)), strict=False):
     title, about = capitalised(_(spec.choice or spec.title)), _(spec.description)
@@ -60,7 +71,8 @@ for spec, col in zip(specs, st.columns(len(specs)), strict=False):
         col.markdown("✔ " + md(title), help=about + " " + _("Always trained: the bar the "
                                                                                    "others must beat."))
         kinds.append(spec.kind)
-    elif col.checkbox(title, value=ticked.get(spec.kind, spec.default_on), key=f"contender_{spec.kind}", on_change=_remember,
+    elif col.checkbox(title, value=ticked.get(spec.kind, spec.default_on or few and spec.kind == "setfit"),
+                      key=f"contender_{spec.kind}", on_change=_remember,
                       args=(spec.kind,), help=about):
         kinds.append(spec.kind)
 # the Transformer checkpoint only where a ticked contender is built on one (the baseline and the LLMs are not)

@@ -29,15 +29,18 @@ class LLMSettings:
                 "descriptions": self.descriptions}
 
 
-def llm_choice(prompted: bool = True, tuned: bool = False) -> LLMSettings:
+def llm_choice(prompted: bool = True, tuned: bool = False, examples: bool = True) -> LLMSettings:
     """The settings of the ticked LLM contenders: the prompted one may ask a server; the LoRA one tunes a local model,
-    the prompted one's when that is local (the ladder zero-shot -> few-shot -> LoRA is then one model)."""
+    the prompted one's when that is local (the ladder zero-shot -> few-shot -> LoRA is then one model).
+    `examples=False`: no training rows to take examples from (an LLM labelling texts that have no label yet)."""
     local = ["default", *local_models()]
     names = local + [endpoints.PREFIX + e.label for e in endpoints.configured()]
     names += [TYPED] if endpoints.custom_allowed() else []
-    c1, c2 = st.columns([3, 1])
-    llm = c1.selectbox(_("Language model for the prompted LLM"), names if prompted else local, format_func=_name)
-    shots = c2.number_input(_("Examples per label"), 0, 32, 4, help=help_text("few_shot", lang()), disabled=not prompted)
+    c1, c2 = st.columns([3, 1]) if examples else (st.container(), None)
+    llm = c1.selectbox(_("Language model for the prompted LLM") if examples else _("Language model that labels"),
+                       names if prompted else local, format_func=_name)
+    shots = c2.number_input(_("Examples per label"), 0, 32, 4, help=help_text("few_shot", lang()),
+                            disabled=not prompted) if examples else 0
     tuned_llm = llm
     if tuned and llm not in local:
         tuned_llm = st.selectbox(_("Language model to tune (LoRA needs a model's own weights, not a server)"), local,

@@ -25,6 +25,9 @@ LABEL_CHECKS = "label_checks"  # dataset id -> the label-check job this session 
 FILE_JOBS = "file_jobs"  # ids of the file-classification jobs this session started (only it sees them)
 ACTIVE_JOBS = "active_jobs"  # ids of the jobs the live panel drew last time: a change reruns the page
 LANG = "lang"  # the interface language ("en", "zh"): the sidebar switch, or ?lang= in the URL
+NOLABEL_UPLOAD = "nolabel_file"  # (filename, bytes) of texts without labels on the Data page
+FIRST_POOL = "first_pool"  # {"file", "texts", "classes"}: texts to label by hand, the first ones by variety (Label)
+PICK_NEXT = "pick_next"  # a dataset the Data page shows on its next run (one just saved by a fragment)
 CHAT_VISITOR_KEY = "chat_visitor_key"  # a visitor's own API key for a server they typed: this session only
 
 

@@ -107,6 +107,12 @@ register(Contender("finetune", N_("fine-tuned Transformer"), "core.contenders.fi
                              "max_steps", *_FIT),
                    name_pattern=N_("Fine-tuned {checkpoint}"), uses_checkpoint=True, validates=True, hf_format=True,
                    multi_gpu=True, disk_mb=600))  # MiniLM saves ~90 MB; multilingual-e5-small ~470 MB
+register(Contender("setfit", N_("SetFit model"), "core.contenders.few_shot:SetFitClassifier",
+                   N_("Sentence embeddings tuned on pairs of your texts, then a logistic regression: the strongest "
+                      "choice with about 8 to 50 labelled texts per class."),
+                   settings=("max_steps", "batch_size", "lr", "C", *_FIT), name_pattern=N_("SetFit {checkpoint}"),
+                   choice=N_("SetFit (few labels)"), uses_checkpoint=True, default_on=False,
+                   disk_mb=300))  # the tuned body (MiniLM ~90 MB) and a head of a few KB
 register(Contender("llm", N_("prompted LLM"), "core.contenders.llm:LLMClassifier",
                    N_("A generative language model picks a label after a few examples from your training rows; "
                       "nothing is trained. The embedded SmolLM2-135M is too small to classify well: it shows how an "
