@@ -80,7 +80,7 @@ def test_every_page_renders_with_existing_runs():
 
 def test_golden_path_demo_to_baseline_to_evaluation(data_dir):
     at = app()
-    at.segmented_control[0].set_value("demo").run()
+    at.segmented_control(key="data_source").set_value("demo").run()
     next(b for b in at.button if b.label == "Use the demo dataset").click().run()
     no_errors(at)
     assert any("760" in m.value for m in at.markdown)
@@ -109,7 +109,7 @@ def test_a_newly_saved_dataset_becomes_the_current_one_everywhere(data_dir):
     on the English one."""
     at = app()
     for language in ("en", "zh"):
-        at.segmented_control[0].set_value("demo").run()
+        at.segmented_control(key="data_source").set_value("demo").run()
         at.radio(key="demo_lang").set_value(language).run()
         next(b for b in at.button if b.label == "Use the demo dataset").click().run()
         next(b for b in at.button if b.label.startswith("Save")).click().run()
@@ -136,9 +136,9 @@ def test_an_upload_does_not_linger_after_a_source_switch_or_a_visit_elsewhere():
     at = app()
     at.file_uploader[0].set_value(("mine.csv", csv, "text/csv")).run()
     assert any(b.label.startswith("Save") for b in at.button)
-    at.segmented_control[0].set_value("demo").run()  # another source: the file's preview and Save go
+    at.segmented_control(key="data_source").set_value("demo").run()  # another source: the file's preview and Save go
     assert not any(b.label.startswith("Save") for b in at.button)
-    at.segmented_control[0].set_value(None).run()  # clicking the chosen source again deselects it
+    at.segmented_control(key="data_source").set_value(None).run()  # clicking the chosen source again deselects it
     assert at.file_uploader  # the uploader is still there
     at.file_uploader[0].set_value(("mine.csv", csv, "text/csv")).run()
     at.switch_page("pages/train.py").run()
@@ -204,7 +204,7 @@ def test_chat_badges_each_message_with_the_chosen_classifier(trained):
 def test_hub_dataset_offline_is_one_clear_sentence(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on this machine and CI: no Hub
     at = app()
-    at.segmented_control[0].set_value("hub").run()
+    at.segmented_control(key="data_source").set_value("hub").run()
     at.text_input[0].input("imdb")
     next(b for b in at.button if b.label == "Load from the Hub").click().run()
     assert not at.exception and len(at.error) == 1

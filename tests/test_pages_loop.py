@@ -23,7 +23,7 @@ def button(at, start: str):
 @pytest.mark.slow
 def test_review_suspicious_labels_then_save_a_new_version(data_dir):
     at = app()
-    at.segmented_control[0].set_value("demo").run()
+    at.segmented_control(key="data_source").set_value("demo").run()
     button(at, "Use the demo dataset").click().run()
     button(at, "Save").click().run()
     button(at, "Check the labels of v1").click().run()

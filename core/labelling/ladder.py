@@ -30,7 +30,8 @@ def submit_labelling(runner, data: bytes, filename: str, settings: LabelSettings
     """Queue an LLM labelling of an upload; returns the job id. Its result is `labelled.csv` in the job's folder."""
     ext = Path(filename).suffix.lower()
     request = {"settings": asdict(settings), "filename": Path(filename).name[:200], "text_col": text_col}
-    name = translator(lang)("Label {file} with {model}", file=Path(filename).name[:80], model=llm_name(settings.llm))
+    _ = translator(lang)
+    name = _("Label {file} with {model}", file=Path(filename).name[:80], model=llm_name(settings.llm))
     return runner.queue(JOB_TYPE, name, request, data, ext if ext in SAFE_EXT else ".bin", model="llm",
                         api_key=api_key)
 
