@@ -114,3 +114,19 @@ def test_total_steps_counts_optimizer_updates_not_batches():
     assert total_steps(10, 4, 3) == 9  # updates after batches 4, 8 and the epoch's last 2
     assert total_steps(10, 4, 3, max_steps=5) == 5
     assert total_steps(1, 8, 2) == 2  # a batch shorter than the accumulation still updates once an epoch
+
+
+def test_setfit_learns_from_few_saves_without_pickle_and_stops(tiny_df, tmp_path):
+    from core.contenders.few_shot import SetFitClassifier
+
+    few = tiny_df.groupby("label").head(8)  # 8 labelled texts a class: SetFit's range
+    events = _contract(SetFitClassifier(max_steps=20), few, tmp_path)
+    assert [e["step"] for e in events if e["event"] == "step"][-1] == 21  # 20 body steps, then the head
+    files = [p.name for p in (tmp_path / "m").rglob("*") if p.is_file()]
+    assert not [f for f in files if f.endswith((".pkl", ".joblib", ".bin", ".pt"))]  # safetensors and JSON only
+    assert (tmp_path / "m" / "body" / "model.safetensors").is_file()
+    assert load_classifier(tmp_path / "m").explain("awful service, never again").method == "occlusion"
+    asked = iter([False, False, True])
+    stopped = SetFitClassifier(max_steps=20).fit(few["text"], few["label"], should_stop=lambda: next(asked, True))
+    assert stopped.stopped_ and stopped.best_step_ == 3  # what it tuned so far is kept, and a head fitted on it
+    assert stopped.predict(["where is my order?"]) == ["question"]
