@@ -85,7 +85,8 @@ class SetFitClassifier(ClassifierMixin):
                 done, elapsed = state.global_step, time.time() - t0
                 owner.best_step_ = done
                 loss = next((h["embedding_loss"] for h in reversed(state.log_history) if "embedding_loss" in h), None)
-                emit({"event": "step", "step": done, "total_steps": steps + 1, "loss": loss,
+                emit({"event": "step", "step": done, "total_steps": steps + 1, "loss": loss, "epoch": done / steps,
+                      "samples_per_s": round(done * owner.batch_size / max(elapsed, 1e-6), 1),  # pairs a second
                       "eta_s": round(elapsed / done * (steps - done), 1)})
                 if should_stop and should_stop():
                     stopped[0] = control.should_training_stop = True
