@@ -77,6 +77,7 @@ UPLOAD = {"en": ("Data", "Cleaning report", "Save and use this dataset", "Saved 
 TRAIN = {"en": ("Train", "Sentence embeddings + logistic regression", "Fine-tuned Transformer", "Start training",
                 "Finished in"),
          "zh": ("训练", "句向量 + 逻辑回归", "微调 Transformer", "开始训练", "用时")}
+SETFIT = {"en": "SetFit (few labels)", "zh": "SetFit（少量标签）"}  # ticked by the page when classes are small
 
 
 FINISHED = {"en": "{n} finished job(s), newest first.", "zh": "{n} 个已结束的任务，最新的在前。"}
@@ -98,7 +99,7 @@ def train_the_baseline(page, lang: str, with_embeddings: bool = False, finished_
     visits, so each is set, not toggled."""
     title, embeddings, finetune, start, finished = TRAIN[lang]
     go(page, title)
-    for box, keep in ((embeddings, with_embeddings), (finetune, False)):
+    for box, keep in ((embeddings, with_embeddings), (finetune, False), (SETFIT[lang], False)):
         page.get_by_role("checkbox", name=box, exact=True).set_checked(keep, force=True)
     page.get_by_role("button", name=start).click()
     page.get_by_text(FINISHED[lang].format(n=finished_before + 1 + with_embeddings)).wait_for(timeout=180_000)

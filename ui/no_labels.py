@@ -25,7 +25,8 @@ SHOWN_JOBS = 5  # the newest labelling jobs listed
 def no_labels() -> None:
     st.write(_("Bring texts without labels and name their categories: a large language model labels them, or you "
                "label the first ones yourself."))
-    up = st.file_uploader(_("Texts (a text column is enough)"), type=TYPES, key="nolabel_upload")
+    up = st.file_uploader(_("Texts (a text column is enough)"), type=TYPES,
+                          key=f"nolabel_upload_{state.get(state.NOLABEL_ROUND, 0)}")  # a new one after each queueing
     if st.button(_("Use the demo tickets without their labels")):
         demo = DEMOS.get(lang(), DEMOS["en"])[0]
         state.put(state.NOLABEL_UPLOAD, (demo.name, demo.read_bytes()))
@@ -69,6 +70,7 @@ def _ask(filename: str, data: bytes) -> None:
         settings = LabelSettings(classes, llm.llm, llm.descriptions, llm.task)
         ladder.submit_labelling(resources.runner(), data, filename, settings, text_col, lang(), llm.api_key)
         state.put(state.NOLABEL_UPLOAD, None)
+        state.put(state.NOLABEL_ROUND, state.get(state.NOLABEL_ROUND, 0) + 1)  # the form starts empty again
         st.toast(_("Labelling queued."))
         st.rerun()
 

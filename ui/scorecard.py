@@ -25,14 +25,19 @@ def scorecard_table(dash: Dashboard) -> None:
                      cols["p50_ms"]: r["p50_ms"], cols["size_mb"]: r["size_mb"], cols["n"]: r["n"],
                      **{cols[c]: r[c] for c in shown},
                      cols["full_name"]: r["full_name"]})  # the legend: short names in charts, the full one here
-    number = {"accuracy": "%.3f", "macro_f1": "%.3f", "train_s": "%.1f", "texts_per_s": "%.0f", "p50_ms": "%.1f",
-              "size_mb": "%.1f", **{c: {"tokens_per_text": "%.0f", "usd_per_1000": "$%.4f"}[c] for c in shown}}
+    number = {"accuracy": "{:.3f}", "macro_f1": "{:.3f}", "train_s": "{:,.1f}", "texts_per_s": "{:,.0f}",
+              "p50_ms": "{:,.1f}", "size_mb": "{:,.1f}",
+              **{c: {"tokens_per_text": "{:,.0f}", "usd_per_1000": "${:.4f}"}[c] for c in shown}}
     explained = {"accuracy": "accuracy", "ci": "ci", "macro_f1": "macro_f1", "texts_per_s": "speed",
                  "p50_ms": "speed", "n": "test_rows", "tokens_per_text": "tokens",
                  "usd_per_1000": "tokens"}  # column -> glossary entry, as the header's help
-    config = {cols[c]: st.column_config.NumberColumn(format=f, help=_help(explained, c)) for c, f in number.items()}
-    config.update({cols[c]: st.column_config.Column(help=_help(explained, c)) for c in ("ci", "n")})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=config)
+    config = {cols[c]: st.column_config.Column(help=_help(explained, c)) for c in [*number, "ci", "n"]}
+    table = pd.DataFrame(rows)
+    for c in number:
+        table[cols[c]] = pd.to_numeric(table[cols[c]], errors="coerce")
+    # an unmeasured cell (an LLM's training seconds, a baseline's tokens) reads as empty, not as the word "None"
+    styled = table.style.format({cols[c]: f for c, f in number.items()}, na_rep="")
+    st.dataframe(styled, hide_index=True, column_config=config)
     st.caption(_("★ recommended: the cheapest model whose accuracy is not significantly below the best's "
                  "(McNemar's test, p ≥ 0.05). Speed is measured on each run's own test rows when it trained."))
 

@@ -26,6 +26,7 @@ FILE_JOBS = "file_jobs"  # ids of the file-classification jobs this session star
 ACTIVE_JOBS = "active_jobs"  # ids of the jobs the live panel drew last time: a change reruns the page
 LANG = "lang"  # the interface language ("en", "zh"): the sidebar switch, or ?lang= in the URL
 NOLABEL_UPLOAD = "nolabel_file"  # (filename, bytes) of texts without labels on the Data page
+NOLABEL_ROUND = "nolabel_round"  # labellings queued in this session: the uploader's key, so each starts it empty
 FIRST_POOL = "first_pool"  # {"file", "texts", "classes"}: texts to label by hand, the first ones by variety (Label)
 PICK_NEXT = "pick_next"  # a dataset the Data page shows on its next run (one just saved by a fragment)
 CHAT_VISITOR_KEY = "chat_visitor_key"  # a visitor's own API key for a server they typed: this session only
