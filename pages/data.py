@@ -24,6 +24,8 @@ if not saved_datasets:  # a first screen that says what Tunelab does and what to
         st.markdown(_("**Tunelab turns labelled texts into a classifier you can trust**, in four steps: **Data** "
                       "(bring texts and their labels) → **Train** (several models side by side) → **Evaluate** "
                       "(which one to use, and why) → **Predict** (use it on new texts, or as an API)."))
+        st.caption(_("No labels yet? Choose *I have no labels yet* below: a language model labels your texts, or you "
+                     "label the first ones yourself."))
         if st.button(_("Try it with the demo support tickets"), type="primary", icon=":material/play_arrow:"):
             demo = DEMOS.get(lang(), DEMOS["en"])[0]
             state.put(state.UPLOAD, (demo.name, demo.read_bytes()))

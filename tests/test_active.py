@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from core.cli import main
-from core.trust.active import margins, rank_for_labelling
+from core.trust.active import first_to_label, margins, rank_for_labelling, text_vectors
 
 
 class Fixed:
@@ -57,3 +57,31 @@ def test_cli_suggest_json_on_a_text_only_file(tmp_path, tiny_csv):
 def test_cli_suggest_needs_a_run_and_a_file(tmp_path, capsys):
     assert main(["suggest", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("error: Name at least one run folder")
+
+
+class Unsure:
+    """A model least sure of refunds, then parcels, then crashes: every refund ranks above every other text."""
+
+    classes_ = ["a", "b"]
+
+    def predict_proba(self, texts):
+        return np.array([[0.5, 0.5] if "refund" in t else [0.6, 0.4] if "parcel" in t else [0.65, 0.35]
+                         for t in texts])
+
+
+KINDS = [f"refund for order {i} please" for i in range(50)] + [f"where is parcel number {i}?" for i in range(20)] + \
+        [f"the app crashes on screen {i}" for i in range(20)]
+
+
+def test_a_batch_is_picked_for_variety_not_near_copies():
+    plain = rank_for_labelling({"m": Unsure()}, KINDS, 3)
+    assert {r["text"].split()[0] for r in plain} == {"refund"}  # uncertainty alone: three near-copies
+    varied = rank_for_labelling({"m": Unsure()}, KINDS, 3, vectors=text_vectors(KINDS))
+    assert {r["text"].split()[0] for r in varied} == {"refund", "where", "the"}  # one of each kind
+    assert varied[0]["text"].startswith("refund")  # still the most uncertain first
+
+
+def test_with_no_model_the_first_texts_are_one_of_each_kind():
+    first = first_to_label(KINDS, 3)
+    assert {r["text"].split()[0] for r in first} == {"refund", "where", "the"}
+    assert len(first_to_label(KINDS[:2], 5)) == 2  # fewer texts than asked: all of them

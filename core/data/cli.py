@@ -55,7 +55,8 @@ def cmd_dataset(args) -> int:
             return 0
         print(f"{known[args.id]['name']} ({args.id})")
         for v in history:
-            print(f"  {v.summary()}; " + f"{v.rows:,} rows, " * bool(v.parent) + f"{v.test_rows} kept for testing")
+            print(f"  {v.summary()}; " + f"{v.rows:,} rows, " * bool(v.parent) + f"{v.test_rows} kept for testing"
+                  + " (an LLM's labels: not checked by a person yet)" * (not v.checked))
         return 0
     if not args.out:
         raise DataError("Name the CSV file to write with --out FILE.")

@@ -6,7 +6,7 @@ import sys
 
 from core.contenders.registry import load_classifier
 from core.errors import DataError
-from core.trust.active import rank_for_labelling
+from core.trust.active import rank_for_labelling, text_vectors
 from core.trust.explain import explain
 
 
@@ -35,6 +35,8 @@ def add_parsers(sub) -> None:
                    help="one or more run folders, then a file of texts (a text column is enough)")
     s.add_argument("--n", type=int, default=20, help="how many rows to suggest (default 20)")
     s.add_argument("--text-col", help="the text column (default: guessed)")
+    s.add_argument("--no-variety", dest="variety", action="store_false",
+                   help="rank by uncertainty alone (default: each batch also picked for variety)")
     s.add_argument("--json", action="store_true")
 
 
@@ -144,7 +146,10 @@ def cmd_suggest(args) -> int:
     texts = raw[col].astype(str).str.strip().tolist()
     keep = [i for i, t in enumerate(texts) if t]
     models = {RunFolder(r).name: load_for_inference(r) for r in runs}
-    ranked = rank_for_labelling(models, [texts[i] for i in keep], args.n)
+    kept = [texts[i] for i in keep]
+    # a batch picked for variety too (one text from each group of similar uncertain texts), unless --no-variety
+    vectors = text_vectors(kept) if args.variety and len(kept) > args.n else None
+    ranked = rank_for_labelling(models, kept, args.n, vectors=vectors)
     rows = [{**r, "row": keep[r["row"]]} for r in ranked]  # positions among the file's data rows
     if args.json:
         print(json.dumps({"rows": rows}, ensure_ascii=False, indent=1))
