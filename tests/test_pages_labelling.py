@@ -99,3 +99,20 @@ def test_the_label_page_shows_one_text_of_each_kind_first(data_dir):
     assert kinds == {"refund", "where", "the"}  # every kind among the first four, not four refunds
     assert button(at, "Save 0 labelled text(s) as a dataset").disabled
     assert shown is None or isinstance(shown, pd.DataFrame)
+
+
+def test_i_label_them_myself_opens_the_label_page_with_the_texts(data_dir):
+    Store(data_dir)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["data_mode"] = "unlabelled"
+    at.session_state["nolabel_file"] = ("texts.csv", tiny_frame()[["text"]].to_csv(index=False).encode())
+    at.run()
+    at.text_input(key="nolabel_classes").input("negative, positive, Negative").run()
+    at.radio(key="nolabel_who").set_value("me").run()
+    button(at, "Label the first texts").click().run()
+    assert [e.value.replace("\\", "") for e in at.error] == ["The category 'Negative' is named twice; give each category once."]
+    at.text_input(key="nolabel_classes").input("negative, positive, question").run()
+    button(at, "Label the first texts").click().run()
+    assert at.title[0].value == "Label what matters next"
+    assert at.session_state["first_pool"]["classes"] == ["negative", "positive", "question"]
+    assert any(s.value == "Your first labels" for s in at.subheader)
