@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 
+import pandas as pd
 import pytest
 
 from core.contenders.base import FitStopped
@@ -152,3 +153,14 @@ def test_cli_labels_a_file_and_continues(server, tmp_path):
     assert subprocess.run(cmd, capture_output=True, text=True, timeout=120).returncode == 0
     assert len(Server.seen) == before  # rerun with the same --out: nothing asked again
     assert Counter(s["body"]["messages"][-1]["content"] for s in Server.seen).most_common(1)[0][1] <= 2
+
+
+def test_examples_for_the_prompt_must_use_the_categories(tmp_path):
+    from core.labelling.llm_label import read_shots
+
+    good = pd.DataFrame({"text": [f"text {i}" for i in range(12)], "label": ["a"] * 10 + ["b"] * 2})
+    shots = read_shots(good.to_csv(index=False).encode(), ["a", "b"], "shots.csv")
+    assert [y for _, y in shots].count("a") == 8 and [y for _, y in shots].count("b") == 2  # 8 a category at most
+    bad = pd.DataFrame({"text": ["x one", "y two"], "label": ["a", "c"]})
+    with pytest.raises(DataError, match="not among the categories: c"):
+        read_shots(bad.to_csv(index=False).encode(), ["a", "b"], "shots.csv")

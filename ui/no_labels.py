@@ -9,7 +9,7 @@ from core.contenders import llm_scoring
 from core.data.cleaning import clean, guess_columns
 from core.data.datasets import DEMOS
 from core.labelling import ladder
-from core.labelling.llm_label import LabelSettings, parse_classes
+from core.labelling.llm_label import LabelSettings, parse_classes, read_shots
 from core.store import ACTIVE, JobStatus
 from ui import resources, state
 from ui.i18n import _, lang
@@ -61,13 +61,16 @@ def _ask(filename: str, data: bytes) -> None:
             st.switch_page("pages/label.py")
         return
     llm = llm_choice(prompted=True, examples=False)
+    shots_file = st.file_uploader(_("Examples for the prompt (optional): a few labelled texts, a text and a label "
+                                    "column"), type=TYPES, key="nolabel_shots")
     st.caption(_("Every text gets a label and a confidence; you can stop the job and resume it later without paying "
                  "twice. Then you check a sample of 100 labels yourself: every score is measured against your labels, "
                  "never against the model's own."))
     if st.button(_("Label {n:,} texts with the language model", n=len(texts)), type="primary"):
         classes = parse_classes(names)
         llm_scoring.described(llm.descriptions, classes)  # a line naming no category: said now, not in the job
-        settings = LabelSettings(classes, llm.llm, llm.descriptions, llm.task)
+        shots = [list(e) for e in read_shots(shots_file.getvalue(), classes, shots_file.name)] if shots_file else []
+        settings = LabelSettings(classes, llm.llm, llm.descriptions, llm.task, shots)
         ladder.submit_labelling(resources.runner(), data, filename, settings, text_col, lang(), llm.api_key)
         state.put(state.NOLABEL_UPLOAD, None)
         state.put(state.NOLABEL_ROUND, state.get(state.NOLABEL_ROUND, 0) + 1)  # the form starts empty again

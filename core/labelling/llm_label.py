@@ -49,16 +49,21 @@ def parse_classes(text: str) -> list[str]:
     return sorted(names)
 
 
-def read_shots(path: str | Path, classes: list[str]) -> list[tuple[str, str]]:
-    """Examples for the prompt from a file with a text and a label column; every label must be a category."""
+MAX_SHOTS = 8  # examples per category at most: k x categories examples must fit the model's context
+
+
+def read_shots(source: str | Path | bytes, classes: list[str], filename: str | None = None) -> list[tuple[str, str]]:
+    """Examples for the prompt from a file (a path, or an upload's bytes) with a text and a label column; every
+    label must be a category; at most MAX_SHOTS a category are kept."""
     from core.data.cleaning import load_dataset  # put off: loads pandas' readers
 
-    df = load_dataset(path).df
+    df = load_dataset(source, filename).df
     unknown = sorted(set(df["label"]) - set(classes))
     if unknown:
         raise DataError("The examples file has labels that are not among the categories: {labels}.",
                         labels=", ".join(unknown[:5]))
-    return [(t, y) for t, y in zip(df["text"], df["label"], strict=True)][:8 * len(classes)]
+    df = df.groupby("label", sort=False).head(MAX_SHOTS)
+    return [(t[:300], y) for t, y in zip(df["text"], df["label"], strict=True)]  # 300: as the contender cuts examples
 
 
 @dataclass(frozen=True)

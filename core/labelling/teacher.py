@@ -45,12 +45,7 @@ def record_teacher(store: Store, dataset_id: str, version: versions.Version) -> 
     ev = evaluate(test["label"].tolist(), p, settings.classes, texts=test["text"].tolist(), seed=config.seed)
     job_id = new_id()
     run = RunFolder(store.run_dir(job_id)).create(config, versions.rows_path(store, dataset_id, version.n))
-    meta = {"kind": "llm", "classes": settings.classes, "examples": settings.shots, "reference": summary["reference"],
-            "content_free": scores[-1], "calibrated": calibrated, "history": [], "coarse": summary["coarse"],
-            "params": {"llm": settings.llm, "shots": config.shots, "task": settings.task, "calibrate": calibrated,
-                       "seed": config.seed, "descriptions": settings.descriptions, "requests": settings.requests}}
-    run.model_dir.mkdir(parents=True, exist_ok=True)
-    (run.model_dir / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    _write_model(run, settings, config, summary, scores[-1], calibrated)
     metrics = {"model": "llm", "name": name, "classes": settings.classes, "teacher": True,
                "rows": {"train": 0, "val": 0, "test": len(test)}, "train_seconds": 0, "stopped": False,
                "best_step": None, "history": [], "test": ev.to_dict(), "data_version": config.data_version(),
@@ -66,3 +61,15 @@ def record_teacher(store: Store, dataset_id: str, version: versions.Version) -> 
     now = time.time()
     store.update_job(job_id, status=JobStatus.DONE, started=now, finished=now)
     return job_id
+
+
+def _write_model(run: RunFolder, settings: LabelSettings, config: TrainConfig, summary: dict, content_free: list,
+                 calibrated: bool) -> None:
+    """The prompted-LLM contender's saved form (core.contenders.llm): Predict, the report and the API load the teacher
+    like any LLM run, answering as it did while labelling (same prompt, same calibration)."""
+    meta = {"kind": "llm", "classes": settings.classes, "examples": settings.shots, "reference": summary["reference"],
+            "content_free": content_free, "calibrated": calibrated, "history": [], "coarse": summary["coarse"],
+            "params": {"llm": settings.llm, "shots": config.shots, "task": settings.task, "calibrate": calibrated,
+                       "seed": config.seed, "descriptions": settings.descriptions, "requests": settings.requests}}
+    run.model_dir.mkdir(parents=True, exist_ok=True)
+    (run.model_dir / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
