@@ -259,3 +259,26 @@ def test_the_demo_set_comes_in_the_readers_language():
     assert any("**760** 行可以使用" in m.value for m in at.markdown)
     assert at.selectbox[1].value == "类别"  # the label column, guessed from its Chinese header
     assert_chinese(at, "with the Chinese demo set")
+
+
+def test_starting_with_no_labels_in_chinese(tmp_path, monkeypatch):
+    """The no-labels form, and an LLM-labelled dataset's test-sample check, with no English sentence."""
+    from core.data.cleaning import dataset_from_raw
+    from core.data.datasets import save_dataset
+    from core.data.reading import read_table
+    from core.store import Store
+
+    monkeypatch.setenv("TUNELAB_DATA_DIR", str(tmp_path / "data"))
+    frame = chinese_reviews()
+    data = frame.to_csv(index=False).encode("utf-8")
+    ds = dataset_from_raw(read_table(data, "评论.csv"))
+    ds.df["confidence"], ds.df["source"] = 0.7, "llm:SmolLM2-135M"
+    save_dataset(Store(tmp_path / "data"), ds, data, "评论.csv", test_rows=12,
+                 labelled_by={"job": "20261202-000000-abcdef", "source": "llm:SmolLM2-135M", "classes": ["好评", "差评"]})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.session_state["data_mode"] = "unlabelled"
+    at.session_state["nolabel_file"] = ("评论.csv", frame[["评论"]].to_csv(index=False).encode("utf-8"))
+    at.run()
+    assert any(s.value == "核对测试样本" for s in at.subheader)  # the LLM-labelled dataset's check waits
+    assert_chinese(at, "on the no-labels Data page")
