@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.results import SHARED, write_section  # noqa: E402
+from benchmarks.results import shared_split, write_section  # noqa: E402
 from core.contenders.baseline import TfidfClassifier  # noqa: E402
 from core.contenders.embeddings import EmbeddingClassifier  # noqa: E402
 from core.contenders.few_shot import SetFitClassifier  # noqa: E402
@@ -63,13 +63,9 @@ def main() -> None:
     wins: dict[int, int] = {s: 0 for s in args.sizes}
     seconds: dict[str, list[float]] = {k: [] for k in args.learners}
     for name in DATASETS:
-        if not (SHARED / name / "train.csv").is_file():
+        if (split := shared_split(name, args.test_rows)) is None:
             continue
-        train = pd.read_csv(SHARED / name / "train.csv").dropna().drop_duplicates("text")
-        train["label"] = train["label"].astype(str)
-        test = pd.read_csv(SHARED / name / "test.csv").dropna()
-        test["label"] = test["label"].astype(str)
-        test = test.sample(n=min(args.test_rows, len(test)), random_state=0)
+        train, test = split
         for size in args.sizes:
             accs = {k: [] for k in args.learners}
             for seed in range(args.seeds):

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.results import SHARED, write_section  # noqa: E402
+from benchmarks.results import shared_split, write_section  # noqa: E402
 from core.contenders.baseline import TfidfClassifier  # noqa: E402
 from core.contenders.finetune import FineTuneClassifier  # noqa: E402
 from core.labelling.llm_label import LabelSettings, final_proba, label_texts, read_scores  # noqa: E402
@@ -67,13 +67,9 @@ def main() -> None:
     lines = ["| dataset | teacher | baseline on 100 human labels | baseline on LLM labels | fine-tuned MiniLM on LLM "
              "labels | teacher texts/s | student texts/s | student - teacher | met |", "|---|" + "---|" * 8]
     for name in args.datasets:
-        if not (SHARED / name / "train.csv").is_file():
+        if (split := shared_split(name, args.test_rows)) is None:
             continue
-        pool = pd.read_csv(SHARED / name / "train.csv").dropna().drop_duplicates("text")
-        pool["label"] = pool["label"].astype(str)
-        test = pd.read_csv(SHARED / name / "test.csv").dropna()
-        test["label"] = test["label"].astype(str)
-        test = test.sample(n=min(args.test_rows, len(test)), random_state=0)
+        pool, test = split
         train = pool.sample(n=min(args.texts, len(pool)), random_state=0)
         classes = sorted(pool["label"].unique())
         human = pool.drop(train.index).sample(n=100, random_state=1)

@@ -29,3 +29,18 @@ def write_section(name: str, body: str) -> None:
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")
     print(block)
+
+
+def shared_split(name: str, test_rows: int | None = None):
+    """A shared dataset's (train, test) frames: train deduplicated by text, labels as str, test optionally a seeded
+    sample of `test_rows`; None when ../shared/data does not hold it."""
+    import pandas as pd
+
+    if not (SHARED / name / "train.csv").is_file():
+        return None
+    train = pd.read_csv(SHARED / name / "train.csv").dropna().drop_duplicates("text")
+    test = pd.read_csv(SHARED / name / "test.csv").dropna()
+    train["label"], test["label"] = train["label"].astype(str), test["label"].astype(str)
+    if test_rows:
+        test = test.sample(n=min(test_rows, len(test)), random_state=0)
+    return train, test

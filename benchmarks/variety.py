@@ -14,11 +14,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.active_learning import STEPS, curve, encode, learner  # noqa: E402
-from benchmarks.results import SHARED, write_section  # noqa: E402
+from benchmarks.results import shared_split, write_section  # noqa: E402
 from core.trust.active import first_to_label, text_vectors  # noqa: E402
 
 DATASETS = ("trec", "sms_spam", "mr_polarity", "sst2")
@@ -49,13 +48,10 @@ def main() -> None:
              "first 50: by cluster / random |", "|---|---|---|---|---|---|---|"]
     met, firsts = {k: 0 for k in args.learners}, {k: 0 for k in args.learners}
     for name in DATASETS:
-        if not (SHARED / name / "train.csv").is_file():
+        if (split := shared_split(name)) is None:
             continue
-        pool = pd.read_csv(SHARED / name / "train.csv").dropna().drop_duplicates("text")
-        pool["label"] = pool["label"].astype(str)
+        pool, test = split
         pool = pool.sample(n=min(args.pool, len(pool)), random_state=0).reset_index(drop=True)
-        test = pd.read_csv(SHARED / name / "test.csv").dropna()
-        test["label"] = test["label"].astype(str)
         variety = text_vectors(pool["text"].tolist())
         for kind in args.learners:
             vectors = encode(pool, test) if kind == "embeddings" else None
