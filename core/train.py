@@ -17,6 +17,7 @@ from core.config import TrainConfig
 from core.contenders import registry
 from core.data.cleaning import Split, load_dataset, require_two_classes, split_dataset
 from core.data.versions import fixed_split
+from core.errors import DataError
 from core.evaluate import evaluate
 from core.predict import proba_frame
 from core.recommend import encoder_mb, measure_speed, size_mb, usage_per_text
@@ -67,6 +68,9 @@ def _train(config: TrainConfig, data, run: RunFolder, worker: Worker, main: bool
         split = Split(_cap(split.train, config.max_rows, config.seed),
                       _cap(split.val, config.max_rows and max(1, config.max_rows // 8), config.seed), split.test)
     log({"event": "log", "message": f"Split: {len(split.train)} train, {len(split.val)} validation, {len(split.test)} test rows."})
+    if not len(split.test) and not len(split.val):  # every class under 3 rows: nothing held out to score on
+        raise DataError("Too few labelled texts to keep any for testing: a category needs at least 3 labelled texts "
+                        "before some can be held out; label a few more of each first.")
     spec = registry.get(config.model)
     if main:  # a whole epoch trained, then "no space left" at save time, wastes the user's time
         require_free_space(run.path, spec.disk_mb)

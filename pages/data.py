@@ -29,6 +29,13 @@ if not saved_datasets:  # a first screen that says what Tunelab does and what to
         if st.button(_("Try it with the demo support tickets"), type="primary", icon=":material/play_arrow:"):
             demo = DEMOS.get(lang(), DEMOS["en"])[0]
             state.put(state.UPLOAD, (demo.name, demo.read_bytes()))
+def _without_labels(filename: str, data: bytes) -> None:
+    """The upload moves to "I have no labels yet" (a callback: it sets the mode's widget before it is drawn)."""
+    st.session_state["data_mode"] = "unlabelled"
+    state.put(state.NOLABEL_UPLOAD, (filename, data))
+    state.put(state.UPLOAD, None)
+
+
 DATASET_PICK = "data_pick"  # the "Your datasets" box: set on save, so the new dataset is the one shown
 if state.get(state.PICK_NEXT):  # a dataset saved by the labelling panel (a fragment): shown on this run
     st.session_state[DATASET_PICK] = st.session_state.pop(state.PICK_NEXT)
@@ -83,6 +90,10 @@ else:
             st.subheader(_("Columns of {file}", file=md(filename)))
             st.dataframe(raw.head(5), hide_index=True)
             c1, c2 = st.columns(2)
+            if guess_label is None:  # texts without labels, brought to the labelled path: offer the other one
+                st.info(_("This file seems to have no label column. No labels yet? A language model can label the "
+                          "texts, or you can label the first ones yourself."))
+                st.button(_("Continue without labels"), on_click=_without_labels, args=(filename, data))
             text_col = c1.selectbox(_("Text column"), cols, index=cols.index(guess_text) if guess_text else 0)
             label_col = c2.selectbox(_("Label column"), cols, index=cols.index(guess_label) if guess_label in cols else 0)
             ds = dataset_from_raw(table, text_col=text_col, label_col=label_col)

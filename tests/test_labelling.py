@@ -164,3 +164,24 @@ def test_examples_for_the_prompt_must_use_the_categories(tmp_path):
     bad = pd.DataFrame({"text": ["x one", "y two"], "label": ["a", "c"]})
     with pytest.raises(DataError, match="not among the categories: c"):
         read_shots(bad.to_csv(index=False).encode(), ["a", "b"], "shots.csv")
+
+
+def test_first_labels_by_hand_become_a_dataset(data_dir):
+    store = Store(data_dir)
+    with pytest.raises(DataError, match="at least two categories"):
+        ladder.save_first_labels(store, [("a text", "x"), ("another", "x")], "pool.csv")
+    rows = [(f"refund {i}", "billing") for i in range(6)] + [(f"parcel {i}", "shipping") for i in range(6)]
+    dataset_id = ladder.save_first_labels(store, rows, "pool.csv")
+    v1 = versions.latest(store, dataset_id)
+    assert v1.checked and v1.classes == {"billing": 6, "shipping": 6}  # a person's labels: nothing to check
+    assert store.datasets()[0]["name"] == "pool (first labels).csv"
+
+
+def test_too_few_labels_to_hold_any_out_is_one_sentence(tmp_path):
+    path = tmp_path / "four.csv"
+    pd.DataFrame({"text": ["a refund please", "where is my parcel", "app crashes", "login fails"],
+                  "label": ["billing", "shipping", "technical", "account"]}).to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "core", "train", str(path), "--out", str(tmp_path / "run"),
+                           "--text-col", "text", "--label-col", "label"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "a category needs at least 3 labelled texts" in done.stderr
+    assert "Traceback" not in done.stderr

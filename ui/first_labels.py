@@ -3,15 +3,10 @@ per group of similar texts, core.trust.active.first_to_label), labelled by hand 
 texts not labelled stay, for the models trained next to rank."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from core.data.cleaning import clean
-from core.data.datasets import save_dataset
-from core.data.reading import RawTable
-from core.errors import DataError
+from core.labelling import ladder
 from core.trust.active import first_to_label
 from ui import state
 from ui.i18n import _
@@ -29,7 +24,8 @@ def first_labels(store) -> None:
     texts, classes = pool["texts"], pool["classes"]
     st.subheader(_("Your first labels"))
     st.caption(_("One text of each kind from {file} ({n:,} texts grouped by similarity): labelling these first shows "
-                 "the models every kind early.", file=md(pool["file"]), n=len(texts)))
+                 "the models every kind early. Give each category at least 3 labels, so some can be held out to test "
+                 "the models.", file=md(pool["file"]), n=len(texts)))
     n = int(st.number_input(_("How many to label first"), 4, 200, min(20, len(texts)), key="first_n"))
     picked = state.get(PICKS)
     if not picked or picked[0] != n:
@@ -45,11 +41,8 @@ def first_labels(store) -> None:
     if st.button(_("Save {n} labelled text(s) as a dataset", n=len(labelled)), type="primary",
                  disabled=labelled.empty):
         with guard("Saving the labels"):
-            if labelled["label"].nunique() < 2:
-                raise DataError("Label texts of at least two categories first; a classifier needs two to tell apart.")
-            ds = clean(RawTable(labelled[["text", "label"]].reset_index(drop=True)), "text", "label")
-            data = labelled[["text", "label"]].to_csv(index=False).encode("utf-8-sig")
-            dataset_id = save_dataset(store, ds, data, f"{Path(pool['file']).stem} (first labels).csv")
+            rows = list(zip(labelled["text"], labelled["label"], strict=True))
+            dataset_id = ladder.save_first_labels(store, rows, pool["file"])
             done = set(labelled["text"])
             state.put(state.FIRST_POOL, {**pool, "dataset": dataset_id, "texts": [t for t in texts if t not in done]})
             state.put(state.DATASET_ID, dataset_id)

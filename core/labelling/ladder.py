@@ -66,6 +66,20 @@ def save_labelled(store: Store, job_id: str) -> str:
     return dataset_id
 
 
+def save_first_labels(store: Store, rows: list[tuple[str, str]], filename: str) -> str:
+    """Texts a person labelled with no model yet (the Label page's first ones) as a new dataset; returns its id.
+    Refuses labels of fewer than two categories in one sentence."""
+    from core.data.cleaning import clean, require_two_classes
+    from core.data.reading import RawTable
+
+    frame = pd.DataFrame(rows, columns=["text", "label"])
+    if frame["label"].nunique() < 2:
+        raise DataError("Label texts of at least two categories first; a classifier needs two to tell apart.")
+    require_two_classes(frame["label"])
+    data = frame.to_csv(index=False).encode("utf-8-sig")
+    return save_dataset(store, clean(RawTable(frame), "text", "label"), data, f"{Path(filename).stem} (first labels).csv")
+
+
 def waiting_check(store: Store, dataset_id: str) -> bool:
     """True while the newest version's test labels are an LLM's, not yet checked by a person."""
     return not versions.latest(store, dataset_id).checked
