@@ -185,3 +185,20 @@ def test_too_few_labels_to_hold_any_out_is_one_sentence(tmp_path):
                            "--text-col", "text", "--label-col", "label"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "a category needs at least 3 labelled texts" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_the_embedded_model_labels_stops_and_resumes(tmp_path):
+    """The embedded SmolLM2 (local, no server) through the same resumable path: what it scored before a stop is
+    not scored again, and the teacher's model folder loads as a prompted-LLM run."""
+    texts = tiny_frame()["text"].tolist()[:20]
+    settings, out = LabelSettings(CLASSES), tmp_path / "labelled.csv"
+    calls = iter([False, True])
+    with pytest.raises(FitStopped):
+        label_texts(texts, out, settings, should_stop=lambda: next(calls))
+    events = []
+    frame = label_texts(texts, out, settings, on_progress=events.append)
+    assert events[0]["resumed"] == 16 and len(frame) == 20 and set(frame["label"]) <= set(CLASSES)
+    assert frame["source"][0] == "llm:SmolLM2-135M" and frame["confidence"].between(1 / 3, 1).all()
+    summary = json.loads((tmp_path / "labelled.csv.labelling.json").read_text(encoding="utf-8"))
+    assert summary["texts"] == 20 and summary["speed"]["tokens_in_per_text"] > 10  # both sittings counted
