@@ -116,3 +116,13 @@ def test_i_label_them_myself_opens_the_label_page_with_the_texts(data_dir):
     assert at.title[0].value == "Label what matters next"
     assert at.session_state["first_pool"]["classes"] == ["negative", "positive", "question"]
     assert any(s.value == "Your first labels" for s in at.subheader)
+
+
+def test_the_demo_without_labels_names_its_categories(data_dir):
+    Store(data_dir)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["data_mode"] = "unlabelled"
+    at.run()
+    button(at, "Use the demo tickets without their labels").click().run()
+    assert at.text_input(key="nolabel_classes").value == "account, billing, feedback, shipping, technical"
+    assert any("760 texts in demo" in c.value for c in at.caption)  # (the file name is escaped for markdown)
