@@ -63,7 +63,8 @@ def no_errors(at: AppTest) -> None:
 def test_every_page_renders_on_an_empty_data_dir(page):
     at = app()
     # the shared sidebar (AppTest keeps it only on the first run, before switch_page)
-    assert at.caption[0].value.startswith("Device: ") and at.caption[1].value == "Jobs: 0 running, 0 queued"
+    sidebar = [c.value for c in at.sidebar.caption]
+    assert sidebar[0].startswith("Device: ") and sidebar[1] == "Jobs: 0 running, 0 queued"
     at.switch_page(page).run()
     no_errors(at)
 
