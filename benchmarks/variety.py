@@ -67,7 +67,8 @@ def main() -> None:
             print(lines[-1], flush=True)
     verdict = "; ".join(f"{k}: variety reached random's 1,000-label accuracy within 700 labels on **{met[k]}** of 4, "
                         f"first 50 by cluster beat random on **{firsts[k]}** of 4" for k in args.learners)
-    write_section("Active learning: uncertainty with variety", f"""
+    title = "Active learning: uncertainty with variety" + ("" if "tfidf" in args.learners else ", embeddings as learner")
+    write_section(title, f"""
 Pools of {args.pool:,} texts from each train file; 100 random labels to start, +100 a round up to 1,000; 3 seeds;
 accuracy on test.csv. Variety (core.trust.active): the 400 most uncertain texts of the pool clustered into 100 by
 k-means over character-n-gram TF-IDF vectors reduced to 100 dimensions, the most uncertain of each cluster taken.
