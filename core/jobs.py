@@ -77,9 +77,7 @@ class JobRunner:
             when, dataset = time.time(), dataset_name or Path(data_path).stem
             config = config.with_(name=readable_name(config, dataset, when, lang=lang))
         self.folder(job_id).create(config, data_path)
-        if api_key:  # a visitor's key for the server they typed: memory only, handed to the worker at its start
-            _visitor_keys[job_id] = api_key
-            self.folder(job_id).needs_key.touch()
+        self._hold_key(job_id, api_key)
         if generated:  # made again at display time, in the reader's language
             self.folder(job_id).save_name_parts(dataset, when)
         self.store.add_job(job_id, config.name, config.model, dataset_id, config.to_dict(), job_type="train")
@@ -93,12 +91,17 @@ class JobRunner:
         directory is pointed at; `request` is what the worker reads back. Returns the job id."""
         job_id = new_id()
         self.folder(job_id).create_batch(data, extension, request)
-        if api_key:  # as submit's: memory only
-            _visitor_keys[job_id] = api_key
-            self.folder(job_id).needs_key.touch()
+        self._hold_key(job_id, api_key)
         self.store.add_job(job_id, name, model or job_type, dataset_id, request, job_type=job_type)
         self.poll()
         return job_id
+
+    def _hold_key(self, job_id: str, api_key: str | None) -> None:
+        """A visitor's key for the server they typed: memory only, handed to the job's worker at its start; the folder
+        gets a marker (never the key) so other processes leave the job to this one."""
+        if api_key:
+            _visitor_keys[job_id] = api_key
+            self.folder(job_id).needs_key.touch()
 
     def retrain(self, job_ids: list[str], dataset_id: str, version: int | None = None, lang: str = "en") -> list[str]:
         """Repeat finished runs' recipes (their config.json) on a version of their dataset; returns the new

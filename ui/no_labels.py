@@ -29,8 +29,9 @@ def no_labels() -> None:
                           key=f"nolabel_upload_{state.get(state.NOLABEL_ROUND, 0)}")  # a new one after each queueing
     if st.button(_("Use the demo tickets without their labels")):
         demo = DEMOS.get(lang(), DEMOS["en"])[0]
-        table = resources.read_upload(demo.read_bytes(), demo.name)
-        state.put(state.NOLABEL_UPLOAD, (demo.name, demo.read_bytes()))
+        data = demo.read_bytes()
+        table = resources.read_upload(data, demo.name)
+        state.put(state.NOLABEL_UPLOAD, (demo.name, data))
         # its categories, named as its label column names them: the model is then scored against those labels
         st.session_state["nolabel_classes"] = ", ".join(sorted(set(table.df[guess_columns(table.df)[1]])))
     if up is not None:

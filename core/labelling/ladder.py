@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from core.data import versions
-from core.data.cleaning import load_dataset
+from core.data.cleaning import dataset_from_raw
 from core.data.datasets import SAFE_EXT, read_report, save_dataset
+from core.data.reading import read_table
 from core.errors import DataError
 from core.i18n import translator
 from core.labelling.llm_label import LabelSettings
@@ -53,12 +54,13 @@ def save_labelled(store: Store, job_id: str) -> str:
         raise DataError("That labelling has not finished; wait for it, or resume it.")
     if job.dataset_id:
         return job.dataset_id
-    settings = LabelSettings(**run.request()["settings"])
-    ds = load_dataset(run.labelled_path, text_col="text", label_col="label")
-    scored = pd.read_csv(run.labelled_path, dtype=str, keep_default_na=False)
-    ds.df["confidence"] = scored["confidence"].astype(float).values[ds.df["row"].values]
+    request = run.request()
+    settings = LabelSettings(**request["settings"])
+    raw = read_table(run.labelled_path)  # read once: cleaned for the rows, and for the confidence column it keeps
+    ds = dataset_from_raw(raw, text_col="text", label_col="label")
+    ds.df["confidence"] = raw.df["confidence"].astype(float).values[ds.df["row"].values]
     ds.df["source"] = settings.source
-    stem = Path(run.request().get("filename") or "texts").stem
+    stem = Path(request.get("filename") or "texts").stem
     dataset_id = save_dataset(store, ds, run.labelled_path.read_bytes(), f"{stem} ({settings.source}).csv",
                               labelled_by={"job": job_id, "source": settings.source, "classes": settings.classes},
                               test_rows=CHECK_ROWS)
@@ -69,13 +71,12 @@ def save_labelled(store: Store, job_id: str) -> str:
 def save_first_labels(store: Store, rows: list[tuple[str, str]], filename: str) -> str:
     """Texts a person labelled with no model yet (the Label page's first ones) as a new dataset; returns its id.
     Refuses labels of fewer than two categories in one sentence."""
-    from core.data.cleaning import clean, require_two_classes
+    from core.data.cleaning import clean
     from core.data.reading import RawTable
 
     frame = pd.DataFrame(rows, columns=["text", "label"])
     if frame["label"].nunique() < 2:
         raise DataError("Label texts of at least two categories first; a classifier needs two to tell apart.")
-    require_two_classes(frame["label"])
     data = frame.to_csv(index=False).encode("utf-8-sig")
     return save_dataset(store, clean(RawTable(frame), "text", "label"), data, f"{Path(filename).stem} (first labels).csv")
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core.contenders.base import check_stop
-from core.contenders.llm import CONTENT_FREE
+from core.contenders.llm import CONTENT_FREE, MAX_EXAMPLE_CHARS
 from core.errors import DataError
 from core.runs import llm_name
 
@@ -63,7 +63,7 @@ def read_shots(source: str | Path | bytes, classes: list[str], filename: str | N
         raise DataError("The examples file has labels that are not among the categories: {labels}.",
                         labels=", ".join(unknown[:5]))
     df = df.groupby("label", sort=False).head(MAX_SHOTS)
-    return [(t[:300], y) for t, y in zip(df["text"], df["label"], strict=True)]  # 300: as the contender cuts examples
+    return [(t[:MAX_EXAMPLE_CHARS], y) for t, y in zip(df["text"], df["label"], strict=True)]
 
 
 @dataclass(frozen=True)
