@@ -133,7 +133,8 @@ def cmd_train(args) -> int:
                                should_stop=worker.should_stop)
     if "test" in metrics and main:
         ev = metrics["test"]
-        print(f"{config.model}: accuracy {ev['accuracy']:.4f}, macro-F1 {ev['macro_f1']:.4f} on {ev['n']} test rows "
+        first = f"micro-F1 {ev['multi']['micro_f1']:.4f}, exact-match accuracy" if ev.get("multi") else "accuracy"
+        print(f"{config.model}: {first} {ev['accuracy']:.4f}, macro-F1 {ev['macro_f1']:.4f} on {ev['n']} test rows "
               f"-> {args.out}", file=sys.stderr)
     return 0
 

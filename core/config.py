@@ -18,6 +18,9 @@ def _opt(default, help: str):
     return field(default=default, metadata={"help": help})
 
 
+MULTI_LABEL = {"auto": None, "yes": True, "no": False}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a training run. Options that do not apply to the
@@ -28,6 +31,8 @@ class TrainConfig:
                                       "(embedded multilingual-e5-small, ~100 languages), a folder or a Hub id")
     text_col: str | None = _opt(None, "column holding the text (default: guessed)")
     label_col: str | None = _opt(None, "column holding the label (default: guessed)")
+    multi_label: str = _opt("auto", "texts with several labels: 'yes', 'no' or 'auto' (found from the label column: "
+                                    "'a;b' cells, JSON lists, one 0/1 column per label)")
     epochs: int = _opt(3, "passes over the training rows (fine-tune)")
     batch_size: int = _opt(16, "texts per training step (fine-tune)")
     max_length: int = _opt(128, "tokens kept per text; longer texts are cut")
@@ -55,6 +60,8 @@ class TrainConfig:
 
     def __post_init__(self):
         spec = registry.get(self.model)  # one sentence naming the known kinds if it is not one
+        if self.multi_label not in MULTI_LABEL:
+            raise DataError("--multi-label takes 'yes', 'no' or 'auto', not '{value}'.", value=self.multi_label)
         if spec.tunes_llm and is_endpoint(str(self.llm)):
             raise DataError("LoRA tunes a model's own weights, which a server does not share; pick a local model for "
                             "the LoRA-tuned LLM (a server can be the prompted LLM).")
@@ -79,6 +86,10 @@ class TrainConfig:
             raise DataError("--max-rows must be at least 2.")
         if (self.dataset_id is None) != (self.dataset_version is None) or (self.dataset_version or 1) < 1:
             raise DataError("--dataset-id and --dataset-version go together (a version is 1 or more).")
+
+    def several_labels(self) -> bool | None:
+        """`multi_label` as core.data.cleaning.load_dataset takes it: True, False or None (find out)."""
+        return MULTI_LABEL[self.multi_label]
 
     def data_version(self) -> dict | None:
         """{"dataset_id", "version"} when the run trains on a dataset version, else None."""

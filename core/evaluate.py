@@ -11,10 +11,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from core import labelsets
+from core.evaluate_sets import N_BOOTSTRAP, evaluate_sets, interval, paired_bootstrap, thin
 from core.i18n import translator
-
-N_BOOTSTRAP = 1000  # 1000 resamples put the CI ends within ~0.005 of their limit on 1k rows
-CURVE_POINTS = 200  # enough for a smooth ROC line; keeps metrics.json small
 
 
 @dataclass
@@ -33,20 +32,24 @@ class Evaluation:
     pr: dict[str, dict]
     calibration: dict
     errors: list[dict] = field(default_factory=list)
+    multi: dict = field(default_factory=dict)  # texts with several labels: core.evaluate_sets
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def evaluate(y_true, proba: np.ndarray, classes: list[str], texts=None, max_errors: int = 500,
-             seed: int = 0) -> Evaluation:
-    """Score class probabilities `proba` (rows x classes, columns in `classes` order)."""
+             seed: int = 0, multi_label: bool = False, thresholds: dict | None = None) -> Evaluation:
+    """Score class probabilities `proba` (rows x classes, columns in `classes` order); with `multi_label`, each
+    label's probability against label sets (core.evaluate_sets). `thresholds`: the model's own (core.labelsets)."""
     # put off: loads pandas, scipy, sklearn (~1.8 s)
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
+    if multi_label:
+        return Evaluation(**evaluate_sets(y_true, proba, classes, thresholds, texts, max_errors, seed))
     y_true = [str(v) for v in y_true]
     proba = np.asarray(proba, dtype=float)
-    pred = [classes[i] for i in proba.argmax(1)]
+    pred = labelsets.decide(proba, classes, False, thresholds)
     labels = list(classes) + sorted(set(y_true) - set(classes))  # a test label the model never saw counts as wrong
     p, r, f, s = precision_recall_fscore_support(y_true, pred, labels=labels, zero_division=0)
     per_class = [{"label": c, "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
@@ -81,16 +84,7 @@ def bootstrap_ci(y_true: list[str], y_pred: list[str], labels: list[str], n_boot
         denom = cm.sum(0) + cm.sum(1)  # 2tp + fp + fn
         present = cm.sum(1) + cm.sum(0) > 0  # sklearn's macro-F1 counts labels seen in truth or prediction
         f1s[b] = np.mean(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)[present]) if present.any() else 0.0
-    return {"accuracy": _interval(accs), "macro_f1": _interval(f1s)}
-
-
-def _interval(values) -> list[float]:
-    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
-
-
-def _thin(*arrays, points: int = CURVE_POINTS):
-    idx = np.unique(np.linspace(0, len(arrays[0]) - 1, min(points, len(arrays[0]))).astype(int))
-    return [np.asarray(a)[idx].round(5).tolist() for a in arrays]
+    return {"accuracy": interval(accs), "macro_f1": interval(f1s)}
 
 
 def _one_vs_rest(y_true, proba, classes):
@@ -106,7 +100,7 @@ def _roc(y_true, proba, classes) -> dict[str, dict]:
     out = {}
     for c, positive, score in _one_vs_rest(y_true, proba, classes):
         fpr, tpr, _ = roc_curve(positive, score)
-        fpr, tpr = _thin(fpr, tpr)
+        fpr, tpr = thin(fpr, tpr)
         out[c] = {"fpr": fpr, "tpr": tpr, "auc": float(roc_auc_score(positive, score))}
     return out
 
@@ -118,7 +112,7 @@ def _pr(y_true, proba, classes) -> dict[str, dict]:
     out = {}
     for c, positive, score in _one_vs_rest(y_true, proba, classes):
         precision, recall, _ = precision_recall_curve(positive, score)
-        precision, recall = _thin(precision, recall)
+        precision, recall = thin(precision, recall)
         out[c] = {"precision": precision, "recall": recall, "ap": float(average_precision_score(positive, score))}
     return out
 
@@ -151,9 +145,12 @@ def _errors(y_true, pred, proba, texts, limit: int) -> list[dict]:
 
 def mcnemar(y_true, pred_a, pred_b) -> dict:
     """McNemar's test on paired predictions: exact binomial when discordant pairs
-    are few (< 25), chi-squared with continuity correction otherwise."""
+    are few (< 25), chi-squared with continuity correction otherwise. For label sets (canonical strings), a
+    paired bootstrap of micro-F1 (core.evaluate_sets), in the same shape."""
     from scipy.stats import binomtest, chi2  # put off: loads scipy (~1.2 s)
 
+    if len(y_true) and labelsets.is_encoded(y_true[0]):  # label sets: the paired bootstrap of micro-F1
+        return paired_bootstrap(y_true, pred_a, pred_b)
     a = np.array([p == t for p, t in zip(pred_a, y_true, strict=False)])
     b = np.array([p == t for p, t in zip(pred_b, y_true, strict=False)])
     only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())

@@ -20,9 +20,11 @@ from core.runs import RunFolder
 CHUNK = 256
 
 
-def proba_frame(texts: list[str], proba, classes: list[str]) -> pd.DataFrame:
-    """text, pred, confidence and one p:<class> column per class, from class probabilities."""
-    df = pd.DataFrame({"text": texts, "pred": [classes[i] for i in proba.argmax(1)], "confidence": proba.max(1)})
+def proba_frame(texts: list[str], proba, classes: list[str], pred: list[str] | None = None) -> pd.DataFrame:
+    """text, pred, confidence and one p:<class> column per class, from class probabilities. `pred`: the model's
+    own decisions (ClassifierMixin.decide: label sets, chosen thresholds); default the top class."""
+    pred = pred if pred is not None else [classes[i] for i in proba.argmax(1)]
+    df = pd.DataFrame({"text": texts, "pred": pred, "confidence": proba.max(1)})
     for j, c in enumerate(classes):
         df[f"p:{c}"] = proba[:, j]
     return df
@@ -32,7 +34,8 @@ def predict_frame(model_dir: str | Path | None, texts: list[str], model=None) ->
     """Label texts with a saved model (or a loaded one): see `proba_frame` for the columns."""
     clf = model or load_classifier(model_dir)
     texts = [str(t)[:MAX_TEXT_CHARS] for t in texts]
-    return proba_frame(texts, clf.predict_proba(texts), list(clf.classes_))
+    proba = clf.predict_proba(texts)
+    return proba_frame(texts, proba, list(clf.classes_), clf.decide(proba))
 
 
 def predict_table(model, source: str | Path | bytes, filename: str | None = None, text_col: str | None = None,

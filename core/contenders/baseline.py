@@ -21,6 +21,7 @@ from core.contenders.base import (
     check_fit_inputs,
     check_stop,
     fit_logistic,
+    is_sets,
     linear_proba,
     load_tensors,
     read_meta,
@@ -50,6 +51,8 @@ class TfidfClassifier(ClassifierMixin):
         from sklearn.feature_extraction.text import TfidfVectorizer  # put off: loads pandas, sklearn (~1.4 s)
 
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
+
+        self.multi_label_ = is_sets(labels)
         t0 = time.time()
         self.vectorizers_ = [TfidfVectorizer(**WORD)] + ([TfidfVectorizer(**CHAR)] if self.use_chars else [])
         blocks = []
@@ -69,13 +72,14 @@ class TfidfClassifier(ClassifierMixin):
         return sp.hstack([v.transform([str(t) for t in texts]) for v in self.vectorizers_]).tocsr()
 
     def predict_proba(self, texts) -> np.ndarray:
-        return linear_proba(self._features(list(texts)), self.coef_, self.intercept_)
+        return linear_proba(self._features(list(texts)), self.coef_, self.intercept_, self.multi_label_)
 
     def word_weights(self, text: str, spans: list[tuple[str, int, int]], target: int):
         """Exact linear contributions: each n-gram occurrence's TF-IDF value times its coefficient for the target,
         shared out over the words it covers. The weights sum to the target's score (its logit without the
         intercept), so nothing is approximated."""
-        coef = self.coef_[0] * (1 if target == 1 else -1) if self.coef_.shape[0] == 1 else self.coef_[target]
+        coef = self.coef_[0] * (1 if target == 1 else -1) if self.coef_.shape[0] == 1 and not self.multi_label_ \
+            else self.coef_[target]
         pieces, offset = [], 0
         for v in self.vectorizers_:
             x = v.transform([text]).tocoo()
@@ -106,6 +110,7 @@ class TfidfClassifier(ClassifierMixin):
         path = Path(path)
         meta = read_meta(path)
         model = cls(**meta["params"])
+        model.restore_decisions(meta)
         model.classes_ = meta["classes"]
         tensors = load_tensors(path / "model.safetensors")
         model.coef_, model.intercept_ = tensors["coef"], tensors["intercept"]

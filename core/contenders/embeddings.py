@@ -19,6 +19,7 @@ from core.contenders.base import (
     check_fit_inputs,
     check_stop,
     fit_logistic,
+    is_sets,
     linear_proba,
     load_tensors,
     read_meta,
@@ -89,6 +90,7 @@ class EmbeddingClassifier(ClassifierMixin):
 
     def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None) -> "EmbeddingClassifier":
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
+        self.multi_label_ = is_sets(labels)
         t0 = time.time()
 
         def on_batch(done: int, total: int) -> None:
@@ -106,7 +108,7 @@ class EmbeddingClassifier(ClassifierMixin):
         return self
 
     def predict_proba(self, texts) -> np.ndarray:
-        return linear_proba(self._encoder().encode([str(t) for t in texts]), self.coef_, self.intercept_)
+        return linear_proba(self._encoder().encode([str(t) for t in texts]), self.coef_, self.intercept_, self.multi_label_)
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
@@ -117,6 +119,7 @@ class EmbeddingClassifier(ClassifierMixin):
     def load(cls, path: str | Path) -> "EmbeddingClassifier":
         meta = read_meta(path)
         model = cls(**meta["params"])
+        model.restore_decisions(meta)
         model.classes_ = meta["classes"]
         tensors = load_tensors(Path(path) / "model.safetensors")
         model.coef_, model.intercept_ = tensors["coef"], tensors["intercept"]

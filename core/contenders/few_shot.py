@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core import labelsets
 from core.checkpoints import offline_error, pick_device, quiet_transformers, resolve_checkpoint
 from core.contenders.base import (
     ClassifierMixin,
@@ -23,6 +24,7 @@ from core.contenders.base import (
     check_fit_inputs,
     check_stop,
     fit_logistic,
+    is_sets,
     linear_proba,
     load_tensors,
     read_meta,
@@ -58,6 +60,7 @@ class SetFitClassifier(ClassifierMixin):
 
     def fit(self, texts, labels, *, on_progress: ProgressFn = None, should_stop: StopFn = None) -> "SetFitClassifier":
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
+        self.multi_label_ = is_sets(labels)
         emit = on_progress or (lambda e: None)
         self.body_ = _load_body(self.checkpoint, self.max_length)
         steps = self.max_steps or min(MAX_STEPS, max(1, PAIRS_PER_TEXT * 2 * len(texts) // self.batch_size))
@@ -92,8 +95,12 @@ class SetFitClassifier(ClassifierMixin):
                     stopped[0] = control.should_training_stop = True
                 return control
 
-        model = SetFitModel(model_body=self.body_, model_head=None, labels=self.classes_)
-        ids = [self.classes_.index(y) for y in labels]
+        # label sets: setfit pairs texts sharing a label as positives (its multi-label sampler)
+        strategy = "one-vs-rest" if self.multi_label_ else None
+        model = SetFitModel(model_body=self.body_, model_head=None, labels=self.classes_,
+                            multi_target_strategy=strategy)
+        ids = labelsets.matrix(labels, self.classes_).tolist() if self.multi_label_ else \
+            [self.classes_.index(y) for y in labels]
         with tempfile.TemporaryDirectory() as tmp:
             args = TrainingArguments(output_dir=tmp, batch_size=self.batch_size, num_iterations=PAIRS_PER_TEXT,
                                      max_steps=steps, body_learning_rate=self.lr, seed=self.seed, report_to="none",
@@ -108,7 +115,7 @@ class SetFitClassifier(ClassifierMixin):
                                             show_progress_bar=False))
 
     def predict_proba(self, texts) -> np.ndarray:
-        return linear_proba(self._encode(list(texts)), self.coef_, self.intercept_)
+        return linear_proba(self._encode(list(texts)), self.coef_, self.intercept_, self.multi_label_)
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
@@ -120,6 +127,7 @@ class SetFitClassifier(ClassifierMixin):
     def load(cls, path: str | Path) -> "SetFitClassifier":
         meta = read_meta(path)
         model = cls(**meta["params"])
+        model.restore_decisions(meta)
         model.classes_ = meta["classes"]
         model.body_ = _load_body(str(Path(path) / BODY), model.max_length, local=True)
         tensors = load_tensors(Path(path) / "model.safetensors")

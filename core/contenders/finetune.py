@@ -15,8 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
+from core import labelsets
 from core.checkpoints import load_tokenizer, not_a_model_folder, offline_error, pick_device, quiet_transformers, resolve_checkpoint
-from core.contenders.base import ClassifierMixin, FitStopped, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
+from core.contenders.base import (
+    ClassifierMixin,
+    FitStopped,
+    ProgressFn,
+    StopFn,
+    check_fit_inputs,
+    check_stop,
+    is_sets,
+    read_meta,
+)
 from core.contenders.batching import pad, sorted_batches, tokenize
 from core.contenders.training import LengthGroupedSampler, Tracker, adamw, precision, total_steps, warmup_then_linear
 from core.trust.explain import spread
@@ -71,6 +81,7 @@ class FineTuneClassifier(ClassifierMixin):
         from accelerate.utils import set_seed  # put off: loads accelerate, safetensors, torch (~2.2 s)
 
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
+        self.multi_label_ = is_sets(labels)
         set_seed(self.seed)
         accelerator = Accelerator(mixed_precision=precision(), gradient_accumulation_steps=self.grad_accum)
         self.tokenizer_ = load_tokenizer(self.checkpoint)
@@ -98,13 +109,15 @@ class FineTuneClassifier(ClassifierMixin):
         import torch  # put off: loads torch (~1.9 s)
 
         index = {c: i for i, c in enumerate(self.classes_)}
-        ids, y = tokenize(self.tokenizer_, texts, self.max_length), [index[v] for v in labels]
+        ids = tokenize(self.tokenizer_, texts, self.max_length)
+        # label sets: a 0/1 row per text for binary cross-entropy; one class: its index for cross-entropy
+        y = labelsets.matrix(labels, self.classes_).astype(np.float32) if self.multi_label_ else [index[v] for v in labels]
         pad_id = self.tokenizer_.pad_token_id or 0
         multiple = 8 if device_type == "cuda" else 1  # tensor cores like multiples of 8; CPUs don't care
 
         def collate(rows):
             input_ids, mask = pad([ids[i] for i in rows], pad_id, multiple)
-            return input_ids, mask, torch.tensor([y[i] for i in rows])
+            return input_ids, mask, torch.tensor(np.stack([y[i] for i in rows]) if self.multi_label_ else [y[i] for i in rows])
 
         sampler = LengthGroupedSampler([len(x) for x in ids], self.batch_size, self.seed)
         return sampler, torch.utils.data.DataLoader(list(range(len(ids))), collate_fn=collate, batch_sampler=sampler)
@@ -151,7 +164,8 @@ class FineTuneClassifier(ClassifierMixin):
 
         with run.accelerator.accumulate(run.model):
             logits = run.model(input_ids=input_ids, attention_mask=mask).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), target)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), target.float()) \
+                if self.multi_label_ else torch.nn.functional.cross_entropy(logits.float(), target)
             run.accelerator.backward(loss)
             if run.accelerator.sync_gradients:
                 run.accelerator.clip_grad_norm_(run.model.parameters(), self.max_grad_norm)
@@ -171,6 +185,8 @@ class FineTuneClassifier(ClassifierMixin):
 
         val_texts, val_labels = eval_set
         proba = self._proba(net, val_texts)
+        if self.multi_label_:
+            return self._evaluate_sets(proba, val_labels, step, emit)
         pred = [self.classes_[i] for i in proba.argmax(1)]
         index = {c: i for i, c in enumerate(self.classes_)}
         known = [i for i, v in enumerate(val_labels) if v in index]
@@ -179,6 +195,21 @@ class FineTuneClassifier(ClassifierMixin):
         event = {"event": "eval", "step": step, "val_macro_f1": round(f1, 4),
                  "val_accuracy": round(float(accuracy_score(val_labels, pred)), 4),
                  "val_loss": None if loss is None else round(loss, 4)}
+        self.history_.append(event)
+        emit(event)
+        return f1
+
+    def _evaluate_sets(self, proba: np.ndarray, val_labels, step: int, emit) -> float:
+        """Validation for label sets: macro-F1 over labels at 0.5 (thresholds are tuned once training ends),
+        subset accuracy, binary cross-entropy."""
+        from sklearn.metrics import f1_score  # put off: loads pandas, scipy, sklearn (~1.8 s)
+
+        truth, pred = labelsets.matrix(val_labels, self.classes_), labelsets.flags(proba, self.classes_, None)
+        p = np.clip(proba, 1e-7, 1 - 1e-7)
+        f1 = float(f1_score(truth, pred, average="macro", zero_division=0))
+        event = {"event": "eval", "step": step, "val_macro_f1": round(f1, 4),
+                 "val_accuracy": round(float((truth == pred).all(1).mean()), 4),
+                 "val_loss": round(float(-np.mean(truth * np.log(p) + (1 - truth) * np.log(1 - p))), 4)}
         self.history_.append(event)
         emit(event)
         return f1
@@ -193,6 +224,8 @@ class FineTuneClassifier(ClassifierMixin):
             return AutoModelForSequenceClassification.from_pretrained(
                 resolve_checkpoint(self.checkpoint), num_labels=len(labels), id2label=labels,
                 label2id={c: i for i, c in labels.items()}, ignore_mismatched_sizes=True,
+                # the Hugging Face convention: sigmoid outputs, so pipeline(..., top_k=None) reads label sets
+                problem_type="multi_label_classification" if self.multi_label_ else "single_label_classification",
                 use_safetensors=True)  # never unpickle a checkpoint
         except (OSError, ValueError) as exc:
             raise offline_error(self.checkpoint, exc) from exc
@@ -214,7 +247,8 @@ class FineTuneClassifier(ClassifierMixin):
             for idx in sorted_batches([len(x) for x in ids], batch_size):
                 input_ids, mask = pad([ids[i] for i in idx], pad_id)
                 logits = net(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
-                out[idx] = torch.softmax(logits.float(), -1).cpu().numpy()
+                out[idx] = (torch.sigmoid(logits.float()) if self.multi_label_ else
+                            torch.softmax(logits.float(), -1)).cpu().numpy()
         net.train(was_training)
         return out
 
@@ -256,6 +290,7 @@ class FineTuneClassifier(ClassifierMixin):
         meta = read_meta(path)
         model = cls(**meta["params"])
         model.classes_ = meta["classes"]
+        model.restore_decisions(meta)
         try:
             model.tokenizer_ = AutoTokenizer.from_pretrained(str(path))
             model.model_ = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=True).to(

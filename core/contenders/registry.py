@@ -85,10 +85,13 @@ def all_specs() -> list[Contender]:
 
 def load_classifier(path: str | Path):
     """Load any saved contender from its model folder, dispatching on the kind it recorded."""
-    kind = read_meta(path)["kind"]
+    meta = read_meta(path)
+    kind = meta["kind"]
     if kind not in _REGISTRY:
         raise DataError("'{path}' holds a model of unknown kind '{kind}'.", path=path, kind=kind)
-    return _REGISTRY[kind].cls().load(path)
+    model = _REGISTRY[kind].cls().load(path)
+    model.restore_decisions(meta)
+    return model
 
 
 _FIT = ("seed", "val_fraction", "test_fraction", "max_rows")

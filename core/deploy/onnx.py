@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.contenders import registry
+from core import labelsets
 from core.contenders.base import read_meta
 from core.contenders.batching import pad, sorted_batches, tokenize
 from core.errors import DataError
@@ -30,6 +31,8 @@ class OnnxClassifier:
     """predict_proba over an ONNX file with the run's tokenizer; same classes as the eager model."""
 
     explain_method = "occlusion"
+
+    multi_label_, thresholds_ = False, None  # from the run's tunelab.json (_classifier): sigmoid and thresholds
 
     def __init__(self, onnx_file: Path, model_dir: Path, classes: list[str], max_length: int, threads: int | None = None):
         import onnxruntime as ort  # put off: loads onnxruntime (~0.1 s)
@@ -50,12 +53,19 @@ class OnnxClassifier:
         for idx in sorted_batches([len(x) for x in ids], batch_size, self.max_tokens):
             input_ids, mask = pad([ids[i] for i in idx], self.tokenizer_.pad_token_id or 0)
             logits = self.session.run(None, {"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})[0]
+            if self.multi_label_:
+                out[idx] = 1.0 / (1.0 + np.exp(-logits))
+                continue
             e = np.exp(logits - logits.max(1, keepdims=True))
             out[idx] = e / e.sum(1, keepdims=True)
         return out
 
-    def predict(self, texts) -> list[str]:
-        return [self.classes_[i] for i in self.predict_proba(list(texts)).argmax(1)]
+    def decide(self, proba: np.ndarray) -> list[str]:
+        return labelsets.decide(proba, self.classes_, self.multi_label_, self.thresholds_)
+
+    def predict(self, texts) -> list:
+        decided = self.decide(self.predict_proba(list(texts)))
+        return [labelsets.decode(d) for d in decided] if self.multi_label_ else decided
 
 
 def export_onnx(run_dir: str | Path, int8: bool = False, out: str | Path | None = None,
@@ -98,7 +108,9 @@ def _export(run: RunFolder, target: Path) -> None:
 
 def _classifier(run: RunFolder, onnx_file: Path, threads: int | None = None) -> OnnxClassifier:
     meta = read_meta(run.model_dir)
-    return OnnxClassifier(onnx_file, run.model_dir, meta["classes"], meta["params"]["max_length"], threads)
+    model = OnnxClassifier(onnx_file, run.model_dir, meta["classes"], meta["params"]["max_length"], threads)
+    model.multi_label_, model.thresholds_ = bool(meta.get("multi_label")), meta.get("thresholds")
+    return model
 
 
 def _verify(run: RunFolder, onnx_file: Path, test) -> dict:
@@ -106,7 +118,7 @@ def _verify(run: RunFolder, onnx_file: Path, test) -> dict:
     t0 = time.time()
     proba = model.predict_proba(test["text"].tolist())
     eager = test[[f"p:{c}" for c in model.classes_]].to_numpy()
-    pred = np.array(model.classes_)[proba.argmax(1)]
+    pred = np.array(model.decide(proba))
     return {"file": onnx_file.name, "accuracy": float((pred == test["label"].to_numpy()).mean()),
             "max_prob_diff": float(np.abs(proba - eager).max()), "agreement": float((pred == test["pred"]).mean()),
             "seconds": round(time.time() - t0, 2)}
