@@ -19,8 +19,8 @@ from core.contenders import registry
 from core.data.cleaning import Split, load_dataset, require_two_classes, split_dataset
 from core.data.versions import fixed_split
 from core.errors import DataError
-from core.i18n import Phrase
 from core.evaluate import evaluate
+from core.i18n import Phrase
 from core.predict import proba_frame
 from core.recommend import encoder_mb, measure_speed, size_mb, usage_per_text
 from core.runs import RunFolder, readable_name

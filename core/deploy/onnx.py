@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.contenders import registry
 from core import labelsets
+from core.contenders import registry
 from core.contenders.base import read_meta
 from core.contenders.batching import pad, sorted_batches, tokenize
 from core.errors import DataError
