@@ -54,6 +54,24 @@ def is_multi(labels) -> bool:
     return all(isinstance(y, str) and is_encoded(y) for y in labels)
 
 
+def counts(values) -> dict[str, int]:
+    """Texts per label: each set's labels counted once (for label sets), else texts per class; sorted by name."""
+    values, out = list(values), {}
+    multi = is_multi(values)
+    for v in values:
+        for label in (decode(v) if multi else [str(v)]):
+            out[label] = out.get(label, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def normal(label, multi: bool) -> str:
+    """A label as a dataset stores it: for a multi-label dataset the canonical set (from a list, a canonical
+    string or one label), else the label itself."""
+    if not multi:
+        return str(label)
+    return encode(label) if isinstance(label, (list, tuple, set)) else encode(decode(label))
+
+
 def matrix(sets, classes: list[str]) -> np.ndarray:
     """An (n texts x k labels) 0/1 matrix; a label outside `classes` is ignored."""
     index = {c: j for j, c in enumerate(classes)}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core import labelsets
 from core.data.cleaning import Split, split_dataset
 from core.data.folder import DatasetFolder
 from core.errors import DataError
@@ -163,10 +164,12 @@ def _apply(frame: pd.DataFrame, edits: list[dict], classes: set[str]) -> list[di
     by_uid = {int(u): i for i, u in enumerate(frame["uid"])}
     by_text = {t: i for i, t in enumerate(frame["text"])}
     next_uid, now, log, seen, added = int(frame["uid"].max()) + 1 if len(frame) else 0, round(time.time(), 3), [], set(), set()
+    multi = labelsets.is_multi(frame["label"].head(50))  # label sets: an edit gives the whole new set
     for edit in edits:
-        label, source = str(edit["label"]), str(edit.get("source", "review"))
-        if label not in classes:
-            raise DataError("'{label}' is not one of this dataset's labels ({labels}).", label=label[:80],
+        label, source = labelsets.normal(edit["label"], multi), str(edit.get("source", "review"))
+        unknown = [x for x in (labelsets.decode(label) if multi else [label]) if x not in classes]
+        if unknown:
+            raise DataError("'{label}' is not one of this dataset's labels ({labels}).", label=unknown[0][:80],
                             labels=", ".join(sorted(classes)))
         i = by_uid.get(int(edit["uid"])) if edit.get("uid") is not None else by_text.get(str(edit.get("text", "")).strip())
         if edit.get("uid") is not None and i is None:
@@ -202,7 +205,7 @@ def _write(store: Store, dataset_id: str, n: int, parent: int | None, frame: pd.
     for e in log:
         sources[e["source"]] = sources.get(e["source"], 0) + 1
     version = Version(dataset_id, n, parent, round(time.time(), 3), len(frame),
-                      {str(k): int(v) for k, v in frame["label"].value_counts().sort_index().items()},
+                      labelsets.counts(frame["label"]),
                       len(log) - added, added, sources if parent else {"upload": len(frame)},
                       int((frame["split"] == "test").sum()), checked)
     try:

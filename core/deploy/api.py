@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, StrictBool, StrictStr
 from starlette.exceptions import HTTPException
 
+from core import labelsets
 from core.data.cleaning import MAX_TEXT_CHARS
 from core.deploy.serve import MAX_BODY, MAX_TEXTS, Served, api_key_from_env, key_ok, load_models, log, store_feedback
 from core.store import default_data_dir
@@ -28,7 +29,8 @@ class ClassifyRequest(BaseModel):
 
 class FeedbackRequest(BaseModel):
     text: StrictStr
-    label: StrictStr
+    label: StrictStr | None = None  # a model with one label a text
+    labels: list[StrictStr] | None = None  # a multi-label model: the text's whole set ([] for none)
     model: StrictStr | None = None
 
 
@@ -135,13 +137,15 @@ async def classify(body: ClassifyRequest, models: dict[str, Served] = Depends(se
         raise Refusal(422, f"Text {empty[0] + 1} is empty; send texts with at least one word.")
     texts = [t[:MAX_TEXT_CHARS] for t in body.texts]
     proba, cut = await served.classify(texts)
-    classes = served.info["classes"]
-    out = [{"label": classes[int(p.argmax())], "confidence": round(float(p.max()), 6),
-            "probabilities": {c: round(float(x), 6) for c, x in zip(classes, p, strict=True)}} for p in proba]
+    out = served.answers(proba)
     if body.explain:
         for text, pred in zip(texts, out, strict=True):
-            pred["explanation"] = await asyncio.get_running_loop().run_in_executor(
-                None, served.explain, text, pred["label"])
+            targets = pred["labels"] if "labels" in pred else [pred["label"]]
+            said = [await asyncio.get_running_loop().run_in_executor(None, served.explain, text, t) for t in targets]
+            if "labels" in pred:  # each predicted label explained on its own
+                pred["explanations"] = dict(zip(targets, said, strict=True))
+            else:
+                pred["explanation"] = said[0]
     result = {"model": served.id, "predictions": out}
     cut = sorted(set(cut) | {i for i, t in enumerate(body.texts) if len(t) > MAX_TEXT_CHARS})
     if cut:
@@ -154,15 +158,28 @@ async def classify(body: ClassifyRequest, models: dict[str, Served] = Depends(se
 async def feedback(body: FeedbackRequest, models: dict[str, Served] = Depends(served_models),
                    folder: Path | None = Depends(feedback_folder)):
     served = pick(models, body.model)
-    if body.label not in served.info["classes"]:
-        raise Refusal(422, f"'{body.label[:80]}' is not one of this model's labels "
-                           f"({', '.join(served.info['classes'])}).")
+    label = _feedback_label(body, served)
     if folder is None:
         raise Refusal(503, "This server stores no feedback (it has no data directory).")
-    record = {"text": body.text[:MAX_TEXT_CHARS], "label": body.label, "model": served.id,
+    record = {"text": body.text[:MAX_TEXT_CHARS], "label": label, "model": served.id,
               "time": round(time.time(), 3), "source": "api"}
     await asyncio.get_running_loop().run_in_executor(None, store_feedback, folder, record)
     return {"status": "stored"}
+
+
+def _feedback_label(body: FeedbackRequest, served: Served) -> str:
+    """The label a feedback request gives, as a dataset stores it, or a refusal in one sentence."""
+    classes, multi = served.info["classes"], served.info["multi_label"]
+    if multi and body.labels is None:
+        raise Refusal(422, "This model gives texts several labels; send the text's labels as a list in 'labels' "
+                           "([] when none applies).")
+    if not multi and body.label is None:
+        raise Refusal(422, "Send the text's correct label in 'label'.")
+    given = body.labels if multi else [body.label]
+    unknown = [x for x in given if x not in classes]
+    if unknown:
+        raise Refusal(422, f"'{unknown[0][:80]}' is not one of this model's labels ({', '.join(classes)}).")
+    return labelsets.encode(given) if multi else body.label
 
 
 @asynccontextmanager

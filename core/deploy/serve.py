@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core import labelsets
 from core.data.feedback import API_FEEDBACK, append_jsonl
 from core.deploy.onnx import fastest_export, load_for_inference
 from core.errors import DataError
@@ -53,6 +54,8 @@ class Served:
         metrics = run.metrics() or {}
         test = metrics.get("test", {})
         self.info = {"id": self.id, "name": run.name, "kind": run.kind, "classes": list(self.model.classes_),
+                     "multi_label": bool(getattr(self.model, "multi_label_", False)),
+                     "thresholds": getattr(self.model, "thresholds_", None),
                      "metrics": {k: test.get(k) for k in ("accuracy", "macro_f1", "n")}, "runtime": self.via}
         self.lock = threading.Lock()
         self.queue: asyncio.Queue | None = None
@@ -62,6 +65,18 @@ class Served:
         under the same lock: a per-request check waited for the lock behind every batch)."""
         with self.lock:
             return np.asarray(self.model.predict_proba(texts)), self._too_long(texts)
+
+    def answers(self, proba: np.ndarray) -> list[dict]:
+        """The API's answer for each text: {"label", "confidence", "probabilities"}, or for a multi-label model
+        {"labels", "probabilities"}; decided with the thresholds saved in the model."""
+        classes, decided = self.info["classes"], self.model.decide(proba)
+        out = []
+        for p, d in zip(proba, decided, strict=True):
+            probabilities = {c: round(float(x), 6) for c, x in zip(classes, p, strict=True)}
+            out.append({"labels": labelsets.decode(d), "probabilities": probabilities} if self.info["multi_label"]
+                       else {"label": d, "confidence": round(float(p[classes.index(d)]), 6),
+                             "probabilities": probabilities})
+        return out
 
     def explain(self, text: str, target: str) -> list[dict]:
         with self.lock:

@@ -96,6 +96,8 @@ def explain_with(model, text: str, target: str | None, weigh, method: str) -> Ex
     spans = tokens(text)
     weights, gap = weigh(text, spans, classes.index(target)) if spans else ([], None)
     words = [{"word": w, "start": s, "end": e, "weight": float(x)} for (w, s, e), x in zip(spans, weights, strict=True)]
+    if getattr(model, "multi_label_", False):  # each label stands alone: its own probability, its own reasons
+        return Explanation(target, float(proba[classes.index(target)]), target, method, words, gap)
     return Explanation(label, float(proba.max()), target, method, words, gap)
 
 

@@ -19,10 +19,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from core import labelsets
 from core.contenders.base import check_stop, fit_logistic, linear_proba
 from core.contenders.embeddings import SentenceEncoder
 from core.data.cleaning import split_dataset
 from core.i18n import translator
+from core.trust.quality_sets import out_of_fold_sets, set_issues
 
 FOLDS = 5
 SMALL_CLASS = 5  # fewer rows than this: too few to learn, and too few for 5 folds
@@ -106,6 +108,8 @@ def check_labels(df: pd.DataFrame, *, use_embeddings: bool = True, seed: int = 0
     from cleanlab.rank import get_label_quality_scores  # put off: loads cleanlab, datasets, huggingface_hub (~3.0 s)
 
     rows = df["row"].to_numpy() if "row" in df else np.arange(len(df))
+    if labelsets.is_multi(df["label"].head(50)):
+        return _check_sets(df, rows, use_embeddings, seed, on_progress, should_stop)
     counts = df["label"].value_counts()
     report = LabelReport(rows=len(df), small_classes={str(k): int(v) for k, v in counts.items() if v < SMALL_CLASS},
                          method="TF-IDF" + (" + embeddings" if use_embeddings else "") + ", 5-fold, cleanlab")
@@ -126,6 +130,26 @@ def check_labels(df: pd.DataFrame, *, use_embeddings: bool = True, seed: int = 0
     report.issues = [{"row": int(sub_rows[i]), "text": texts[i], "given": labels[i],
                       "suggested": classes[int(proba[i].argmax())], "confidence": round(float(proba[i].max()), 4),
                       "score": round(float(scores[i]), 4)} for i in ranked]
+    return report
+
+
+def _check_sets(df: pd.DataFrame, rows: np.ndarray, use_embeddings: bool, seed: int, on_progress,
+                should_stop) -> LabelReport:
+    """check_labels for texts with several labels (core.trust.quality_sets); labels on under 5 texts are left out
+    of the models, as small classes are."""
+    counts = labelsets.counts(df["label"])
+    report = LabelReport(rows=len(df), small_classes={k: v for k, v in counts.items() if v < SMALL_CLASS},
+                         method="TF-IDF" + (" + embeddings" if use_embeddings else "") + ", 5-fold, cleanlab multi-label")
+    report.conflicts, report.leakage = _conflicts(df, rows), _leakage(df, rows)
+    classes = sorted(k for k in counts if k not in report.small_classes)
+    if len(classes) < 2 or len(df) < 2 * FOLDS:
+        return report
+    texts = df["text"].tolist()
+    sets = [[x for x in labelsets.decode(v) if x in classes] for v in df["label"]]
+    step = _counter(on_progress, FOLDS * (2 if use_embeddings else 1) + (1 if use_embeddings else 0))
+    proba = out_of_fold_sets(texts, sets, classes, use_embeddings=use_embeddings, seed=seed, step=step,
+                             should_stop=should_stop)
+    report.issues = set_issues(texts, sets, classes, proba, rows)
     return report
 
 
