@@ -21,6 +21,7 @@ from core.deploy.cli import add_parsers as add_deploy_parsers
 from core.errors import DataError
 from core.labelling.cli import add_parsers as add_labelling_parsers
 from core.store import Store, default_data_dir
+from core.thresholds import add_parsers as add_threshold_parsers
 from core.trust.cli import add_parsers as add_trust_parsers
 
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_deploy_parsers(sub)
     add_data_parsers(sub)
     add_labelling_parsers(sub)
+    add_threshold_parsers(sub)
     r = sub.add_parser("runs", help="list the runs in TUNELAB_DATA_DIR; archive, restore or delete one")
     r.add_argument("action", choices=["list", "archive", "restore", "delete"])
     r.add_argument("id", nargs="?", help="the run id (from `runs list`); needed by all but list")
@@ -228,4 +230,5 @@ COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate
             "label-issues": "core.trust.cli:cmd_label_issues", "serve": "core.deploy.cli:cmd_serve",
             "export": "core.deploy.cli:cmd_export", "suggest": "core.trust.cli:cmd_suggest",
             "dataset": "core.data.cli:cmd_dataset", "feedback": "core.deploy.cli:cmd_feedback",
-            "runs": cmd_runs, "llm-label": "core.labelling.cli:cmd_llm_label"}
+            "runs": cmd_runs, "llm-label": "core.labelling.cli:cmd_llm_label",
+            "threshold": "core.thresholds:cmd_threshold"}

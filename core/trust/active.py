@@ -18,11 +18,21 @@ from collections import Counter
 
 import numpy as np
 
+from core import labelsets
+
 
 def margins(proba: np.ndarray) -> np.ndarray:
     """Top-1 minus top-2 probability per row (0: a coin toss between two classes)."""
     top = np.sort(np.asarray(proba), axis=1)
     return top[:, -1] - top[:, -2] if top.shape[1] > 1 else np.ones(len(top))
+
+
+def threshold_margins(proba: np.ndarray, model) -> np.ndarray:
+    """For a multi-label model: how far the label closest to its threshold is from it, on a 0-1 scale (0: some
+    label is a coin toss; the text worth labelling is the one whose set is least sure)."""
+    t = labelsets.thresholds_array(model.thresholds_, list(model.classes_))
+    room = np.where(proba >= t, 1 - t, t)  # the distance to the far end, so both sides scale to 1
+    return (np.abs(proba - t) / np.maximum(room, 1e-6)).min(1)
 
 
 POOL_PER_PICK, MIN_POOL = 4, 200  # variety: cluster the 4n (at least 200) most uncertain texts into n groups
@@ -38,8 +48,9 @@ def rank_for_labelling(models: dict[str, object], texts: list[str], n: int | Non
     guesses, margin_sum = {}, np.zeros(len(texts))
     for name, model in models.items():
         proba = np.asarray(model.predict_proba(texts))
-        guesses[name] = [model.classes_[i] for i in proba.argmax(1)]
-        margin_sum += margins(proba)
+        guesses[name] = model.decide(proba) if hasattr(model, "decide") else \
+            [model.classes_[i] for i in proba.argmax(1)]
+        margin_sum += threshold_margins(proba, model) if getattr(model, "multi_label_", False) else margins(proba)
     uncertainty = 1 - margin_sum / len(models)
     if len(models) > 1:
         for i in range(len(texts)):
