@@ -108,13 +108,29 @@ def confusion(ev: dict, name: str, normalize: bool = False, lang: str = "en") ->
     return fig
 
 
+def cooccurrence(ev: dict, lang: str = "en") -> go.Figure:
+    """Texts with several labels: how often two labels are given together in the test rows (the diagonal: texts
+    with each label)."""
+    _ = translator(lang)
+    z, classes = ev["multi"]["cooccurrence"], _plain(ev["classes"])
+    fig = _fig(_("Labels given together (test rows)"), height=max(320, 60 * len(classes) + 120))
+    hover = _("{y} and {x}: {n} texts", y="%{y}", x="%{x}", n="%{z}")
+    fig.add_heatmap(z=z, x=classes, y=classes, text=[[str(v) for v in row] for row in z], texttemplate="%{text}",
+                    colorscale="Blues", showscale=False, hovertemplate=hover + "<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
 def per_class_f1(evs: dict[str, dict], lang: str = "en") -> go.Figure:
+    """F1 per class (per label), with the 95% interval where the evaluation has one (label sets)."""
     _ = translator(lang)
     fig = _fig(_("F1 per class"), barmode="group", yaxis=dict(range=[0, 1.05]))
     for i, (name, ev) in enumerate(evs.items()):
-        fig.add_bar(name=plain(name), x=_plain(c["label"] for c in ev["per_class"]),
-                    y=[c["f1"] for c in ev["per_class"]],
-                    marker_color=PALETTE[i % len(PALETTE)])
+        per = ev["per_class"]
+        bars = dict(type="data", symmetric=False, array=[c["ci"]["f1"][1] - c["f1"] for c in per],
+                    arrayminus=[c["f1"] - c["ci"]["f1"][0] for c in per]) if all("ci" in c for c in per) else None
+        fig.add_bar(name=plain(name), x=_plain(c["label"] for c in per), y=[c["f1"] for c in per],
+                    error_y=bars, marker_color=PALETTE[i % len(PALETTE)])
     return fig
 
 

@@ -39,7 +39,9 @@ def evaluate_sets(y_true, proba: np.ndarray, classes: list[str], thresholds: dic
     per_class = [{"label": c, "precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(s[j]),
                   "ci": {k: ci["per_label"][k][j] for k in ("precision", "recall", "f1")}}
                  for j, c in enumerate(classes)]
+    tp, given, real = int((truth & pred).sum()), int(pred.sum()), int(truth.sum())
     multi = {"micro_f1": float(f1_score(truth, pred, average="micro", zero_division=0)),
+             "micro_precision": tp / given if given else 0.0, "micro_recall": tp / real if real else 0.0,
              "hamming_loss": float(hamming_loss(truth, pred)),
              "thresholds": {c: float(t) for c, t in zip(classes, labelsets.thresholds_array(thresholds, classes),
                                                          strict=True)},

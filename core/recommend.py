@@ -84,6 +84,12 @@ def _cost(row: dict, use_speed: bool) -> tuple[float, float]:
     return (cost_per_1000(row) or float("inf"), seconds) if use_speed else (seconds, 0.0)
 
 
+def _quality(row: dict) -> tuple[float, float]:
+    """What "most accurate" means: accuracy, or micro-F1 for label sets (subset accuracy is too strict to rank
+    on: a model right on 6 of 7 labels counts as wrong); macro-F1 breaks ties."""
+    return row.get("micro_f1", row["accuracy"]), row["macro_f1"]
+
+
 def recommend(rows: list[dict], preds: dict[str, list[str]], truth: list[str], lang: str = "en") -> dict | None:
     """The recommended run and why: {"run", "name", "best", "sentence", "tests": [each other run vs it]}.
     `rows` are the dashboard's (run, name, accuracy, macro_f1, seconds, texts_per_s); `preds`/`truth` the
@@ -91,7 +97,7 @@ def recommend(rows: list[dict], preds: dict[str, list[str]], truth: list[str], l
     if not rows:
         return None
     _ = translator(lang)
-    best = max(rows, key=lambda r: (r["accuracy"], r["macro_f1"]))
+    best = max(rows, key=_quality)
     paired = bool(truth) and all(r["run"] in preds for r in rows)
     vs_best = {r["run"]: mcnemar(truth, preds[best["run"]], preds[r["run"]]) for r in rows} if paired else {}
     level = [r for r in rows if r is best or (r["run"] in vs_best and vs_best[r["run"]]["p_value"] >= SIGNIFICANT)]
@@ -160,7 +166,7 @@ def distillation(rows: list[dict], preds: dict[str, list[str]], truth: list[str]
     if teacher is None or not students or teacher["run"] not in preds:
         return None
     _ = translator(lang)
-    student = max(students, key=lambda r: (r["accuracy"], r["macro_f1"]))
+    student = max(students, key=_quality)
     said = _("The {student}, trained on the language model's labels, reaches {acc:.0%} against the {teacher}'s "
              "{teacher_acc:.0%}", student=student["name"], teacher=teacher["name"], acc=student["accuracy"],
              teacher_acc=teacher["accuracy"])

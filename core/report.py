@@ -73,7 +73,7 @@ def build_dashboard(run_dirs: list[str | Path], lang: str = "en") -> Dashboard:
         progress[name] = run.progress()
         speed = metrics.get("speed") or {}  # measured when the run trained; runs from before have none
         rows.append({"run": str(run.path), "name": name, "full_name": full_name, "model": metrics["model"],
-                     "accuracy": ev["accuracy"],
+                     "accuracy": ev["accuracy"], **({"micro_f1": ev["multi"]["micro_f1"]} if ev.get("multi") else {}),
                      "macro_f1": ev["macro_f1"], "weighted_f1": ev["weighted_f1"], "ci": ev["ci"], "n": ev["n"],
                      "ece": ev["calibration"]["ece"], "seconds": metrics.get("train_seconds"),
                      "texts_per_s": speed.get("texts_per_s"), "p50_ms": speed.get("p50_ms"),
@@ -119,7 +119,10 @@ def figures(dash: Dashboard, normalize: bool = False) -> dict[str, object]:
         figs["cost"] = cost
     figs["per_class"] = charts.per_class_f1(dash.evals, lang)
     for name, ev in dash.evals.items():
-        figs[f"confusion:{name}"] = charts.confusion(ev, name, normalize, lang)
+        if ev.get("multi"):  # label sets have no confusion matrix: which labels come together, once
+            figs.setdefault("cooccurrence", charts.cooccurrence(ev, lang))
+        else:
+            figs[f"confusion:{name}"] = charts.confusion(ev, name, normalize, lang)
     figs.update({"roc": charts.roc_curves(dash.evals, lang), "pr": charts.pr_curves(dash.evals, lang),
                  "calibration": charts.calibration_curves(dash.evals, lang)})
     if any(charts.has_curves(events) for events in dash.progress.values()):
@@ -157,20 +160,34 @@ def summary_sentences(dash: Dashboard) -> list[str]:
                pred=worst[1], n=worst[2]) if worst else
              _("It is most reliable on '{best}' and weakest on '{worst}'.", best=per[-1]["label"],
                worst=per[0]["label"]))
+    if ev.get("multi"):
+        where = _sets_sentence(ev, _) + " " + where
     ece = ev["calibration"]["ece"]
     trust = (_("Its confidence scores can be taken at face value (off by {ece:.0%} on average).", ece=ece)
              if ece < 0.05 else
              _("Treat its confidence scores with care: they are off by {ece:.0%} on average.", ece=ece))
-    return [dash.recommendation["sentence"], *([dash.distillation] if dash.distillation else []),
-            _("On new texts like these, expect it to be right {lo:.0%} to {hi:.0%} of the time (95% confidence "
-              "interval).", lo=lo, hi=hi), where, trust]
+    expect = _("On new texts like these, expect it to get every label of a text right {lo:.0%} to {hi:.0%} of the "
+               "time (95% confidence interval).", lo=lo, hi=hi) if ev.get("multi") else \
+        _("On new texts like these, expect it to be right {lo:.0%} to {hi:.0%} of the time (95% confidence "
+          "interval).", lo=lo, hi=hi)
+    return [dash.recommendation["sentence"], *([dash.distillation] if dash.distillation else []), expect, where,
+            trust]
+
+
+def _sets_sentence(ev: dict, _) -> str:
+    """Label sets in plain words: of the labels texts really have, how many it gives; of those it gives, how many
+    are right (micro recall and precision)."""
+    m = ev["multi"]
+    return _("It gives {recall:.0%} of the labels the test texts really have, and {precision:.0%} of the labels it "
+             "gives are right; every label of a text is right for {exact:.0%} of texts.",
+             recall=m["micro_recall"], precision=m["micro_precision"], exact=ev["accuracy"])
 
 
 def scorecard(dash: Dashboard) -> list[dict]:
     """One row per run for the scorecard: accuracy with its CI, training time, speed, size (None: not measured)."""
     rec = dash.recommendation or {}
     return [{"name": r["name"], "full_name": r["full_name"], "recommended": r["run"] == rec.get("run"),
-             "accuracy": r["accuracy"],
+             "accuracy": r["accuracy"], "micro_f1": r.get("micro_f1"), "micro_ci": r["ci"].get("micro_f1"),
              "ci": r["ci"]["accuracy"], "macro_f1": r["macro_f1"], "train_s": r["seconds"],
              "texts_per_s": r["texts_per_s"], "p50_ms": r["p50_ms"], "cost_s_per_1000": cost_per_1000(r),
              "size_mb": r["size_mb"], "n": r["n"], "tokens_per_text": r.get("tokens_per_text"),

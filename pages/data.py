@@ -2,13 +2,14 @@
 import streamlit as st
 
 from core import charts
-from core.data.cleaning import dataset_from_raw, guess_columns
-from core.data.datasets import DEMOS, hub_dataset_bytes, save_dataset, split_sizes
+from core.data.cleaning import guess_columns
+from core.data.datasets import DEMOS, MULTI_DEMOS, hub_dataset_bytes, save_dataset, split_sizes
 from ui import resources, state
 from ui.boot import ensure_app_navigation
 from ui.check_sample import check_panel
 from ui.i18n import N_, _, lang
 from ui.label_check import label_check
+from ui.label_sets import several_labels
 from ui.no_labels import no_labels
 from ui.safe import md
 from ui.tidy import archived_datasets, dataset_actions
@@ -67,7 +68,9 @@ else:
         names = {code: _(DEMO_LANGUAGES[code]) for code in DEMOS}
         pick = st.radio(_("Tickets in"), list(names), index=list(names).index(lang()), horizontal=True, key="demo_lang",
                         format_func=names.get)  # the reader's language first
-        demo, about = DEMOS[pick]
+        KINDS = {"one": _("One label a text"), "several": _("Several labels a text")}
+        kind = st.radio(_("Labels"), list(KINDS), horizontal=True, key="demo_kind", format_func=KINDS.get)
+        demo, about = (DEMOS if kind == "one" else MULTI_DEMOS)[pick]
         st.caption(_(about))
         if st.button(_("Use the demo dataset")):
             state.put(state.UPLOAD, (demo.name, demo.read_bytes()))
@@ -96,7 +99,7 @@ else:
                 st.button(_("Continue without labels"), on_click=_without_labels, args=(filename, data))
             text_col = c1.selectbox(_("Text column"), cols, index=cols.index(guess_text) if guess_text else 0)
             label_col = c2.selectbox(_("Label column"), cols, index=cols.index(guess_label) if guess_label in cols else 0)
-            ds = dataset_from_raw(table, text_col=text_col, label_col=label_col)
+            ds = several_labels(table, text_col, None if label_col == guess_label else label_col)
             report = ds.report.to_dict()
             st.subheader(_("Cleaning report"))
             report_in_words(report)

@@ -12,6 +12,7 @@ from ui.i18n import _, lang
 from ui.run_picker import pick_group
 from ui.safe import md
 from ui.scorecard import scorecard_table
+from ui.threshold_panel import threshold_panel
 from ui.version_compare import across_versions
 from ui.widgets import guard
 
@@ -67,6 +68,8 @@ with guard("Building the comparison"):
     st.plotly_chart(figs.pop("metrics"))
     if "cost" in figs:  # the question a prompted LLM raises: is the better score worth its price?
         st.plotly_chart(figs.pop("cost"), key="cost")
+    if "cooccurrence" in figs:  # texts with several labels: no confusion matrix, which labels come together
+        st.plotly_chart(figs.pop("cooccurrence"), key="cooccurrence")
     confusions = {k: v for k, v in figs.items() if k.startswith("confusion:")}
     for col, (key, fig) in zip(st.columns(len(confusions)), confusions.items(), strict=False):
         col.plotly_chart(fig, key=key)
@@ -85,6 +88,8 @@ with guard("Building the comparison"):
                 st.plotly_chart(figs[key], key=f"tab-{key}")
             else:
                 st.caption(_("No training curves: only the fine-tuned Transformer trains step by step."))
+
+    threshold_panel(dash)
 
     st.subheader(_("Error explorer"))
     error_explorer(dash)

@@ -1,7 +1,7 @@
 """Predict: classify a text or a whole file with trained models; download a model."""
 import streamlit as st
 
-from core import charts
+from core import charts, labelsets
 from core.predict import model_zip, predict_frame, predict_table, zip_name
 from core.runs import RunFolder
 from ui import explain_view, resources, state
@@ -10,6 +10,7 @@ from ui.code_snippets import use_from_code
 from ui.correct import correction_form
 from ui.i18n import _, lang
 from ui.jobs_panel import file_jobs
+from ui.label_sets import shown
 from ui.run_picker import pick_group
 from ui.safe import md
 from ui.widgets import guard
@@ -36,8 +37,11 @@ if text.strip() and models and state.get(state.CLASSIFIED) == text.strip():  # s
         with col, guard("Classifying"):
             row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
             classes = [c[2:] for c in row.index if c.startswith("p:")]
-            col.metric(md(labels[run_id]), md(row["pred"]), _("{sure:.0%} sure", sure=row["confidence"]),
-                       delta_color="off", delta_arrow="off")  # a confidence, not a rise
+            if labelsets.is_encoded(row["pred"]):  # several labels: each label stands on its own probability
+                col.metric(md(labels[run_id]), md(shown(row["pred"])))
+            else:
+                col.metric(md(labels[run_id]), md(row["pred"]), _("{sure:.0%} sure", sure=row["confidence"]),
+                           delta_color="off", delta_arrow="off")  # a confidence, not a rise
             explain_view.show(text, resources.classifier(model_dir).explain(text))
             col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], _("Probabilities")),
                              key=f"bars-{run_id}")

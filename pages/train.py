@@ -55,6 +55,10 @@ if not history[version].checked:  # an LLM's labels, test rows not checked by a 
     st.warning(_("A language model labelled this dataset and its test sample is not checked yet: check it on the Data "
                  "page first. Runs can train now, but Evaluate shows no scores until the check is done."))
     st.page_link("pages/data.py", label=_("Check the test sample on Data"), icon=":material/fact_check:")
+multi = bool(read_report(store, pick).get("multi_label"))  # texts with several labels
+if multi:
+    st.info(_("Texts in this dataset can have several labels: every model gives each label its own probability, and "
+              "each label's threshold is tuned on the validation rows (you can choose it yourself on Evaluate)."))
 per_class = min(history[version].classes.values(), default=0)
 few = per_class < FEW_LABELS  # SetFit's range: it beats the others with about 8 to 50 labels a class
 
@@ -71,6 +75,9 @@ for spec, col in zip(specs, st.columns(len(specs)), strict=False):
         col.markdown("✔ " + md(title), help=about + " " + _("Always trained: the bar the "
                                                                                    "others must beat."))
         kinds.append(spec.kind)
+    elif multi and spec.uses_llm:  # one label a text: not offered for label sets
+        col.checkbox(title, value=False, disabled=True, key=f"contender_{spec.kind}_multi",
+                     help=_("Gives each text one label, so it is not offered for texts with several labels."))
     elif col.checkbox(title, value=ticked.get(spec.kind, spec.default_on or few and spec.kind == "setfit"),
                       key=f"contender_{spec.kind}", on_change=_remember,
                       args=(spec.kind,), help=about):
@@ -103,7 +110,7 @@ if st.button(_("Start training"), type="primary"):
         llm_scoring.described(llm.descriptions, sorted(newest[pick].classes))  # a wrong line, said now
         base = TrainConfig(checkpoint=checkpoint, epochs=int(epochs), batch_size=int(batch), max_length=int(max_len),
                            lr=float(lr), max_rows=int(max_rows) or None, text_col="text", label_col="label",
-                           **llm.config())
+                           multi_label="yes" if multi else "no", **llm.config())
         runner = resources.runner()
         spec_of = registry.get
         for kind in kinds:

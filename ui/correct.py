@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import labelsets
 from core.data import feedback
 from ui import resources
 from ui.i18n import _
@@ -19,6 +20,9 @@ def correction_form(run_id: str, text: str, classes: list[str], default: str, so
         st.caption(_("This model was trained from a file rather than a saved dataset, so corrections have nowhere "
                      "to go; train it from the Data page to keep them."))
         return
+    if labelsets.is_encoded(default):  # a multi-label model: the text's whole set, starting from the model's
+        _set_form(store, job.dataset_id, text, classes, default, source, key, prompt)
+        return
     with st.form(f"correct-{key}", border=False):
         # nothing preselected: one click must not file the model's own (maybe wrong) label as the truth
         label = st.selectbox(prompt or _("Wrong? Pick the right label"), [c for c in classes if c != default],
@@ -31,3 +35,17 @@ def correction_form(run_id: str, text: str, classes: list[str], default: str, so
                 feedback.add(store, job.dataset_id, [{"text": text, "label": label}], source)
                 st.success(_("Added with the label {label}; it waits in the corrections queue on the Data page.",
                              label=md(label)))
+
+
+def _set_form(store, dataset_id: str, text: str, classes: list[str], default: str, source: str, key: str,
+              prompt: str) -> None:
+    """A correction for texts with several labels: add or remove labels from the set (empty: none applies)."""
+    with st.form(f"correct-{key}", border=False):
+        labels = st.multiselect(prompt or _("Wrong? Pick the right labels"), classes,
+                                default=[c for c in labelsets.decode(default) if c in classes],
+                                key=f"correct-labels-{key}")
+        if st.form_submit_button(_("Add to the dataset's next version")):
+            with guard("Saving the correction"):
+                feedback.add(store, dataset_id, [{"text": text, "label": labelsets.encode(labels)}], source)
+                st.success(_("Added with the labels {labels}; it waits in the corrections queue on the Data page.",
+                             labels=md(labelsets.show(labels, _("(none)")))))

@@ -80,16 +80,43 @@ def device_label() -> str:
 class LockedModel:
     """A loaded classifier plus the lock that serialises calls into it."""
 
-    def __init__(self, model):
-        self.model, self.lock = model, threading.Lock()
+    def __init__(self, model, model_dir: Path | None = None):
+        self.model, self.lock, self.model_dir = model, threading.Lock(), model_dir
+        self._seen = self._stamp()
+
+    def _stamp(self) -> float | None:
+        meta = self.model_dir / "tunelab.json" if self.model_dir else None
+        return meta.stat().st_mtime if meta and meta.is_file() else None
+
+    def _fresh(self) -> None:
+        """A threshold saved on Evaluate (core.thresholds) reaches this cached model on its next call."""
+        stamp = self._stamp()
+        if stamp != self._seen and hasattr(self.model, "restore_decisions"):
+            from core.contenders.base import read_meta
+
+            self.model.restore_decisions(read_meta(self.model_dir))
+            self._seen = stamp
 
     @property
     def classes_(self):
         return self.model.classes_
 
+    @property
+    def multi_label_(self) -> bool:
+        return getattr(self.model, "multi_label_", False)
+
+    @property
+    def thresholds_(self):
+        return getattr(self.model, "thresholds_", None)
+
     def predict_proba(self, texts):
         with self.lock:
             return self.model.predict_proba(texts)
+
+    def decide(self, proba):
+        """Predictions with the model's own thresholds, as saved now (no lock: numpy only)."""
+        self._fresh()
+        return self.model.decide(proba)
 
     def explain(self, text: str, target: str | None = None):
         """core.trust.explain under the same lock (the explainers call the model many times)."""
@@ -105,7 +132,7 @@ class LockedModel:
 def _classifier(model_dir: str) -> LockedModel:
     from core.contenders.registry import load_classifier
 
-    return LockedModel(load_classifier(Path(model_dir)))
+    return LockedModel(load_classifier(Path(model_dir)), Path(model_dir))
 
 
 def classifier(model_dir: str) -> LockedModel:

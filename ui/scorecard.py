@@ -17,10 +17,15 @@ def scorecard_table(dash: Dashboard) -> None:
             "size_mb": _("size (MB)"), "n": _("test rows"), "full_name": _("run"),
             "tokens_per_text": _("tokens per text"), "usd_per_1000": _("$ per 1,000 texts")}
     rows, card = [], scorecard(dash)
+    sets = any(r["micro_f1"] is not None for r in card)  # texts with several labels: micro-F1 first, exact match
+    if sets:
+        cols.update({"accuracy": _("exact match"), "ci": _("95% CI (micro-F1)")})
     shown = [c for c in ("tokens_per_text", "usd_per_1000") if any(r[c] is not None for r in card)]  # LLM runs only
     for r in card:
-        rows.append({cols["name"]: ("★ " if r["recommended"] else "") + r["name"], cols["accuracy"]: r["accuracy"],
-                     cols["ci"]: f"{r['ci'][0]:.3f} – {r['ci'][1]:.3f}", cols["macro_f1"]: r["macro_f1"],
+        ci = r["micro_ci"] if sets else r["ci"]
+        rows.append({cols["name"]: ("★ " if r["recommended"] else "") + r["name"],
+                     **({_("micro-F1"): r["micro_f1"]} if sets else {}), cols["accuracy"]: r["accuracy"],
+                     cols["ci"]: f"{ci[0]:.3f} – {ci[1]:.3f}", cols["macro_f1"]: r["macro_f1"],
                      cols["train_s"]: r["train_s"], cols["texts_per_s"]: r["texts_per_s"],
                      cols["p50_ms"]: r["p50_ms"], cols["size_mb"]: r["size_mb"], cols["n"]: r["n"],
                      **{cols[c]: r[c] for c in shown},

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core.data.cleaning import warnings
+from core.data.cleaning import multi_sentence, warnings
 from core.data.language import mostly_not_english, sentence
 from core.errors import DataError
 from core.store import JobStatus
@@ -42,8 +42,12 @@ def report_in_words(report: dict) -> None:
     dropped = [f"{n:,} {_(DROPPED[k])}" for k, n in report["dropped"].items() if n]
     if dropped:
         st.markdown(_("Left out: {reasons}.", reasons="; ".join(dropped)))
+    several = multi_sentence(report["multi_label"], lang()) if report.get("multi_label") else None
+    if several:  # texts with several labels: information, not a warning
+        st.info(md(several))
     for warning in warnings(report, lang()):
-        st.warning(md(warning))
+        if warning != several:
+            st.warning(md(warning))
     said = sentence(report.get("language"), lang())
     if said:
         st.markdown(md(said) + (" " + _("Train preselects the multilingual model for them.")

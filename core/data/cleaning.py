@@ -269,6 +269,9 @@ def warnings(report: dict, lang: str = "en") -> list[str]:
 def multi_sentence(multi: dict, lang: str = "en") -> str:
     """"Several labels per text: 6 labels, 1.8 per text on average, 12% of texts have none." (in `lang`)"""
     _ = translator(lang)
+    if not multi["none_share"]:
+        return _("Several labels per text: {labels} labels, {mean:.1f} per text on average, every text has at least "
+                 "one.", labels=multi["labels"], mean=multi["mean_per_text"])
     return _("Several labels per text: {labels} labels, {mean:.1f} per text on average, {none:.0%} of texts have "
              "none.", labels=multi["labels"], mean=multi["mean_per_text"], none=multi["none_share"])
 

@@ -24,6 +24,12 @@ DEMOS = {"en": (DEMO_PATH, N_("760 customer-support tickets in 5 categories, wri
                               "ambiguous.")),
          "zh": (ASSETS / "demo_tickets_zh.csv", N_("760 customer-support tickets in Chinese, in 5 categories, written "
                                                    "for Tunelab; some are genuinely ambiguous."))}
+MULTI_DEMOS = {"en": (ASSETS / "demo_tickets_multilabel.csv",
+                      N_("400 support tickets with several labels each (topics, and whether the customer is urgent "
+                         "or angry), written for Tunelab.")),
+               "zh": (ASSETS / "demo_tickets_multilabel_zh.csv",
+                      N_("400 support tickets in Chinese with several labels each (topics, and whether the customer "
+                         "is urgent or angry), written for Tunelab."))}
 SAFE_EXT = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".parquet", ".xlsx"}
 
 
