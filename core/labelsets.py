@@ -133,5 +133,7 @@ def best_f1_threshold(truth: np.ndarray, score: np.ndarray) -> float | None:
 
 def show(value, none: str = "(none)") -> str:
     """A label set for people: 'angry, billing', or `none` for the empty set."""
-    labels = decode(value) if isinstance(value, (list, tuple)) or is_encoded(value) else [str(value)]
+    if not (isinstance(value, (list, tuple)) or is_encoded(value)):
+        return str(value)  # one label: as it is
+    labels = decode(value)
     return ", ".join(labels) if labels else none

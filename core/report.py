@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import charts
+from core import charts, labelsets
 from core.compare import aligned_predictions, pairwise_mcnemar
 from core.errors import DataError
 from core.i18n import translator
@@ -224,8 +224,15 @@ def mistake_explanations(dash: Dashboard, explain_fn=None, per_contender: int = 
     for row in dash.rows:
         errors = dash.evals[row["name"]]["errors"][:per_contender]
         if errors:
-            out[row["name"]] = [{**e, "explanation": explain_fn(row["run"], e["text"], e["pred"])} for e in errors]
+            out[row["name"]] = [{**e, "explanation": explain_fn(row["run"], e["text"], _wrong_label(e))}
+                                for e in errors]
     return out
+
+
+def _wrong_label(error: dict) -> str:
+    """The label a mistake is explained for: the predicted one, or for a label set the first added by mistake
+    (else the first missed)."""
+    return (error.get("extra") or error.get("missed") or [error["pred"]])[0]
 
 
 def _mistakes_html(explained: dict[str, list[dict]], lang: str) -> list[str]:
@@ -237,7 +244,8 @@ def _mistakes_html(explained: dict[str, list[dict]], lang: str) -> list[str]:
         parts.append(f"<h3>{esc(name)}</h3>")
         for e in items:
             parts.append("<p>" + _("<b>True:</b> {true} &middot; <b>predicted:</b> {pred} ({sure:.0%} sure)",
-                                   true=esc(e["true"]), pred=esc(e["pred"]), sure=e["confidence"])
+                                   true=esc(labelsets.show(e["true"])), pred=esc(labelsets.show(e["pred"])),
+                                   sure=e["confidence"])
                          + f"</p>{highlight_html(e['text'], e['explanation'])}")
     return parts
 

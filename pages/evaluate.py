@@ -62,8 +62,9 @@ with guard("Building the comparison"):
         st.caption(note)
     across_versions(store, [store.run_dir(i) for i in labels])  # every version's runs: did the new one help?
 
-    normalize = st.toggle(_("Show confusion matrices as percentages of each true class"),
-                          help=help_text("confusion", lang()))
+    sets = any(ev.get("multi") for ev in dash.evals.values())  # texts with several labels: no confusion matrix
+    normalize = False if sets else st.toggle(_("Show confusion matrices as percentages of each true class"),
+                                             help=help_text("confusion", lang()))
     figs = figures(dash, normalize=normalize)
     st.plotly_chart(figs.pop("metrics"))
     if "cost" in figs:  # the question a prompted LLM raises: is the better score worth its price?
@@ -71,7 +72,7 @@ with guard("Building the comparison"):
     if "cooccurrence" in figs:  # texts with several labels: no confusion matrix, which labels come together
         st.plotly_chart(figs.pop("cooccurrence"), key="cooccurrence")
     confusions = {k: v for k, v in figs.items() if k.startswith("confusion:")}
-    for col, (key, fig) in zip(st.columns(len(confusions)), confusions.items(), strict=False):
+    for col, (key, fig) in zip(st.columns(max(1, len(confusions))), confusions.items(), strict=False):
         col.plotly_chart(fig, key=key)
     tabs = st.tabs([_("Per-class F1"), _("ROC"), _("Precision-recall"), _("Calibration"), _("Training curves")])
     explained = {"per_class": "f1", "roc": "roc", "pr": "pr", "calibration": "calibration", "training": "validation"}
