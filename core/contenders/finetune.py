@@ -33,6 +33,9 @@ from core.trust.explain import spread
 
 # Integrated Gradients steps: on MiniLM 24 left a completeness gap of 1e-4 and explained 65 words in ~0.6 s on 2 cores
 IG_STEPS = 24
+# label sets: the sigmoid head learns at 10x the body's rate. On the multi-label demo (320 rows, 60 steps) test
+# micro-F1 at 0.5 was 0.00 with neither this nor _prior_bias, 0.51 with the prior bias alone, 0.71 with both
+HEAD_SCALE = 10.0
 
 
 @dataclass
@@ -87,7 +90,10 @@ class FineTuneClassifier(ClassifierMixin):
         self.tokenizer_ = load_tokenizer(self.checkpoint)
         sampler, loader = self._loader(texts, labels, accelerator.device.type)
         model = self._new_model()
-        model, optimizer, loader = accelerator.prepare(model, adamw(model, self.lr, self.weight_decay), loader)
+        if self.multi_label_:
+            _prior_bias(model, labelsets.matrix(labels, self.classes_))
+        optimizer = adamw(model, self.lr, self.weight_decay, HEAD_SCALE if self.multi_label_ else 1.0)
+        model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
         total = total_steps(len(loader), self.grad_accum, self.epochs, self.max_steps)
         emit = (on_progress if accelerator.is_main_process and on_progress else None) or (lambda e: None)
         run = _Run(accelerator, model, optimizer, warmup_then_linear(optimizer, total, self.warmup_ratio), loader,
@@ -299,3 +305,19 @@ class FineTuneClassifier(ClassifierMixin):
             raise not_a_model_folder(str(path)) from exc
         model.best_step_, model.stopped_ = meta.get("best_step", 0), meta.get("stopped", False)
         return model
+
+
+def _prior_bias(model, y: np.ndarray) -> None:
+    """Start each label's output at its share of the training texts (the log-odds as bias, as in Lin et al.'s focal
+    loss paper) rather than at 0.5: with sigmoid outputs the first ~50 steps otherwise only learn those shares
+    (HEAD_SCALE has the numbers)."""
+    import torch  # put off: loads torch (~1.9 s)
+
+    head = getattr(model, "classifier", None)
+    head = getattr(head, "out_proj", head)  # RoBERTa-style heads end in out_proj
+    if not isinstance(head, torch.nn.Linear) or head.bias is None:
+        return
+    share = np.clip(y.mean(0), 1e-3, 1 - 1e-3)
+    with torch.no_grad():
+        head.bias.copy_(torch.tensor(np.log(share / (1 - share)), dtype=head.bias.dtype))
+
