@@ -133,7 +133,8 @@ def _column_stats(col: pd.Series) -> dict:
             "spaces": float(values.str.count(" ").mean()) if len(values) else 0.0,
             "unique": values.nunique(), "filled": len(values),
             "numeric": float(pd.to_numeric(values, errors="coerce").notna().mean()) if len(values) else 0.0,
-            "set_unique": _set_unique(values)}
+            "set_unique": _set_unique(values),
+            "lists": bool(len(values)) and float((values.str.startswith("[") & values.str.endswith("]")).mean()) >= 0.5}
 
 
 def _set_unique(values: pd.Series) -> int | None:
@@ -141,7 +142,7 @@ def _set_unique(values: pd.Series) -> int | None:
     more; GoEmotions has two or more labels in 17%): its 28 emotions make ~700 different cells, too many to be
     classes, few enough as sets."""
     short = values[values.str.len() <= 300]
-    marked = short.str.contains(SET_MARKS, regex=True)
+    marked = short.str.contains(SET_MARKS, regex=True) | short.str.startswith("[")
     if not len(short) or marked.mean() < 0.05:
         return None
     pieces = short.str.strip("[]").str.split(SET_MARKS, regex=True).explode().str.strip(" \"'")
@@ -167,7 +168,7 @@ def _text_score(name: str, s: dict) -> float:
 
 
 def _label_score(name: str, s: dict, n: int) -> float:
-    sets = s["set_unique"] is not None and s["set_unique"] < s["unique"]
+    sets = s["set_unique"] is not None and (s["set_unique"] < s["unique"] or s["lists"])
     if sets:  # label sets: count labels, not the combinations of them
         s = s | {"unique": s["set_unique"], "mean_len": min(s["mean_len"], 60)}
     if s["filled"] == 0 or s["unique"] > MAX_CLASSES or s["mean_len"] > 60:

@@ -102,12 +102,13 @@ def _from_separator(cells: pd.Series, force: bool) -> LabelSets | None:
     sep = max(SEPARATORS, key=lambda s: counts[s])  # max keeps the first of a tie: the list's order
     if counts[sep] < 2 and not (force and counts[sep]):
         return None
-    split = {c: _pieces(c, sep) for c in cells.unique()}
+    rows = cells.value_counts()
+    split = {c: _pieces(c, sep) for c in rows.index}
     appears = Counter(p for pieces in split.values() for p in set(pieces))  # in how many different cells
     multi = {cell: pieces for cell, pieces in split.items() if len(pieces) > 1}
     if not force and multi:
         alone = [cell for cell, pieces in multi.items() if not all(appears[p] >= 2 for p in pieces)]
-        recombine = 1 - len(alone) / len(multi)
+        recombine = 1 - rows[alone].sum() / rows[list(multi)].sum()  # a share of the texts, not of the cells
         if recombine <= 1 - SURE:
             return None  # the separator is part of the names
         if recombine < SURE:
