@@ -102,3 +102,21 @@ def test_a_correction_from_predict_files_a_whole_set(multi):
     no_errors(at)
     [item] = feedback.pending(store, dataset_id)
     assert labelsets.decode(item["label"]) == ["angry", "shipping"]
+
+
+def test_the_label_page_and_the_review_take_label_sets(multi):
+    store, dataset_id, run = multi
+    from core.deploy.onnx import load_for_inference
+    from core.trust.active import rank_for_labelling
+
+    at = app()
+    at.switch_page("pages/label.py").run()
+    texts = ["my invoice shows two charges and I am furious", "the parcel is late", "reset my password please"]
+    at.session_state["to_label"] = (dataset_id, rank_for_labelling({"b": load_for_inference(store.run_dir(run))},
+                                                                   texts, 3))
+    at.run()
+    no_errors(at)
+    [table] = [d for d in at.dataframe if "uncertainty" in d.value.columns]
+    assert "labels" in table.value.columns and not any("[" in s for s in table.value["models say"])
+    at.switch_page("pages/data.py").run()
+    no_errors(at)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import labelsets
 from core.data import feedback, versions
 from ui import explain_view, resources
 from ui.i18n import _
+from ui.label_sets import shown
 from ui.safe import md
 from ui.widgets import guard
 
@@ -50,8 +52,11 @@ def _record(store, dataset_id: str, rows: list[tuple[int, str, str, str]]) -> No
 
 def _one(store, dataset_id: str, row: pd.Series, classes: list[str], explainer) -> None:
     st.text(row["text"])  # st.text: the user's text is never markup
-    st.caption(_("Given: {given} · the models suggest {suggested} ({sure:.0%} sure)", given=md(row["given"]),
-                 suggested=md(row["suggested"]), sure=row["confidence"]))
+    st.caption(_("Given: {given} · the models suggest {suggested} ({sure:.0%} sure)", given=md(shown(row["given"])),
+                 suggested=md(shown(row["suggested"])), sure=row["confidence"]))
+    if labelsets.is_encoded(row["given"]):  # label sets: a label to add or remove, not one to swap
+        _one_set(store, dataset_id, row, classes, explainer)
+        return
     if explainer is not None:
         c1, c2 = st.columns(2)
         with c1, guard("Explaining"):
@@ -74,6 +79,34 @@ def _one(store, dataset_id: str, row: pd.Series, classes: list[str], explainer) 
         st.rerun()
 
 
+def _one_set(store, dataset_id: str, row: pd.Series, classes: list[str], explainer) -> None:
+    """A suspicious label set: why a given label looks added by mistake and what speaks for a missing one; accept
+    the suggested set, keep the given one, or set the labels yourself."""
+    given, suggested = labelsets.decode(row["given"]), labelsets.decode(row["suggested"])
+    extra, missing = [x for x in given if x not in suggested], [x for x in suggested if x not in given]
+    if explainer is not None:
+        c1, c2 = st.columns(2)
+        for col, labels, caption in ((c1, extra, _("Why {label} looks added by mistake")),
+                                     (c2, missing, _("What speaks for {label}, which is missing"))):
+            if labels:
+                with col, guard("Explaining"):
+                    explain_view.show(row["text"], explainer.explain(row["text"], labels[0]),
+                                      caption=caption.format(label=md(labels[0])))
+    a, k, other, use = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
+    decision = None
+    if a.button(_("Accept {label}", label=md(shown(row["suggested"]))), shortcut="A", type="primary",
+                key="review_accept"):
+        decision = row["suggested"]
+    if k.button(_("Keep {label}", label=md(shown(row["given"]))), shortcut="K", key="review_keep"):
+        decision = row["given"]
+    pick = other.multiselect(_("Other labels"), classes, default=given, key=f"review_other_{row['uid']}")
+    if use.button(_("Use it"), shortcut="L", key="review_pick"):
+        decision = labelsets.encode(pick)
+    if decision is not None:
+        _record(store, dataset_id, [(int(row["uid"]), row["text"], row["given"], decision)])
+        st.rerun()
+
+
 def at_or_above(todo: pd.DataFrame, sure: float) -> pd.DataFrame:
     """The rows at or above the slider's value as the table shows them (two decimals): a 0.8996 row reads 0.90,
     so "at or above 90%" takes it (it did not, beside a row showing 0.90)."""
@@ -88,15 +121,23 @@ def _table(store, dataset_id: str, todo: pd.DataFrame, classes: list[str]) -> No
                  disabled=confident.empty):
         _record(store, dataset_id, list(zip(confident["uid"], confident["text"], confident["given"], confident["suggested"], strict=False)))
         st.rerun()
+    sets = labelsets.is_encoded(todo["given"].iloc[0])  # label sets: shown as words, decided as a set
     table = todo[["uid", "text", "given", "suggested", "confidence"]].assign(decision=None)
+    if sets:
+        table = table.assign(given=table["given"].map(shown), suggested=table["suggested"].map(shown))
+    pick = st.column_config.MultiselectColumn(_("your labels"), options=classes, help=_("Leave empty to decide later")) \
+        if sets else st.column_config.SelectboxColumn(_("your label"), options=classes,
+                                                        help=_("Leave empty to decide later"))
     edited = st.data_editor(table, hide_index=True, key="review_table", disabled=["uid", "text", "given", "suggested",
                                                                                 "confidence"],
                             column_config={"uid": _("row"), "text": _("text"), "given": _("given label"),
-                                           "suggested": _("suggested"), "decision": st.column_config.SelectboxColumn(
-                                               _("your label"), options=classes, help=_("Leave empty to decide later")),
+                                           "suggested": _("suggested"), "decision": pick,
                                            "confidence": st.column_config.ProgressColumn(
                                                _("models' confidence"), min_value=0.0, max_value=1.0, format="%.2f")})
-    chosen = edited[edited["decision"].notna()]
+    chosen = edited[edited["decision"].map(lambda d: d is not None and (not isinstance(d, float)) and len(d) > 0)]
     if st.button(_("Save {n:,} decision(s)", n=len(chosen)), disabled=chosen.empty, key="review_save"):
-        _record(store, dataset_id, list(zip(chosen["uid"], chosen["text"], chosen["given"], chosen["decision"], strict=False)))
+        given = todo.set_index("uid")["given"]  # the stored form, not the words shown
+        decisions = [labelsets.encode(d) if sets else d for d in chosen["decision"]]
+        _record(store, dataset_id, list(zip(chosen["uid"], chosen["text"], given[chosen["uid"]], decisions,
+                                            strict=False)))
         st.rerun()
