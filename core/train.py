@@ -131,7 +131,7 @@ def _targets(frame: pd.DataFrame, multi: bool) -> list:
 
 def require_learnable_sets(counts: dict[str, int], spec) -> None:
     """Texts with several labels: refuse, in one sentence, what cannot be trained."""
-    if spec.uses_llm:
+    if spec.tunes_llm:  # the prompted LLM asks yes or no for each label (core.contenders.llm_sets); LoRA does not
         raise DataError("The {title} gives each text one label; for texts with several labels train the other "
                         "models.", title=Phrase(spec.title))
     once = sorted(k for k, v in counts.items() if v < 2)

@@ -75,7 +75,7 @@ for spec, col in zip(specs, st.columns(len(specs)), strict=False):
         col.markdown("✔ " + md(title), help=about + " " + _("Always trained: the bar the "
                                                                                    "others must beat."))
         kinds.append(spec.kind)
-    elif multi and spec.uses_llm:  # one label a text: not offered for label sets
+    elif multi and spec.tunes_llm:  # one label a text: not offered for label sets
         col.checkbox(title, value=False, disabled=True, key=f"contender_{spec.kind}_multi",
                      help=_("Gives each text one label, so it is not offered for texts with several labels."))
     elif col.checkbox(title, value=ticked.get(spec.kind, spec.default_on or few and spec.kind == "setfit"),

@@ -25,7 +25,7 @@ def test_multi_label_demo_to_thresholds_to_predict(server):  # noqa: F811 - the 
         page.get_by_text("Texts in this dataset can have several labels").wait_for()
         for box in ("Sentence embeddings + logistic regression", "Fine-tuned Transformer", "SetFit (few labels)"):
             page.get_by_role("checkbox", name=box, exact=True).set_checked(False, force=True)
-        assert page.get_by_role("checkbox", name="Prompted LLM (few-shot)", exact=True).is_disabled()
+        assert page.get_by_role("checkbox", name="LoRA-tuned LLM", exact=True).is_disabled()
         page.get_by_role("button", name="Start training").click()
         page.get_by_text(FINISHED["en"].format(n=1)).wait_for(timeout=180_000)
         go(page, "Evaluate")

@@ -90,7 +90,7 @@ def test_a_separator_inside_names_and_between_labels_is_refused_and_can_be_overr
     assert load_dataset(names, "t.csv", label_col="category").report.multi_label == {}
 
 
-def test_a_label_used_by_one_text_and_the_llm_are_refused_in_one_sentence(tmp_path):
+def test_a_label_used_by_one_text_and_the_lora_llm_are_refused_in_one_sentence(tmp_path):
     df = multi_frame()
     df.loc[0, "labels"] = "billing;lonely"
     df.to_csv(tmp_path / "m.csv", index=False)
@@ -98,7 +98,7 @@ def test_a_label_used_by_one_text_and_the_llm_are_refused_in_one_sentence(tmp_pa
         run_training(TrainConfig(), tmp_path / "m.csv", tmp_path / "run")
     multi_frame().to_csv(tmp_path / "ok.csv", index=False)
     with pytest.raises(DataError, match="gives each text one label"):
-        run_training(TrainConfig(model="llm"), tmp_path / "ok.csv", tmp_path / "run2")
+        run_training(TrainConfig(model="llm-lora"), tmp_path / "ok.csv", tmp_path / "run2")
 
 
 @pytest.mark.parametrize("build", [
@@ -235,3 +235,23 @@ def test_the_cli_reads_a_threshold_and_trains_single_labels_when_told(tmp_path, 
     capsys.readouterr()
     assert main(["threshold", str(tmp_path / "run"), "--label", "nope"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+@pytest.mark.slow
+def test_the_prompted_llm_asks_yes_or_no_for_each_label(tmp_path):
+    from core.contenders import llm_sets
+    from core.contenders.llm import LLMClassifier
+
+    assert llm_sets.candidates(["a", "b"]) == ["a: yes", "a: no", "b: yes", "b: no"]
+    assert llm_sets.yes_probability(np.log([[0.3, 0.1, 0.1, 0.3]]).ravel()) == pytest.approx([0.75, 0.25])
+    df = multi_frame()
+    sets = [v.split(";") for v in df["labels"]]
+    model = LLMClassifier(shots=1).fit(df["text"].tolist(), sets)
+    assert model.multi_label_ and all(a.count(": ") == 3 for _t, a in model.examples_)  # every label answered
+    proba = model.predict_proba(["I am furious"])
+    assert proba.shape == (1, 3) and ((proba > 0) & (proba < 1)).all()
+    model.save(tmp_path / "m")
+    again = load_classifier(tmp_path / "m")
+    assert again.multi_label_ and np.allclose(again.predict_proba(["I am furious"]), proba, atol=1e-4)
+    with pytest.raises(DataError, match="on a server gives each text one label"):
+        LLMClassifier(llm="http://127.0.0.1:9/v1|m").fit(df["text"].tolist(), sets)

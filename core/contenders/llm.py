@@ -20,9 +20,17 @@ import numpy as np
 
 from core.chat.endpoints import is_endpoint
 from core.checkpoints import pick_device
-from core.contenders import llm_endpoint
+from core.contenders import llm_endpoint, llm_sets
 from core.contenders import llm_scoring as scoring
-from core.contenders.base import ClassifierMixin, ProgressFn, StopFn, check_fit_inputs, check_stop, read_meta
+from core.contenders.base import (
+    ClassifierMixin,
+    ProgressFn,
+    StopFn,
+    check_fit_inputs,
+    check_stop,
+    is_sets,
+    read_meta,
+)
 from core.contenders.llm_endpoint import EndpointScorer
 from core.contenders.llm_models import load_llm, require_model, resolve_llm
 from core.errors import DataError
@@ -53,12 +61,21 @@ class LLMClassifier(ClassifierMixin):
             eval_set: tuple[list[str], list[str]] | None = None) -> "LLMClassifier":
         """Pick the examples, build the prompt, and decide on calibration from `eval_set`; trains no weight."""
         texts, labels, self.classes_ = check_fit_inputs(texts, labels)
+        self.multi_label_ = is_sets(labels)
+        if self.multi_label_ and is_endpoint(self.llm):
+            raise DataError("A language model on a server gives each text one label here; for texts with several "
+                            "labels pick the embedded model or one in the chat-models folder.")
         emit = on_progress or (lambda e: None)
-        self.examples_ = pick_examples(texts, labels, self.classes_, self.shots, self.seed)
+        self.examples_ = llm_sets.pick_examples(texts, labels, self.classes_, self.shots, self.seed, _diverse,
+                                                MAX_EXAMPLE_CHARS) if self.multi_label_ else \
+            pick_examples(texts, labels, self.classes_, self.shots, self.seed)
         self.history_ = []
         rows = list(zip(*eval_set, strict=True))[:VAL_ROWS] if eval_set else []
         emit({"event": "start", "total_steps": len(rows), "device": pick_device(), "train_rows": len(texts)})
         self._prepare()
+        if self.multi_label_:  # one yes/no a label: its threshold, tuned on validation rows, does calibration's job
+            self.content_free_, self.calibrated_, self.coarse_ = np.zeros(len(self.classes_)), False, False
+            return self
         self._decide_calibration(rows, emit, should_stop, done=0)
         return self
 
@@ -110,7 +127,8 @@ class LLMClassifier(ClassifierMixin):
     def _proba_one(self, text: str) -> np.ndarray:
         ids = scoring.encode(self.tokenizer_, self._rest(text))
         self.usage_["tokens_in"] += len(ids) + self._scorer.prefix_len + sum(map(len, self._scorer.labels))
-        return scoring.normalise(self._scorer.log_scores(ids))
+        scores = self._scorer.log_scores(ids)
+        return llm_sets.yes_probability(scores) if self.multi_label_ else scoring.normalise(scores)
 
     def usage(self) -> dict:
         """Texts labelled, tokens read and written, CPU seconds of this process, coarse answers, since loading."""
@@ -119,7 +137,8 @@ class LLMClassifier(ClassifierMixin):
     def _prepare(self) -> None:
         """Load the model (or reach the server) and build the prompt's parts and the prefix's cache."""
         self.usage_ = fresh_usage()
-        system = scoring.system_turn(self.classes_, self.task, scoring.described(self.descriptions, self.classes_))
+        turn = llm_sets.system_turn if self.multi_label_ else scoring.system_turn
+        system = turn(self.classes_, self.task, scoring.described(self.descriptions, self.classes_))
         if is_endpoint(self.llm):
             target = llm_endpoint.resolve(self.llm)
             self.reference_, self.price_ = target.reference(), target.price
@@ -131,7 +150,8 @@ class LLMClassifier(ClassifierMixin):
 
     def _build_prompt(self, system: str) -> None:
         prefix, self._rest, close = scoring.chat_parts(self.tokenizer_, system, self.examples_)
-        labels = scoring.label_ids(self.tokenizer_, self.classes_, close)
+        labels = scoring.label_ids(self.tokenizer_, llm_sets.candidates(self.classes_) if self.multi_label_ else
+                                   self.classes_, close)
         prefix_ids = scoring.encode(self.tokenizer_, prefix)
         limit = int(getattr(self.model_.config, "max_position_embeddings", 2048))
         if len(prefix_ids) + max(map(len, labels)) + 64 > limit:
@@ -167,6 +187,7 @@ class LLMClassifier(ClassifierMixin):
         model.classes_, model.examples_ = meta["classes"], [tuple(e) for e in meta["examples"]]
         model.content_free_, model.calibrated_ = np.array(meta["content_free"]), meta["calibrated"]
         model.history_, model.coarse_ = meta.get("history", []), meta.get("coarse", False)
+        model.restore_decisions(meta)  # before the prompt is built: label sets ask yes/no a label
         return model
 
     @classmethod
