@@ -27,7 +27,7 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
         f"Trained with Tunelab on {rows['train']} labelled texts ({rows['val']} for validation), "
         f"scored on {rows['test']} held-out texts it never saw.", "",
         "## Results on the held-out test split", "",
-        f"- Accuracy: **{ev['accuracy']:.3f}** (95% CI {lo:.3f} to {hi:.3f})",
+        *(_sets_lines(ev) if ev.get("multi") else [f"- Accuracy: **{ev['accuracy']:.3f}** (95% CI {lo:.3f} to {hi:.3f})"]),
         f"- Macro-F1: **{ev['macro_f1']:.3f}**; weighted F1 {ev['weighted_f1']:.3f}",
         f"- Calibration error (ECE): {ev['calibration']['ece']:.3f}", "",
         "| class | precision | recall | F1 | support |", "|---|---|---|---|---|",
@@ -47,3 +47,14 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
         lines += ["## Use", "", "```python", "from transformers import pipeline",
                   "clf = pipeline('text-classification', model='PATH/TO/THIS/FOLDER')", "clf('your text')", "```", ""]
     (model_dir / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _sets_lines(ev: dict) -> list[str]:
+    """Texts with several labels: micro-F1, exact match, Hamming loss, and the thresholds the model decides with
+    (the folder loads in `transformers.pipeline(..., top_k=None)` with sigmoid scores; apply these to them)."""
+    m, (lo, hi) = ev["multi"], ev["ci"]["micro_f1"]
+    return [f"- Several labels a text: micro-F1 **{m['micro_f1']:.3f}** (95% CI {lo:.3f} to {hi:.3f}); every label "
+            f"right on {ev['accuracy']:.1%} of texts; Hamming loss {m['hamming_loss']:.4f}",
+            "- Thresholds (a label is given at or above its own): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in m["thresholds"].items())]
+

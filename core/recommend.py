@@ -132,6 +132,10 @@ def _faster(pick: dict, best: dict, use_speed: bool, _) -> str:
 
 def _sentence(pick: dict, best: dict, rows: list[dict], vs_best: dict, use_speed: bool, paired: bool, _) -> str:
     right = round(pick["accuracy"] * pick["n"])
+    if len(rows) == 1 and "micro_f1" in pick:  # label sets: "right" is every label of a text right
+        return _("The {name} gets every label right on {right} of the {n} test texts ({acc:.0%}); micro-F1 "
+                 "{micro:.2f}.", name=pick["name"], right=right, n=pick["n"], acc=pick["accuracy"],
+                 micro=pick["micro_f1"])
     if len(rows) == 1:
         return _("The {name} gets {right} of the {n} test texts right ({acc:.0%}).", name=pick["name"], right=right,
                  n=pick["n"], acc=pick["accuracy"])

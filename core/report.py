@@ -200,6 +200,8 @@ def metrics_csv(dash: Dashboard) -> str:
              "accuracy_ci_low": r["ci"]["accuracy"][0], "accuracy_ci_high": r["ci"]["accuracy"][1],
              "macro_f1": r["macro_f1"], "macro_f1_ci_low": r["ci"]["macro_f1"][0],
              "macro_f1_ci_high": r["ci"]["macro_f1"][1], "weighted_f1": r["weighted_f1"], "ece": r["ece"],
+             **({"micro_f1": r["micro_f1"], "micro_f1_ci_low": r["ci"]["micro_f1"][0],
+                 "micro_f1_ci_high": r["ci"]["micro_f1"][1]} if "micro_f1" in r else {}),
              "train_seconds": r["seconds"], "run": Path(r["run"]).name} for r in dash.rows]
     buf = io.StringIO()
     pd.DataFrame(rows).to_csv(buf, index=False)

@@ -211,7 +211,8 @@ def test_label_checks_find_changed_sets_and_active_learning_ranks_the_least_sure
     for i in changed:
         labels = labelsets.decode(df.at[i, "label"])
         df.at[i, "label"] = labelsets.encode([x for x in labels if x in ("urgent", "angry")] +
-                                             [next(t for t in ("feedback", "technical") if t not in labels)])
+                                             [next(t for t in ("feedback", "technical", "account", "billing")
+                                                   if t not in labels)])
     found = {issue["row"] for issue in check_labels(df, use_embeddings=False).issues}
     assert len(found & set(changed)) >= 10
     issue = next(x for x in check_labels(df, use_embeddings=False).issues if x["row"] in changed)
@@ -255,3 +256,18 @@ def test_the_prompted_llm_asks_yes_or_no_for_each_label(tmp_path):
     assert again.multi_label_ and np.allclose(again.predict_proba(["I am furious"]), proba, atol=1e-4)
     with pytest.raises(DataError, match="on a server gives each text one label"):
         LLMClassifier(llm="http://127.0.0.1:9/v1|m").fit(df["text"].tolist(), sets)
+
+
+def test_a_two_class_model_takes_a_chosen_threshold_for_its_positive_class(tmp_path, tiny_df):
+    two = tiny_df[tiny_df["label"] != "question"]
+    two.to_csv(tmp_path / "two.csv", index=False)
+    run_training(TrainConfig(), tmp_path / "two.csv", tmp_path / "run")
+    text = "it is fine, I suppose"
+    model = load_classifier(tmp_path / "run" / "model")
+    p_positive = float(model.predict_proba([text])[0, 1])  # classes: negative, positive
+    save_threshold(tmp_path / "run", "positive", min(0.99, p_positive + 0.01), by="Ada")
+    assert predict_frame(tmp_path / "run" / "model", [text])["pred"][0] == "negative"
+    save_threshold(tmp_path / "run", "positive", max(0.01, p_positive - 0.01), by="Ada")
+    assert predict_frame(tmp_path / "run" / "model", [text])["pred"][0] == "positive"
+    with pytest.raises(DataError, match="no threshold to choose"):
+        save_threshold(tmp_path / "run", "negative", 0.5, by="Ada")  # the positive class's threshold decides both
