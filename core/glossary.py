@@ -27,6 +27,15 @@ ENTRIES = [
     Entry("macro_f1", N_("macro-F1"), N_("The F1 score of each class, averaged with every class counting the "
                                          "same, so a rare class that the model gets wrong pulls it down."),
           ("macro-f1", "macro f1", "macro_f1", "macrof1", "宏平均", "宏f1")),
+    Entry("micro_f1", N_("micro-F1"), N_("For texts with several labels: F1 over every label decision pooled, so "
+                                         "common labels weigh more; the headline score when labels are sets."),
+          ("micro-f1", "micro f1", "micro_f1", "微平均")),
+    Entry("exact_match", N_("exact match"), N_("For texts with several labels: the share of texts whose every label "
+                                               "is right, none missing and none added; strict, so it reads lower."),
+          ("exact match", "subset accuracy", "完全匹配")),
+    Entry("threshold", N_("threshold"), N_("The probability a label needs to be given: higher flags fewer texts and "
+                                           "is right more often, lower misses fewer."),
+          ("threshold", "cut-off", "cutoff", "阈值")),
     Entry("f1", N_("F1"), N_("For one class, the balance of precision and recall (their harmonic mean): high only "
                              "when both are high."), ("f1", "f-score", "f score", "f1分数")),
     Entry("precision", N_("precision"), N_("Of the texts the model gave a label, the share that really have it."),

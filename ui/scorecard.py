@@ -19,21 +19,23 @@ def scorecard_table(dash: Dashboard) -> None:
     rows, card = [], scorecard(dash)
     sets = any(r["micro_f1"] is not None for r in card)  # texts with several labels: micro-F1 first, exact match
     if sets:
-        cols.update({"accuracy": _("exact match"), "ci": _("95% CI (micro-F1)")})
+        cols.update({"micro_f1": _("micro-F1"), "accuracy": _("exact match"), "ci": _("95% CI (micro-F1)")})
     shown = [c for c in ("tokens_per_text", "usd_per_1000") if any(r[c] is not None for r in card)]  # LLM runs only
     for r in card:
         ci = r["micro_ci"] if sets else r["ci"]
         rows.append({cols["name"]: ("★ " if r["recommended"] else "") + r["name"],
-                     **({_("micro-F1"): r["micro_f1"]} if sets else {}), cols["accuracy"]: r["accuracy"],
+                     **({cols["micro_f1"]: r["micro_f1"]} if sets else {}), cols["accuracy"]: r["accuracy"],
                      cols["ci"]: f"{ci[0]:.3f} – {ci[1]:.3f}", cols["macro_f1"]: r["macro_f1"],
                      cols["train_s"]: r["train_s"], cols["texts_per_s"]: r["texts_per_s"],
                      cols["p50_ms"]: r["p50_ms"], cols["size_mb"]: r["size_mb"], cols["n"]: r["n"],
                      **{cols[c]: r[c] for c in shown},
                      cols["full_name"]: r["full_name"]})  # the legend: short names in charts, the full one here
-    number = {"accuracy": "{:.3f}", "macro_f1": "{:.3f}", "train_s": "{:,.1f}", "texts_per_s": "{:,.0f}",
+    number = {**({"micro_f1": "{:.3f}"} if sets else {}), "accuracy": "{:.3f}", "macro_f1": "{:.3f}",
+              "train_s": "{:,.1f}", "texts_per_s": "{:,.0f}",
               "p50_ms": "{:,.1f}", "size_mb": "{:,.1f}",
               **{c: {"tokens_per_text": "{:,.0f}", "usd_per_1000": "${:.4f}"}[c] for c in shown}}
-    explained = {"accuracy": "accuracy", "ci": "ci", "macro_f1": "macro_f1", "texts_per_s": "speed",
+    explained = {"accuracy": "exact_match" if sets else "accuracy", "micro_f1": "micro_f1", "ci": "ci",
+                 "macro_f1": "macro_f1", "texts_per_s": "speed",
                  "p50_ms": "speed", "n": "test_rows", "tokens_per_text": "tokens",
                  "usd_per_1000": "tokens"}  # column -> glossary entry, as the header's help
     config = {cols[c]: st.column_config.Column(help=_help(explained, c)) for c in [*number, "ci", "n"]}
@@ -43,8 +45,13 @@ def scorecard_table(dash: Dashboard) -> None:
     # an unmeasured cell (an LLM's training seconds, a baseline's tokens) reads as empty, not as the word "None"
     styled = table.style.format({cols[c]: f for c, f in number.items()}, na_rep="")
     st.dataframe(styled, hide_index=True, column_config=config)
-    st.caption(_("★ recommended: the cheapest model whose accuracy is not significantly below the best's "
-                 "(McNemar's test, p ≥ 0.05). Speed is measured on each run's own test rows when it trained."))
+    if sets:
+        st.caption(_("★ recommended: the cheapest model whose micro-F1 is not significantly below the best's (a paired "
+                     "bootstrap of micro-F1, p ≥ 0.05). Exact match: every label of a text right. Speed is measured on "
+                     "each run's own test rows when it trained."))
+    else:
+        st.caption(_("★ recommended: the cheapest model whose accuracy is not significantly below the best's "
+                     "(McNemar's test, p ≥ 0.05). Speed is measured on each run's own test rows when it trained."))
 
 
 def _help(explained: dict[str, str], column: str) -> str | None:

@@ -1,13 +1,16 @@
 """Evaluate's thresholds: slide a label's threshold, read what it does on the test rows, save it into the model."""
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from core.contenders.base import read_meta
+from core.glossary import help_text
 from core.report import Dashboard
 from core.runs import RunFolder
 from core.thresholds import current, operating_point, point_sentence, save_threshold, threshold_labels
-from ui.i18n import _, lang
+from ui.i18n import _, lang, when
 from ui.safe import md
 from ui.widgets import guard
 
@@ -27,16 +30,20 @@ def threshold_panel(dash: Dashboard) -> None:
     meta = read_meta(run.model_dir)
     label = c2.selectbox(_("Label"), threshold_labels(meta), key=f"threshold_label_{run.id}")
     saved = current(meta, label)
-    value = st.slider(_("Threshold"), 0.01, 0.99, saved, 0.01, key=f"threshold_{run.id}_{label}_{saved}")
+    value = st.slider(_("Threshold"), 0.01, 0.99, saved, 0.01, key=f"threshold_{run.id}_{label}_{saved}",
+                      help=help_text("threshold", lang()))
     frame = run.predictions()
     if frame is None:
         st.caption(_("This run kept no test predictions, so the threshold cannot be tried here."))
         return
     st.markdown(md(point_sentence(operating_point(frame, label, value), lang())))
     chosen = meta.get("threshold_chosen") or {}
-    if chosen:
-        st.caption(md(_("Thresholds last set by {by} on {at} ({how}).", by=chosen.get("by", "?"),
-                        at=chosen.get("at", "?"), how=chosen.get("how", ""))))
+    if chosen.get("by") == "tuned":
+        st.caption(_("Tuned when the model trained: the best F1 for each label on {n} validation rows.",
+                     n=chosen.get("rows", "?")))
+    elif chosen:
+        at = dt.datetime.strptime(chosen["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+        st.caption(md(_("Last set by {by} on {at}.", by=chosen.get("by", "?"), at=when(at))))
     if abs(value - saved) < 1e-9:
         return
     with st.form(f"save_threshold_{run.id}_{label}"):
