@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from core import labelsets
-from core.evaluate_sets import N_BOOTSTRAP, evaluate_sets, interval, paired_bootstrap, thin
+from core.evaluate_sets import N_BOOTSTRAP, evaluate_sets, interval, paired_bootstrap, reliability, thin
 from core.i18n import translator
 
 
@@ -119,18 +119,8 @@ def _pr(y_true, proba, classes) -> dict[str, dict]:
 
 def calibration(y_true, proba: np.ndarray, classes: list[str], bins: int = 10) -> dict:
     """Expected calibration error of the top-class confidence, and the reliability curve."""
-    conf = proba.max(1)
     correct = np.array([classes[i] == t for i, t in zip(proba.argmax(1), y_true, strict=False)], dtype=float)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)
-    curve, ece = [], 0.0
-    for b in range(bins):
-        m = which == b
-        if m.any():
-            acc, avg = float(correct[m].mean()), float(conf[m].mean())
-            ece += m.mean() * abs(acc - avg)
-            curve.append({"confidence": round(avg, 4), "accuracy": round(acc, 4), "count": int(m.sum())})
-    return {"ece": float(ece), "bins": curve}
+    return reliability(proba.max(1), correct, bins)
 
 
 def _errors(y_true, pred, proba, texts, limit: int) -> list[dict]:

@@ -113,14 +113,19 @@ def _curves(truth: np.ndarray, proba: np.ndarray, classes: list[str], kind: str)
 
 def _calibration(truth: np.ndarray, proba: np.ndarray, bins: int = 10) -> dict:
     """Reliability of every label's probability: of the labels given 0.7, are 70% really there?"""
-    p, t = proba.ravel(), truth.ravel().astype(float)
+    return reliability(proba.ravel(), truth.ravel().astype(float), bins)
+
+
+def reliability(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict:
+    """Expected calibration error and the reliability curve: confidences in `bins` equal-width bins, each bin's
+    mean confidence against how often it was right."""
     edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(p, edges[1:-1], right=True), 0, bins - 1)
+    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)
     curve, ece = [], 0.0
     for b in range(bins):
         m = which == b
         if m.any():
-            acc, avg = float(t[m].mean()), float(p[m].mean())
+            acc, avg = float(correct[m].mean()), float(conf[m].mean())
             ece += m.mean() * abs(acc - avg)
             curve.append({"confidence": round(avg, 4), "accuracy": round(acc, 4), "count": int(m.sum())})
     return {"ece": float(ece), "bins": curve}

@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from core import labelsets
-from core.contenders.base import check_stop, fit_logistic, linear_proba
+from core.contenders.base import check_stop, fit_logistic, is_sets, linear_proba
 from core.contenders.embeddings import SentenceEncoder
 from core.data.cleaning import split_dataset
 from core.i18n import translator
-from core.trust.quality_sets import out_of_fold_sets, set_issues
+from core.trust.quality_sets import set_issues
 
 FOLDS = 5
 SMALL_CLASS = 5  # fewer rows than this: too few to learn, and too few for 5 folds
@@ -63,19 +63,22 @@ def _normal(text: str) -> str:
 def out_of_fold_proba(texts: list[str], labels: list[str], classes: list[str], *, use_embeddings: bool = True,
                       seed: int = 0, on_progress=None, should_stop=None) -> np.ndarray:
     """Each row's class probabilities from models that never saw it (TF-IDF, and embeddings when asked), averaged."""
-    from sklearn.model_selection import StratifiedKFold  # put off: loads scipy, sklearn (~1.5 s)
+    from sklearn.model_selection import KFold, StratifiedKFold  # put off: loads scipy, sklearn (~1.5 s)
 
     from core.contenders.baseline import TfidfClassifier  # put off: loads scipy (~0.3 s)
 
-    y = np.array(labels)
-    folds = list(StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed).split(texts, y))
+    sets = is_sets(labels)  # label sets do not stratify; a fold may then lack a label (its column stays 0)
+    y = list(labels)
+    splitter = KFold if sets else StratifiedKFold
+    folds = list(splitter(n_splits=FOLDS, shuffle=True, random_state=seed).split(texts, None if sets else y))
     total = len(folds) * (2 if use_embeddings else 1) + (1 if use_embeddings else 0)
     step = _counter(on_progress, total)
     tfidf = np.zeros((len(texts), len(classes)))
     for train, held in folds:
         check_stop(should_stop)
-        model = TfidfClassifier(seed=seed).fit([texts[i] for i in train], y[train].tolist())
-        tfidf[held] = model.predict_proba([texts[i] for i in held])
+        model = TfidfClassifier(seed=seed).fit([texts[i] for i in train], [y[i] for i in train])
+        columns = [classes.index(c) for c in model.classes_]
+        tfidf[np.ix_(held, columns)] = model.predict_proba([texts[i] for i in held])
         step()
     if not use_embeddings:
         return tfidf
@@ -85,8 +88,8 @@ def out_of_fold_proba(texts: list[str], labels: list[str], classes: list[str], *
     emb = np.zeros_like(tfidf)
     for train, held in folds:
         check_stop(should_stop)
-        coef, intercept = fit_logistic(features[train], y[train].tolist(), classes, C=10.0, seed=seed)
-        emb[held] = linear_proba(features[held], coef, intercept)
+        coef, intercept = fit_logistic(features[train], [y[i] for i in train], classes, C=10.0, seed=seed)
+        emb[held] = linear_proba(features[held], coef, intercept, multi_label=sets)
         step()
     return (tfidf + emb) / 2
 
@@ -146,9 +149,8 @@ def _check_sets(df: pd.DataFrame, rows: np.ndarray, use_embeddings: bool, seed: 
         return report
     texts = df["text"].tolist()
     sets = [[x for x in labelsets.decode(v) if x in classes] for v in df["label"]]
-    step = _counter(on_progress, FOLDS * (2 if use_embeddings else 1) + (1 if use_embeddings else 0))
-    proba = out_of_fold_sets(texts, sets, classes, use_embeddings=use_embeddings, seed=seed, step=step,
-                             should_stop=should_stop)
+    proba = out_of_fold_proba(texts, sets, classes, use_embeddings=use_embeddings, seed=seed,
+                              on_progress=on_progress, should_stop=should_stop)
     report.issues = set_issues(texts, sets, classes, proba, rows)
     return report
 

@@ -1,6 +1,6 @@
 """Suspicious label sets: a label added or left out by mistake, found the way core.trust.quality finds a wrong
 label, with cleanlab's multi-label mode. Each label's out-of-fold probability comes from one-vs-rest TF-IDF and
-(when asked) sentence-embedding models that never saw the text, averaged; `find_label_issues(...,
+(when asked) sentence-embedding models that never saw the text, averaged (core.trust.quality.out_of_fold_proba); `find_label_issues(...,
 multi_label=True)` ranks the sets that disagree most, and each issue says which labels look added or missing.
 """
 from __future__ import annotations
@@ -8,38 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from core import labelsets
-from core.contenders.base import check_stop, fit_logistic, linear_proba
-
-FOLDS = 5  # as core.trust.quality: every text scored by models trained on the other 80%
-
-
-def out_of_fold_sets(texts: list[str], sets: list[list[str]], classes: list[str], *, use_embeddings: bool,
-                     seed: int, step, should_stop=None) -> np.ndarray:
-    """Each text's per-label probabilities from models that never saw it (KFold: label sets do not stratify)."""
-    from sklearn.model_selection import KFold  # put off: loads scipy, sklearn (~1.5 s)
-
-    from core.contenders.baseline import TfidfClassifier  # put off: loads scipy (~0.3 s)
-
-    folds = list(KFold(n_splits=FOLDS, shuffle=True, random_state=seed).split(texts))
-    tfidf = np.zeros((len(texts), len(classes)))
-    for train, held in folds:
-        check_stop(should_stop)
-        model = TfidfClassifier(seed=seed).fit([texts[i] for i in train], [sets[i] for i in train])
-        tfidf[np.ix_(held, [classes.index(c) for c in model.classes_])] = model.predict_proba([texts[i] for i in held])
-        step()
-    if not use_embeddings:
-        return tfidf
-    from core.contenders.embeddings import SentenceEncoder  # put off: loads torch, transformers (~3 s)
-
-    features = SentenceEncoder().encode(texts, should_stop=should_stop)
-    step()
-    emb = np.zeros_like(tfidf)
-    for train, held in folds:
-        check_stop(should_stop)
-        coef, intercept = fit_logistic(features[train], [sets[i] for i in train], classes, C=10.0, seed=seed)
-        emb[held] = linear_proba(features[held], coef, intercept, multi_label=True)
-        step()
-    return (tfidf + emb) / 2
 
 
 def set_issues(texts: list[str], sets: list[list[str]], classes: list[str], proba: np.ndarray,
