@@ -120,3 +120,30 @@ def test_the_label_page_and_the_review_take_label_sets(multi):
     assert "labels" in table.value.columns and not any("[" in s for s in table.value["models say"])
     at.switch_page("pages/data.py").run()
     no_errors(at)
+
+
+def test_the_chinese_demo_with_several_labels_reads_and_evaluates_in_chinese(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+    from tests.test_pages_zh import english_left, visible_strings
+
+    demo = MULTI_DEMOS["zh"][0]
+    ds = load_dataset(demo)
+    assert ds.report.multi_label["separator"] == "；，、" and "紧急" in ds.report.classes
+    store = Store(tmp_path / "data")
+    dataset_id = save_dataset(store, ds, demo.read_bytes(), demo.name)
+    runner = JobRunner(store)
+    runner.submit(TrainConfig(model="baseline", dataset_id=dataset_id, dataset_version=1, multi_label="yes"),
+                  dataset_name=demo.name, lang="zh")
+    finish(runner)
+    monkeypatch.setenv("TUNELAB_DATA_DIR", str(tmp_path / "data"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("pages/evaluate.py").run()
+    no_errors(at)
+    shown = visible_strings(at)
+    assert any("微平均 F1" in s for s in shown) and any("同时出现的标签" in s for s in shown)
+    left = {s: english_left(s.replace(demo.stem, "")) for s in shown if english_left(s.replace(demo.stem, ""))}
+    assert not left, f"untranslated: {left}"  # the file's name is the user's, in runs' names
