@@ -199,11 +199,13 @@ def training_curves(progress: dict[str, list[dict]], lang: str = "en") -> go.Fig
     return fig
 
 
-def probability_bars(classes: list[str], probs: list[float], title: str) -> go.Figure:
+def probability_bars(classes: list[str], probs: list[float], title: str, given: list[str] | None = None) -> go.Figure:
+    """A bar per class, the predicted one coloured; `given`: for several labels a text, every label given."""
     fig = _fig(title, height=max(200, 34 * len(classes) + 80), xaxis=dict(range=[0, 1], tickformat=".0%"))
     order = sorted(range(len(classes)), key=lambda i: probs[i])
+    chosen = {classes.index(c) for c in given} if given is not None else {order[-1]}
     fig.add_bar(x=[probs[i] for i in order], y=[plain(classes[i]) for i in order], orientation="h",
-                marker_color=[PALETTE[0] if i == order[-1] else "#ced4da" for i in order],
+                marker_color=[PALETTE[0] if i in chosen else "#ced4da" for i in order],
                 text=[f"{probs[i]:.0%}" for i in order], textposition="auto")
     return fig
 

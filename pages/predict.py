@@ -43,8 +43,9 @@ if text.strip() and models and state.get(state.CLASSIFIED) == text.strip():  # s
                 col.metric(md(labels[run_id]), md(row["pred"]), _("{sure:.0%} sure", sure=row["confidence"]),
                            delta_color="off", delta_arrow="off")  # a confidence, not a rise
             explain_view.show(text, resources.classifier(model_dir).explain(text))
-            col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], _("Probabilities")),
-                             key=f"bars-{run_id}")
+            given = labelsets.decode(row["pred"]) if labelsets.is_encoded(row["pred"]) else None
+            col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], _("Probabilities"),
+                                                     given), key=f"bars-{run_id}")
             correction_form(run_id, text, classes, row["pred"], "predict", key=run_id)
 
 st.subheader(_("Classify a file"))

@@ -5,6 +5,7 @@ from typing import Callable
 
 import streamlit as st
 
+from core import labelsets
 from core.chat import endpoints, grounded
 from core.chat.base import ChatParams
 from core.chat.loops import finish
@@ -149,6 +150,8 @@ def badge_for(text: str, model_dir: str | None) -> str | None:
     from core.predict import predict_frame
 
     row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
+    if labelsets.is_encoded(row["pred"]):  # several labels: the set, in words
+        return labelsets.show(row["pred"], _("(none)"))
     return f"{row['pred']} · {row['confidence']:.0%}"
 
 
