@@ -29,11 +29,12 @@ def evaluate_runs(runs: list[str], data: str | Path, text_col: str | None = None
         t0 = time.perf_counter()
         proba = clf.predict_proba(texts)
         seconds = time.perf_counter() - t0
-        ev = evaluate(truth, proba, list(clf.classes_))
-        preds[str(run)] = [clf.classes_[i] for i in proba.argmax(1)]
+        ev = evaluate(truth, proba, list(clf.classes_), multi_label=clf.multi_label_, thresholds=clf.thresholds_)
+        preds[str(run)] = clf.decide(proba)  # label sets and chosen thresholds decide as the model does
         name = RunFolder(run).name if folder != Path(run) else Path(run).name
         contenders.append({"run": str(run), "name": name, "model": read_meta(folder)["kind"], "accuracy": ev.accuracy,
-                           "macro_f1": ev.macro_f1, "weighted_f1": ev.weighted_f1, "n": ev.n, "ci": ev.ci,
+                           **({"micro_f1": ev.multi["micro_f1"]} if ev.multi else {}), "macro_f1": ev.macro_f1,
+                           "weighted_f1": ev.weighted_f1, "n": ev.n, "ci": ev.ci,
                            **scorecard_columns(RunFolder(run) if folder != Path(run) else None, len(texts), seconds)})
     return {"contenders": contenders, "mcnemar": pairwise_mcnemar(contenders, preds, truth)}
 
