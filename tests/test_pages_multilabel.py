@@ -147,3 +147,21 @@ def test_the_chinese_demo_with_several_labels_reads_and_evaluates_in_chinese(tmp
     assert any("微平均 F1" in s for s in shown) and any("同时出现的标签" in s for s in shown)
     left = {s: english_left(s.replace(demo.stem, "")) for s in shown if english_left(s.replace(demo.stem, ""))}
     assert not left, f"untranslated: {left}"  # the file's name is the user's, in runs' names
+
+
+@pytest.mark.slow
+def test_checking_a_multi_label_dataset_reviews_whole_sets(multi):
+    store, dataset_id, run = multi
+    at = app()
+    at.switch_page("pages/data.py").run()
+    button(at, "Check the labels of v1").click().run()
+    finish(JobRunner(store))
+    at.run()
+    no_errors(at)
+    assert any(s.value == "Review suspicious labels" for s in at.subheader)
+    caption = next(c.value for c in at.caption if plain(c.value).startswith("Given:"))
+    assert "[" not in plain(caption)  # sets in words
+    button(at, "Accept ").click().run()  # the suggested set goes to the corrections queue
+    no_errors(at)
+    [item] = feedback.pending(store, dataset_id)
+    assert labelsets.is_encoded(item["label"])
