@@ -37,7 +37,7 @@ def test_multi_label_demo_to_thresholds_to_predict(server):  # noqa: F811 - the 
         page.get_by_text("At 0.99").wait_for()
         page.get_by_role("textbox", name="Your name (saved with the threshold)").fill("Ada")
         page.get_by_role("button", name="Save 0.99 into the model").click()
-        page.get_by_text("Thresholds last set by Ada").wait_for()
+        page.get_by_text("Last set by Ada on").wait_for()
         go(page, "Predict")
         page.get_by_role("textbox", name="Text").fill("I was charged twice and this is completely unacceptable")
         page.get_by_role("button", name="Classify").click()
