@@ -271,3 +271,14 @@ def test_a_two_class_model_takes_a_chosen_threshold_for_its_positive_class(tmp_p
     assert predict_frame(tmp_path / "run" / "model", [text])["pred"][0] == "positive"
     with pytest.raises(DataError, match="no threshold to choose"):
         save_threshold(tmp_path / "run", "negative", 0.5, by="Ada")  # the positive class's threshold decides both
+
+
+def test_setfit_tunes_its_body_on_a_sample_of_a_large_set(monkeypatch):
+    """setfit pairs every text with every other: GoEmotions' 43k texts took 23 GB and were killed."""
+    from core.contenders import few_shot
+
+    monkeypatch.setattr(few_shot, "MAX_PAIR_TEXTS", 5)
+    texts, labels = [f"text {i}" for i in range(12)], [["a"] if i % 2 else ["b"] for i in range(12)]
+    sample, sets = few_shot._pair_sample(texts, labels, seed=0)
+    assert len(sample) == 5 and all(labels[int(t.split()[1])] == s for t, s in zip(sample, sets, strict=True))
+    assert few_shot._pair_sample(texts[:4], labels[:4], seed=0) == (texts[:4], labels[:4])

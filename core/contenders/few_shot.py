@@ -33,6 +33,10 @@ from core.contenders.base import (
 
 PAIRS_PER_TEXT = 20  # SetFit's num_iterations: 20 x 2 pairs a text, as in the paper's few-shot runs
 MAX_STEPS = 400  # body steps at most unless --max-steps says otherwise: ~80 s on 2 cores at 16 pairs a step
+# texts the body is tuned on, at most (a seeded sample; the head still learns from every text): setfit builds its
+# pairs from all pairs of texts, and GoEmotions' 43k texts took 23 GB before the process was killed; 400 steps of 16
+# pairs use 6,400 pairs, which 1,000 texts give many times over
+MAX_PAIR_TEXTS = 1000
 BODY = "body"  # the tuned Sentence Transformer's folder inside the model folder
 
 
@@ -65,7 +69,7 @@ class SetFitClassifier(ClassifierMixin):
         self.body_ = _load_body(self.checkpoint, self.max_length)
         steps = self.max_steps or min(MAX_STEPS, max(1, PAIRS_PER_TEXT * 2 * len(texts) // self.batch_size))
         emit({"event": "start", "total_steps": steps + 1, "device": pick_device(), "train_rows": len(texts)})
-        self.stopped_ = self._tune_body(texts, labels, steps, emit, should_stop)
+        self.stopped_ = self._tune_body(*_pair_sample(texts, labels, self.seed), steps, emit, should_stop)
         check_stop(lambda: self.stopped_ and self.best_step_ is None)  # stopped before a step: nothing to keep
         features = self._encode(texts)
         self.coef_, self.intercept_ = fit_logistic(features, labels, self.classes_, self.C, self.seed)
@@ -148,3 +152,12 @@ def _load_body(checkpoint: str, max_length: int, local: bool = False):
         raise offline_error(checkpoint, exc) from exc
     body.max_seq_length = max_length
     return body
+
+
+def _pair_sample(texts: list[str], labels: list, seed: int) -> tuple[list[str], list]:
+    """At most MAX_PAIR_TEXTS texts (and their labels) for the body's pairs, a seeded random sample."""
+    if len(texts) <= MAX_PAIR_TEXTS:
+        return texts, labels
+    keep = np.sort(np.random.default_rng(seed).choice(len(texts), MAX_PAIR_TEXTS, replace=False))
+    return [texts[i] for i in keep], [labels[i] for i in keep]
+
