@@ -121,6 +121,15 @@ def report(results: dict, issues: dict, rows: int, epochs: int) -> str:
                   "| models | flagged | precision | recall | seconds |", "|---|---|---|---|---|"]
         lines += [f"| {k} | {v['flagged']:,} | {v['precision']:.2f} | {v['recall']:.2f} | {v['seconds']:,.0f} |"
                   for k, v in issues.items()]
+        lines += ["", "Precision counts only the perturbed sets as right. GoEmotions' own label sets are noisy (its "
+                  "paper reports raters often disagree), so many flagged sets that were not perturbed are doubtful "
+                  "originals, not false alarms (not measured here). Recall: about 9 in 10 changed sets are found, but "
+                  "among flags on 4 to 5 texts in 10, too many to review one by one on a noisy set like this."]
+    lines += ["", "Read: thresholds tuned on validation rows matter more than the model for macro-F1 (every contender "
+              "gains 0.07 to 0.16), because rare emotions need a lower bar than 0.5. The fine-tuned MiniLM (22M "
+              "parameters, 2 epochs on 2 CPU cores) passes the paper's BERT-base macro-F1, and the TF-IDF baseline "
+              "(word and character n-grams) with tuned thresholds reaches it too, in two minutes. SetFit trails: "
+              "it is for few labels, and 400 steps on 1,000 sampled texts move a 28-label body little."]
     return "\n".join(lines)
 
 
