@@ -105,6 +105,9 @@ def recommend(rows: list[dict], preds: dict[str, list[str]], truth: list[str], l
     pick = min(level, key=lambda r: (_cost(r, use_speed), -r["accuracy"]))
     out = {"run": pick["run"], "name": pick["name"], "best": best["run"], "level": [r["run"] for r in level],
            "sentence": _sentence(pick, best, rows, vs_best, use_speed, paired, _), "tests": []}
+    if len(rows) > 1 and "micro_f1" in pick:  # label sets: say what "right" and "most accurate" mean here
+        out["sentence"] += " " + _("(Several labels a text: a text is right when every label is; models are ranked "
+                                   "by micro-F1.)")
     if paired:
         for r in rows:
             if r is not pick:
