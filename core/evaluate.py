@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from core import labelsets
-from core.evaluate_sets import N_BOOTSTRAP, evaluate_sets, interval, paired_bootstrap, reliability, thin
+from core.evaluate_sets import N_BOOTSTRAP, curves, evaluate_sets, interval, paired_bootstrap, reliability
 from core.i18n import translator
 
 
@@ -50,6 +50,7 @@ def evaluate(y_true, proba: np.ndarray, classes: list[str], texts=None, max_erro
     y_true = [str(v) for v in y_true]
     proba = np.asarray(proba, dtype=float)
     pred = labelsets.decide(proba, classes, False, thresholds)
+    one_hot = np.array([[v == c for c in classes] for v in y_true], dtype=np.int8).reshape(len(y_true), len(classes))
     labels = list(classes) + sorted(set(y_true) - set(classes))  # a test label the model never saw counts as wrong
     p, r, f, s = precision_recall_fscore_support(y_true, pred, labels=labels, zero_division=0)
     per_class = [{"label": c, "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
@@ -60,7 +61,7 @@ def evaluate(y_true, proba: np.ndarray, classes: list[str], texts=None, max_erro
         weighted_f1=float(f1_score(y_true, pred, labels=labels, average="weighted", zero_division=0)),
         ci=bootstrap_ci(y_true, pred, labels, seed=seed), per_class=per_class,
         confusion=confusion_matrix(y_true, pred, labels=labels).tolist(),
-        roc=_roc(y_true, proba, classes), pr=_pr(y_true, proba, classes),
+        roc=curves(one_hot, proba, classes, "roc"), pr=curves(one_hot, proba, classes, "pr"),
         calibration=calibration(y_true, proba, classes),
         errors=_errors(y_true, pred, proba, texts, max_errors) if texts is not None else [])
 
@@ -85,36 +86,6 @@ def bootstrap_ci(y_true: list[str], y_pred: list[str], labels: list[str], n_boot
         present = cm.sum(1) + cm.sum(0) > 0  # sklearn's macro-F1 counts labels seen in truth or prediction
         f1s[b] = np.mean(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)[present]) if present.any() else 0.0
     return {"accuracy": interval(accs), "macro_f1": interval(f1s)}
-
-
-def _one_vs_rest(y_true, proba, classes):
-    for j, c in enumerate(classes):
-        positive = np.array([v == c for v in y_true])
-        if 0 < positive.sum() < len(positive):  # a curve needs both kinds of row
-            yield c, positive, proba[:, j]
-
-
-def _roc(y_true, proba, classes) -> dict[str, dict]:
-    from sklearn.metrics import roc_auc_score, roc_curve  # put off: loads pandas, scipy, sklearn (~1.8 s)
-
-    out = {}
-    for c, positive, score in _one_vs_rest(y_true, proba, classes):
-        fpr, tpr, _ = roc_curve(positive, score)
-        fpr, tpr = thin(fpr, tpr)
-        out[c] = {"fpr": fpr, "tpr": tpr, "auc": float(roc_auc_score(positive, score))}
-    return out
-
-
-def _pr(y_true, proba, classes) -> dict[str, dict]:
-    # put off: loads pandas, scipy, sklearn (~1.8 s)
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
-    out = {}
-    for c, positive, score in _one_vs_rest(y_true, proba, classes):
-        precision, recall, _ = precision_recall_curve(positive, score)
-        precision, recall = thin(precision, recall)
-        out[c] = {"precision": precision, "recall": recall, "ap": float(average_precision_score(positive, score))}
-    return out
 
 
 def calibration(y_true, proba: np.ndarray, classes: list[str], bins: int = 10) -> dict:

@@ -52,7 +52,7 @@ def evaluate_sets(y_true, proba: np.ndarray, classes: list[str], thresholds: dic
         macro_f1=float(f1_score(truth, pred, average="macro", zero_division=0)),
         weighted_f1=float(f1_score(truth, pred, average="weighted", zero_division=0)),
         ci={k: ci[k] for k in ("accuracy", "macro_f1", "micro_f1")}, per_class=per_class, confusion=[],
-        roc=_curves(truth, proba, classes, "roc"), pr=_curves(truth, proba, classes, "pr"),
+        roc=curves(truth, proba, classes, "roc"), pr=curves(truth, proba, classes, "pr"),
         calibration=_calibration(truth, proba), multi=multi,
         errors=_errors(truth, pred, proba, classes, texts, max_errors) if texts is not None else [])
 
@@ -90,8 +90,9 @@ def _bootstrap(truth: np.ndarray, pred: np.ndarray, seed: int, n_boot: int = N_B
             "micro_f1": interval(np.concatenate(micro)), "per_label": per_label}
 
 
-def _curves(truth: np.ndarray, proba: np.ndarray, classes: list[str], kind: str) -> dict[str, dict]:
-    """Each label's ROC or precision-recall curve (a label present on every test text, or none, has none)."""
+def curves(truth: np.ndarray, proba: np.ndarray, classes: list[str], kind: str) -> dict[str, dict]:
+    """Each label's (or class's, one-hot) ROC or precision-recall curve, one against the rest; a label present on
+    every test text, or on none, has none. Both evaluations draw their curves here."""
     from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
     out = {}
