@@ -51,47 +51,18 @@ def _record(store, dataset_id: str, rows: list[tuple[int, str, str, str]]) -> No
 
 
 def _one(store, dataset_id: str, row: pd.Series, classes: list[str], explainer) -> None:
+    """One suspicious row: what speaks for each side, then accept the suggestion, keep the given label, or pick
+    another. For a label set, the sides are a label that looks added by mistake and one that looks missing, and
+    the pick is a whole set."""
     st.text(row["text"])  # st.text: the user's text is never markup
     st.caption(_("Given: {given} · the models suggest {suggested} ({sure:.0%} sure)", given=md(shown(row["given"])),
                  suggested=md(shown(row["suggested"])), sure=row["confidence"]))
-    if labelsets.is_encoded(row["given"]):  # label sets: a label to add or remove, not one to swap
-        _one_set(store, dataset_id, row, classes, explainer)
-        return
+    sets = labelsets.is_encoded(row["given"])  # label sets: a label to add or remove, not one to swap
     if explainer is not None:
-        c1, c2 = st.columns(2)
-        with c1, guard("Explaining"):
-            explain_view.show(row["text"], explainer.explain(row["text"], row["given"]),
-                              caption=_("What speaks for the given label, {label}", label=md(row["given"])))
-        with c2, guard("Explaining"):
-            explain_view.show(row["text"], explainer.explain(row["text"], row["suggested"]),
-                              caption=_("What speaks for the suggestion, {label}", label=md(row["suggested"])))
-    a, k, other, use = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
-    decision = None
-    if a.button(_("Accept {label}", label=md(row["suggested"])), shortcut="A", type="primary", key="review_accept"):
-        decision = row["suggested"]
-    if k.button(_("Keep {label}", label=md(row["given"])), shortcut="K", key="review_keep"):
-        decision = row["given"]
-    pick = other.selectbox(_("Another label"), classes, key=f"review_other_{row['uid']}")
-    if use.button(_("Use it"), shortcut="L", key="review_pick"):
-        decision = pick
-    if decision is not None:
-        _record(store, dataset_id, [(int(row["uid"]), row["text"], row["given"], decision)])
-        st.rerun()
-
-
-def _one_set(store, dataset_id: str, row: pd.Series, classes: list[str], explainer) -> None:
-    """A suspicious label set: why a given label looks added by mistake and what speaks for a missing one; accept
-    the suggested set, keep the given one, or set the labels yourself."""
-    given, suggested = labelsets.decode(row["given"]), labelsets.decode(row["suggested"])
-    extra, missing = [x for x in given if x not in suggested], [x for x in suggested if x not in given]
-    if explainer is not None:
-        c1, c2 = st.columns(2)
-        for col, labels, caption in ((c1, extra, _("Why {label} looks added by mistake")),
-                                     (c2, missing, _("What speaks for {label}, which is missing"))):
-            if labels:
+        for col, (label, caption) in zip(st.columns(2), _sides(row, sets), strict=True):
+            if label is not None:
                 with col, guard("Explaining"):
-                    explain_view.show(row["text"], explainer.explain(row["text"], labels[0]),
-                                      caption=caption.format(label=md(labels[0])))
+                    explain_view.show(row["text"], explainer.explain(row["text"], label), caption=caption)
     a, k, other, use = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
     decision = None
     if a.button(_("Accept {label}", label=md(shown(row["suggested"]))), shortcut="A", type="primary",
@@ -99,12 +70,26 @@ def _one_set(store, dataset_id: str, row: pd.Series, classes: list[str], explain
         decision = row["suggested"]
     if k.button(_("Keep {label}", label=md(shown(row["given"]))), shortcut="K", key="review_keep"):
         decision = row["given"]
-    pick = other.multiselect(_("Other labels"), classes, default=given, key=f"review_other_{row['uid']}")
+    key = f"review_other_{row['uid']}"
+    pick = other.multiselect(_("Other labels"), classes, default=labelsets.decode(row["given"]), key=key) if sets \
+        else other.selectbox(_("Another label"), classes, key=key)
     if use.button(_("Use it"), shortcut="L", key="review_pick"):
-        decision = labelsets.encode(pick)
+        decision = labelsets.encode(pick) if sets else pick
     if decision is not None:
         _record(store, dataset_id, [(int(row["uid"]), row["text"], row["given"], decision)])
         st.rerun()
+
+
+def _sides(row: pd.Series, sets: bool) -> list[tuple[str | None, str]]:
+    """The two labels explained beside a suspicious row, each with its caption (None: nothing on that side)."""
+    if not sets:
+        return [(row["given"], _("What speaks for the given label, {label}", label=md(row["given"]))),
+                (row["suggested"], _("What speaks for the suggestion, {label}", label=md(row["suggested"])))]
+    given, suggested = labelsets.decode(row["given"]), labelsets.decode(row["suggested"])
+    extra, missing = [x for x in given if x not in suggested], [x for x in suggested if x not in given]
+    return [(extra[0] if extra else None, _("Why {label} looks added by mistake", label=md(extra[0])) if extra else ""),
+            (missing[0] if missing else None,
+             _("What speaks for {label}, which is missing", label=md(missing[0])) if missing else "")]
 
 
 def at_or_above(todo: pd.DataFrame, sure: float) -> pd.DataFrame:
