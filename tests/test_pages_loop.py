@@ -58,27 +58,37 @@ def test_review_suspicious_labels_then_save_a_new_version(data_dir):
     assert any(b.label == "Check the labels of v2" for b in at.button)
 
 
-@pytest.fixture(scope="module")
-def looped_dir(tmp_path_factory):
-    """The demo set saved, and a baseline run on v1 (seconds), made once a module."""
-    root = tmp_path_factory.mktemp("looped") / "data"
+def saved_and_trained(root, path, **config) -> tuple:
+    """`path` saved as a dataset in the data folder `root` and a baseline trained on its v1 (seconds):
+    (root, dataset id, run id). `config`: more TrainConfig fields."""
     store = Store(root)
-    dataset_id = save_dataset(store, load_dataset(DEMO_PATH), DEMO_PATH.read_bytes(), DEMO_PATH.name)
+    dataset_id = save_dataset(store, load_dataset(path), path.read_bytes(), path.name)
     runner = JobRunner(store)
-    config = TrainConfig(model="baseline", text_col="text", label_col="label", dataset_id=dataset_id, dataset_version=1)
-    run = runner.submit(config, dataset_name=DEMO_PATH.name)
+    run = runner.submit(TrainConfig(model="baseline", text_col="text", label_col="label", dataset_id=dataset_id,
+                                    dataset_version=1, **config), dataset_name=path.name)
     finish(runner)
-    assert store.get_job(run).status == "done"
+    assert store.get_job(run).status == "done", store.get_job(run).error
     return root, dataset_id, run
 
 
-@pytest.fixture
-def looped(looped_dir, tmp_path, monkeypatch):
-    root, dataset_id, run = looped_dir
+def working_copy(made: tuple, tmp_path, monkeypatch) -> tuple:
+    """A test's own copy of a module's data folder, as the app's: (store, dataset id, run id)."""
+    root, dataset_id, run = made
     copy = tmp_path / "data"
     shutil.copytree(root, copy)
     monkeypatch.setenv("TUNELAB_DATA_DIR", str(copy))
     return Store(copy), dataset_id, run
+
+
+@pytest.fixture(scope="module")
+def looped_dir(tmp_path_factory):
+    """The demo set saved, and a baseline run on v1, made once a module."""
+    return saved_and_trained(tmp_path_factory.mktemp("looped") / "data", DEMO_PATH)
+
+
+@pytest.fixture
+def looped(looped_dir, tmp_path, monkeypatch):
+    return working_copy(looped_dir, tmp_path, monkeypatch)
 
 
 @pytest.mark.slow

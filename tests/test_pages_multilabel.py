@@ -3,8 +3,6 @@ Evaluate shows the label-set numbers and a threshold saved with a name reaches P
 error explorer or Predict files a whole set in the dataset's queue."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from core import labelsets
@@ -17,7 +15,7 @@ from core.jobs import JobRunner
 from core.runs import RunFolder
 from core.store import Store
 from tests.test_pages import app, finish, no_errors
-from tests.test_pages_loop import button
+from tests.test_pages_loop import button, saved_and_trained, working_copy
 
 DEMO = MULTI_DEMOS["en"][0]
 
@@ -29,26 +27,13 @@ def plain(markdown: str) -> str:
 
 @pytest.fixture(scope="module")
 def multi_dir(tmp_path_factory):
-    """The multi-label demo saved and a baseline trained on it (seconds), once a module."""
-    root = tmp_path_factory.mktemp("multi") / "data"
-    store = Store(root)
-    dataset_id = save_dataset(store, load_dataset(DEMO), DEMO.read_bytes(), DEMO.name)
-    runner = JobRunner(store)
-    config = TrainConfig(model="baseline", text_col="text", label_col="label", dataset_id=dataset_id,
-                         dataset_version=1, multi_label="yes")
-    run = runner.submit(config, dataset_name=DEMO.name)
-    finish(runner)
-    assert store.get_job(run).status == "done", store.get_job(run).error
-    return root, dataset_id, run
+    """The multi-label demo saved and a baseline trained on it, once a module."""
+    return saved_and_trained(tmp_path_factory.mktemp("multi") / "data", DEMO, multi_label="yes")
 
 
 @pytest.fixture
 def multi(multi_dir, tmp_path, monkeypatch):
-    root, dataset_id, run = multi_dir
-    copy = tmp_path / "data"
-    shutil.copytree(root, copy)
-    monkeypatch.setenv("TUNELAB_DATA_DIR", str(copy))
-    return Store(copy), dataset_id, run
+    return working_copy(multi_dir, tmp_path, monkeypatch)
 
 
 @pytest.mark.usefixtures("data_dir")
