@@ -28,7 +28,7 @@ def threshold_panel(dash: Dashboard) -> None:
     name = c1.selectbox(_("Model"), list(runs), key="threshold_run")
     run = RunFolder(runs[name])
     meta = read_meta(run.model_dir)
-    label = c2.selectbox(_("Label"), threshold_labels(meta), key=f"threshold_label_{run.id}")
+    label = c2.selectbox(_("Label to set"), threshold_labels(meta), key=f"threshold_label_{run.id}")
     saved = current(meta, label)
     value = st.slider(_("Threshold"), 0.01, 0.99, saved, 0.01, key=f"threshold_{run.id}_{label}_{saved}",
                       help=help_text("threshold", lang()))
