@@ -179,7 +179,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from core.deploy.onnx import load_for_inference  # put off: loads pandas (~0.4 s)
+    from core.deploy.runtimes import load_for_inference  # put off: loads pandas (~0.4 s)
     from core.predict import predict_table  # put off: loads pandas (~0.4 s)
     from core.worker import job_process  # put off: loads pandas (~0.5 s)
 

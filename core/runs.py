@@ -2,8 +2,8 @@
 
     RUN_DIR/ config.json  data_path.txt  progress.jsonl  metrics.json  predictions.parquet  name.txt
              model/ (the contender's own safe format, + README.md model card)  worker.log  name_parts.json
-             onnx/ (model.onnx, model.int8.onnx, verify.json)   a file or label-check job: request.json, input.<ext>,
-             labelled.csv or label_issues.json
+             onnx/ (model.onnx, model.int8.onnx, verify.json)   openvino/ (model[.int8].xml + .bin, verify.json)
+             a file or label-check job: request.json, input.<ext>, labelled.csv or label_issues.json
 
 Training writes through a `RunFolder`; the job queue, the comparison, prediction,
 the report and the pages read through one. Folders written before this module
@@ -37,6 +37,8 @@ LABEL_REPORT = "label_issues.json"  # a label-check job's result
 NEEDS_KEY = "needs_visitor_key"  # empty: a key was typed for this job; only the process holding it may start it
 ONNX = "onnx"  # core.deploy.onnx's folder (or its --out folder) holds these three:
 ONNX_FP32, ONNX_INT8, ONNX_VERIFY = "model.onnx", "model.int8.onnx", "verify.json"
+OPENVINO = "openvino"  # core.deploy.openvino's folder: model.xml/.bin, model.int8.xml/.bin and its own verify.json
+OV_FP32, OV_INT8 = "model.xml", "model.int8.xml"  # each beside its weights (.bin of the same name)
 MAX_NAME = 120  # characters; a rename is cut there, so a pasted essay cannot swamp every page
 
 
@@ -74,7 +76,7 @@ class RunFolder:
         return (self.path / DATA_PATH).is_file()
 
     def data_path(self) -> str:
-        return (self.path / DATA_PATH).read_text(encoding="utf-8")
+        return (self.path / DATA_PATH).read_text(encoding="utf-8").strip()  # a hand-written one ends in a newline
 
     def data_version(self) -> dict | None:
         """{"dataset_id", "version"} when this run trains on a dataset version, else None: from its config (runs
@@ -158,9 +160,10 @@ class RunFolder:
 
     def export_files(self) -> list[tuple[Path, str]]:
         """(file, name in an archive) for everything a downloaded model needs: the model
-        folder (model card included), the ONNX export when there is one, the config and the metrics."""
+        folder (model card included), the ONNX and OpenVINO exports when there are some, the config and the metrics."""
         files = [(p, f"{folder.name}/{p.relative_to(folder).as_posix()}")
-                 for folder in (self.model_dir, self.path / ONNX) for p in sorted(folder.rglob("*")) if p.is_file()]
+                 for folder in (self.model_dir, self.path / ONNX, self.path / OPENVINO)
+                 for p in sorted(folder.rglob("*")) if p.is_file()]
         return files + [(self.path / n, n) for n in (CONFIG, METRICS) if (self.path / n).is_file()]
 
     def load_model(self):

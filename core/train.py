@@ -43,8 +43,8 @@ def run_training(config: TrainConfig, data: str | Path, out_dir: str | Path, *, 
     run = RunFolder(out_dir)
     main = is_main_process()
     log = run.progress_log(echo=on_progress) if main else (lambda e: None)
-    if main:
-        run.create(config)
+    if main:  # the data's path too (a job's folder has it already): the OpenVINO export calibrates on its texts
+        run.create(config, data if Path(str(data)).is_file() else None)
         if generated:  # charts call it by its contender; other languages make the name again from these
             run.save_name_parts(Path(str(data)).stem, when)
     worker = Worker(log, should_stop)

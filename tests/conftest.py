@@ -56,6 +56,27 @@ def tiny_csv(tmp_path, tiny_df) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def finetuned_run(tmp_path_factory) -> Path:
+    """One tiny real fine-tune per session (~15 s) for the export tests; each module copies it (copy_run), so
+    one module's exports never change what another's find."""
+    from core.config import TrainConfig
+    from core.train import run_training
+
+    root = tmp_path_factory.mktemp("finetuned")
+    tiny_frame().to_csv(root / "tiny.csv", index=False)
+    run_training(TrainConfig(model="finetune", epochs=3, batch_size=8, lr=1e-4, max_length=32, test_fraction=0.3),
+                 root / "tiny.csv", root / "run")
+    return root / "run"
+
+
+def copy_run(run: Path, target: Path) -> Path:
+    import shutil
+
+    shutil.copytree(run, target)
+    return target
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch) -> Path:
     d = tmp_path / "tunelab-data"

@@ -9,24 +9,18 @@ from io import BytesIO
 import numpy as np
 import pytest
 
-from core.config import TrainConfig
-from core.deploy.onnx import OnnxClassifier, export_onnx, fastest_export, load_for_inference
+from core.deploy.onnx import OnnxClassifier, export_onnx
+from core.deploy.runtimes import fastest_export, load_for_inference
 from core.predict import model_zip
 from core.runs import RunFolder
-from core.train import run_training
+from tests.conftest import copy_run
 
 pytestmark = pytest.mark.slow  # a real fine-tune and two exports
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    from tests.conftest import tiny_frame
-
-    root = tmp_path_factory.mktemp("onnx")
-    tiny_frame().to_csv(root / "tiny.csv", index=False)
-    run_training(TrainConfig(model="finetune", epochs=3, batch_size=8, lr=1e-4, max_length=32, test_fraction=0.3),
-                 root / "tiny.csv", root / "run")
-    return RunFolder(root / "run")
+def run(finetuned_run, tmp_path_factory):
+    return RunFolder(copy_run(finetuned_run, tmp_path_factory.mktemp("onnx") / "run"))
 
 
 def test_fp32_export_matches_pytorch_and_int8_can_be_refused(run):

@@ -143,7 +143,7 @@ def test_label_what_matters_next(looped):
     assert "Accuracy as you label more" in at.get("plotly_chart")[0].proto.spec
     # AppTest cannot upload a file or type into a data editor; the ranking is core.trust.active's (tested there)
     # and the queue is core.data.feedback's, so seed the page's ranked texts and check what it offers
-    from core.deploy.onnx import load_for_inference
+    from core.deploy.runtimes import load_for_inference
     from core.trust.active import rank_for_labelling
 
     texts = ["my invoice shows two charges", "the parcel is late and the app crashes", "reset my password please"]

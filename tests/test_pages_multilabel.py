@@ -91,7 +91,7 @@ def test_a_correction_from_predict_files_a_whole_set(multi):
 
 def test_the_label_page_and_the_review_take_label_sets(multi):
     store, dataset_id, run = multi
-    from core.deploy.onnx import load_for_inference
+    from core.deploy.runtimes import load_for_inference
     from core.trust.active import rank_for_labelling
 
     at = app()

@@ -1,4 +1,5 @@
-"""`python -m core serve`, `export` and `feedback`: run the REST API, export a fine-tune to ONNX, read what API clients corrected."""
+"""`python -m core serve`, `export` and `feedback`: run the REST API, export a fine-tune to ONNX or OpenVINO, read
+what API clients corrected."""
 from __future__ import annotations
 
 import csv
@@ -31,18 +32,23 @@ def add_parsers(sub) -> None:
 
 
 def add_export_parser(sub) -> None:
-    x = sub.add_parser("export", help="export a fine-tuned run to ONNX (optionally int8), verified on its test rows")
+    x = sub.add_parser("export", help="export a fine-tuned run to ONNX or OpenVINO (optionally int8), verified on "
+                                      "its test rows; serve and predict then use the fastest verified export")
     x.add_argument("run")
-    x.add_argument("--format", choices=["onnx"], default="onnx")
+    x.add_argument("--format", choices=["onnx", "openvino"], default="onnx",
+                   help="onnx (onnxruntime) or openvino (faster on Intel CPUs: benchmarks/RESULTS.md)")
     x.add_argument("--int8", action="store_true", help="also quantize to int8 (refused if accuracy drops > 0.5 points)")
-    x.add_argument("--out", help="folder to write (default: RUN/onnx, which serve and predict then use)")
+    x.add_argument("--out", help="folder to write (default: RUN/onnx or RUN/openvino, which serve and predict then use)")
     x.add_argument("--tolerance", type=float, default=0.005, help="accuracy drop int8 may cost (default 0.005)")
 
 
 def cmd_export(args) -> int:
-    from core.deploy.onnx import export_onnx  # put off: loads pandas (~0.4 s)
+    if args.format == "openvino":
+        from core.deploy.openvino import export_openvino as export  # put off: loads pandas, openvino (~0.7 s)
+    else:
+        from core.deploy.onnx import export_onnx as export  # put off: loads pandas (~0.4 s)
 
-    report = export_onnx(args.run, int8=args.int8, out=args.out, tolerance=args.tolerance)
+    report = export(args.run, int8=args.int8, out=args.out, tolerance=args.tolerance)
     print(json.dumps(report, indent=1))
     if "refused" in report.get("int8", {}):
         print(f"note: {report['int8']['refused']}", file=sys.stderr)

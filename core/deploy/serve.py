@@ -24,7 +24,7 @@ import numpy as np
 
 from core import labelsets
 from core.data.feedback import API_FEEDBACK, append_jsonl
-from core.deploy.onnx import fastest_export, load_for_inference
+from core.deploy.runtimes import fastest_export, load_for_inference
 from core.errors import DataError
 from core.runs import RunFolder
 from core.trust.explain import explain

@@ -133,7 +133,7 @@ def _print_checked(event: dict) -> None:
 def cmd_suggest(args) -> int:
     from core.data.cleaning import text_column  # put off: loads pandas (~0.4 s)
     from core.data.reading import read_table  # put off: loads pandas (~0.4 s)
-    from core.deploy.onnx import load_for_inference  # put off: loads pandas (~0.4 s)
+    from core.deploy.runtimes import load_for_inference  # put off: loads pandas (~0.4 s)
     from core.runs import RunFolder  # put off: loads pandas (~0.4 s)
 
     if len(args.paths) < 2:

@@ -1,0 +1,137 @@
+"""OpenVINO export of a fine-tuned run: fp32 parity with PyTorch, NNCF int8 calibrated on the run's training texts
+and its refusal path, the runtime chosen among a run's exports, the zip, serving it, and nothing sent anywhere."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.deploy.runtimes import fastest_export, load_for_inference, runtime_name
+from core.runs import RunFolder
+from tests.conftest import ROOT, copy_run
+
+TEXTS = ["I love it, wonderful", "terrible, broke", "where is my order?", "best purchase ever, superb quality !"]
+
+
+@pytest.fixture(scope="module")
+def run(finetuned_run, tmp_path_factory):
+    from core.deploy.openvino import export_openvino
+
+    run = RunFolder(copy_run(finetuned_run, tmp_path_factory.mktemp("openvino") / "run"))
+    run.report = export_openvino(run.path, int8=True, tolerance=1.0)  # 1.0: keep int8 whatever it costs
+    return run
+
+
+@pytest.mark.slow
+def test_fp32_matches_pytorch_and_int8_is_calibrated_on_training_texts(run):
+    report = run.report
+    assert report["fp32"]["max_prob_diff"] < 1e-3 and report["fp32"]["agreement"] == 1.0
+    assert report["fp32"]["accuracy"] == report["eager_accuracy"]
+    assert "refused" not in report["int8"] and report["int8"]["agreement"] > 0.8
+    assert report["int8"]["calibration"]["from"] == "training texts"  # the run recorded its data file
+    assert json.loads((run.path / "openvino" / "verify.json").read_text()) == report
+    file, words = fastest_export(run.path)
+    assert file.name == "model.int8.xml" and "OpenVINO int8" in words and runtime_name(run.path) == "OpenVINO int8"
+    model = load_for_inference(run.path)
+    assert type(model).__name__ == "OpenVinoClassifier"
+    many = model.predict_proba(TEXTS, batch_size=2)  # two batches: the parallel queue
+    one = np.vstack([model.predict_proba([t]) for t in TEXTS])  # one batch each: the single request
+    assert np.abs(many - one).max() < 1e-4 and np.allclose(many.sum(1), 1)
+    assert model.predict(TEXTS)[:2] == ["positive", "negative"]
+    assert model.explain("terrible, broke").words  # occlusion runs on the runtime that serves
+
+
+@pytest.mark.slow
+def test_the_zip_carries_the_openvino_export(run):
+    from core.predict import model_zip
+
+    names = set(zipfile.ZipFile(BytesIO(model_zip(run.path))).namelist())
+    assert {"openvino/model.int8.xml", "openvino/model.int8.bin", "openvino/model.xml", "openvino/verify.json",
+            "model/model.safetensors"} <= names
+
+
+@pytest.mark.slow
+def test_serve_answers_and_explains_on_openvino_with_capped_threads(run, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from core.deploy.api import create_app
+    from core.deploy.serve import load_models
+
+    monkeypatch.setenv("TUNELAB_SERVE_THREADS", "1")
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        models = load_models([str(run.path)])
+    finally:
+        torch.set_num_threads(threads)
+    served = next(iter(models.values()))
+    assert served.model.compiled.get_property("INFERENCE_NUM_THREADS") == 1
+    with TestClient(create_app(models, data_dir=run.path / "data")) as c:
+        info = c.get("/v1/models").json()["models"][0]
+        assert "OpenVINO int8" in info["runtime"]
+        res = c.post("/v1/classify", json={"texts": TEXTS[:2], "explain": True}).json()["predictions"]
+    assert [p["label"] for p in res] == ["positive", "negative"]
+    assert res[1]["explanation"] and {w["word"] for w in res[1]["explanation"]} & {"terrible", "broke"}
+
+
+@pytest.mark.slow
+def test_cli_export_refuses_int8_prints_json_and_sends_nothing(run, tmp_path):
+    """--tolerance -1 refuses any int8; OpenVINO's converter and NNCF would write a client id under ~/intel and
+    send usage events unless declined: a HOME of the test's own shows nothing was written."""
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    (tmp_path / "home").mkdir()
+    out = subprocess.run([sys.executable, "-m", "core", "export", str(run.path), "--format", "openvino", "--int8",
+                          "--tolerance", "-1", "--out", str(tmp_path / "ov")], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout)  # NNCF's progress bars went to stderr
+    assert "refused" in report["int8"] and "note: int8 lost" in out.stderr
+    assert sorted(p.name for p in (tmp_path / "ov").iterdir()) == ["model.bin", "model.xml", "verify.json"]
+    assert not list((tmp_path / "home").rglob("*")), "OpenVINO or NNCF wrote telemetry files"
+
+
+def _fake_export(run_dir: Path, folder: str, entries: dict) -> None:
+    (run_dir / folder).mkdir(parents=True, exist_ok=True)
+    report = {"rows": 10, "eager_accuracy": 0.9}
+    for precision, (file, refused) in entries.items():
+        (run_dir / folder / file).write_text("x")
+        report[precision] = {"file": file, "accuracy": 0.9, **({"refused": "lost"} if refused else {})}
+    (run_dir / folder / "verify.json").write_text(json.dumps(report))
+
+
+def test_the_fastest_verified_export_answers(tmp_path):
+    """OpenVINO int8, then onnxruntime int8, then either fp32, then the trained model; refused or missing files
+    are passed over."""
+    run = tmp_path / "run"
+    run.mkdir()
+    assert fastest_export(run) == (None, "the trained model (no ONNX or OpenVINO export)")
+    assert runtime_name(run) == "PyTorch"
+    _fake_export(run, "openvino", {"fp32": ("model.xml", False), "int8": ("model.int8.xml", True)})
+    assert runtime_name(run) == "OpenVINO fp32"
+    _fake_export(run, "onnx", {"fp32": ("model.onnx", False), "int8": ("model.int8.onnx", False)})
+    assert runtime_name(run) == "ONNX int8"
+    _fake_export(run, "openvino", {"fp32": ("model.xml", False), "int8": ("model.int8.xml", False)})
+    assert fastest_export(run)[0] == run / "openvino" / "model.int8.xml" and runtime_name(run) == "OpenVINO int8"
+    (run / "openvino" / "model.int8.xml").unlink()  # a half-copied folder: the next verified file answers
+    assert runtime_name(run) == "ONNX int8"
+    (run / "onnx" / "model.int8.onnx").unlink()
+    assert runtime_name(run) == "ONNX fp32"
+
+
+def test_only_a_finetune_can_be_exported(tiny_csv, tmp_path):
+    from core.config import TrainConfig
+    from core.train import run_training
+
+    run_training(TrainConfig(), tiny_csv, tmp_path / "run")
+    out = subprocess.run([sys.executable, "-m", "core", "export", str(tmp_path / "run"), "--format", "openvino"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.startswith("error: Only a finished fine-tuned Transformer run")
+    assert "Traceback" not in out.stderr
