@@ -83,7 +83,14 @@ def _llm_label(run: RunFolder) -> list[str]:
     return cmd + (["--text-col", request["text_col"]] if request.get("text_col") else [])
 
 
+def _export(run: RunFolder) -> list[str]:
+    """`python -m core export`: a fine-tuned run's OpenVINO int8 export (its fp32 kept if int8 loses accuracy)."""
+    model = run.path.parent / checked_id(run.request()["model_job"])  # a sibling run folder, by an id the runner made
+    return ["-m", "core", "export", str(model), "--format", "openvino", "--int8", "--progress", str(run.progress_path)]
+
+
 TRAIN = register(JobType("train", _train))
 PREDICT = register(JobType("predict", _predict))
 QUALITY = register(JobType("quality", _quality))
 LLM_LABEL = register(JobType("llm-label", _llm_label))
+EXPORT = register(JobType("export", _export))

@@ -130,6 +130,19 @@ class JobRunner:
         name = _("Classify {file} with {model}", file=Path(filename).name[:80], model=model_run.name)
         return self.queue("predict", name, request, data, ext if ext in SAFE_EXT else ".bin", model=model_run.kind)
 
+    def submit_export(self, model_job_id: str, lang: str = "en") -> str:
+        """Queue the OpenVINO int8 export of a finished fine-tune (core.deploy.openvino); it lands in the model's
+        own folder, where serving and prediction find it. Returns the job id."""
+        model_run = self.folder(model_job_id)
+        metrics = model_run.metrics()
+        if metrics is None or not registry.get(metrics["model"]).hf_format:
+            raise DataError("Only a finished fine-tuned Transformer can be made faster this way; the other models "
+                            "are already fast on a CPU.")
+        require_free_space(self.store.root, 250)  # fp32 and int8 files of a MiniLM: ~115 MB
+        _ = translator(lang)
+        name = _("Make {model} fast on CPUs", model=model_run.name)
+        return self.queue("export", name, {"model_job": model_job_id}, model_run.path, model=model_run.kind)
+
     def submit_label_check(self, dataset_id: str, lang: str = "en") -> str:
         """Queue the label check of a dataset's newest version (core.trust.quality); the result lands in the job's
         folder, its `row` numbers are positions in that version's rows file (request["version"])."""

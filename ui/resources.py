@@ -80,6 +80,8 @@ def device_label() -> str:
 class LockedModel:
     """A loaded classifier plus the lock that serialises calls into it."""
 
+    runtime = ""  # what answers, when it is an export (`served`): 'OpenVINO int8', 'ONNX fp32', ... or 'PyTorch'
+
     def __init__(self, model, model_dir: Path | None = None):
         self.model, self.lock, self.model_dir = model, threading.Lock(), model_dir
         self._seen = self._stamp()
@@ -139,6 +141,26 @@ def classifier(model_dir: str) -> LockedModel:
     """One copy per process of a trained model (max 6 kept: ~100 MB each for MiniLM)."""
     with st.spinner(_("Loading the model...")):
         return _classifier(model_dir)
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _served(run_dir: str, export: str) -> LockedModel:
+    from core.deploy.runtimes import load_for_inference, runtime_name
+    from core.runs import model_dir
+
+    model = LockedModel(load_for_inference(run_dir), model_dir(run_dir))
+    model.runtime = runtime_name(run_dir)
+    return model
+
+
+def served(run_dir: str) -> LockedModel:
+    """A run's model on the fastest runtime it is verified on (core.deploy.runtimes), as the API serves it; an
+    export made later (or made again) is picked up on the next call. `.runtime` names it ('OpenVINO int8')."""
+    from core.deploy.runtimes import fastest_export
+
+    file = fastest_export(run_dir)[0]
+    with st.spinner(_("Loading the model...")):
+        return _served(str(run_dir), f"{file}:{file.stat().st_mtime_ns}" if file and file.is_file() else "")
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)

@@ -40,6 +40,7 @@ def add_export_parser(sub) -> None:
     x.add_argument("--int8", action="store_true", help="also quantize to int8 (refused if accuracy drops > 0.5 points)")
     x.add_argument("--out", help="folder to write (default: RUN/onnx or RUN/openvino, which serve and predict then use)")
     x.add_argument("--tolerance", type=float, default=0.005, help="accuracy drop int8 may cost (default 0.005)")
+    x.add_argument("--progress", help="write JSON-lines progress here and run as a job (the app's export job)")
 
 
 def cmd_export(args) -> int:
@@ -48,10 +49,28 @@ def cmd_export(args) -> int:
     else:
         from core.deploy.onnx import export_onnx as export  # put off: loads pandas (~0.4 s)
 
+    if args.progress:
+        return _export_job(args, export)
     report = export(args.run, int8=args.int8, out=args.out, tolerance=args.tolerance)
     print(json.dumps(report, indent=1))
     if "refused" in report.get("int8", {}):
         print(f"note: {report['int8']['refused']}", file=sys.stderr)
+    return 0
+
+
+def _export_job(args, export) -> int:
+    """The export as a queued job: step events, Cancel, and an `end` event naming the runtime that now answers."""
+    from core.deploy.runtimes import runtime_name  # put off: loads pandas (~0.4 s)
+    from core.worker import job_process  # put off: loads pandas (~0.5 s)
+
+    with job_process(args.progress) as worker:
+        def work():
+            worker.log({"event": "start"})
+            steps = {"on_progress": worker.log} if args.format == "openvino" else {}
+            report = export(args.run, int8=args.int8, out=args.out, tolerance=args.tolerance, **steps)
+            worker.end.update(runtime=runtime_name(args.run), refused=report.get("int8", {}).get("refused"))
+
+        worker.run(work)
     return 0
 
 

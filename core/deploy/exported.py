@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from core import labelsets
+from core.contenders import registry
 from core.contenders.base import read_meta
 from core.contenders.batching import pad, sorted_batches, tokenize
 from core.runs import ONNX_VERIFY, RunFolder
@@ -81,6 +82,12 @@ class ExportedClassifier:
     def predict(self, texts) -> list:
         decided = self.decide(self.predict_proba(list(texts)))
         return [labelsets.decode(d) for d in decided] if self.multi_label_ else decided
+
+
+def exportable(run: RunFolder) -> bool:
+    """A finished run whose model folder is a Transformer (the fine-tune): the only kind worth exporting."""
+    metrics = run.metrics()
+    return metrics is not None and registry.get(metrics["model"]).hf_format
 
 
 def verify(model: ExportedClassifier, file: Path, test) -> dict:

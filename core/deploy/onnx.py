@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.contenders import registry
-from core.deploy.exported import INT8_TOLERANCE, ExportedClassifier, int8_verdict, verify, write_report
+from core.deploy.exported import INT8_TOLERANCE, ExportedClassifier, exportable, int8_verdict, verify, write_report
 from core.errors import DataError
 from core.runs import ONNX as ONNX_DIR
 from core.runs import ONNX_FP32, ONNX_INT8, RunFolder
@@ -38,8 +37,7 @@ class OnnxClassifier(ExportedClassifier):
 
 
 def require_finetune(run: RunFolder) -> None:
-    metrics = run.metrics()
-    if metrics is None or not registry.get(metrics["model"]).hf_format:
+    if not exportable(run):
         raise DataError("Only a finished fine-tuned Transformer run can be exported to ONNX or OpenVINO; "
                         "the linear contenders are already fast on a CPU.")
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from core.contenders import registry
+from core.deploy.exported import exportable
 from core.runs import ONNX, ONNX_VERIFY, OPENVINO, RunFolder, model_dir
 
 # Fastest first, from benchmarks/serving.py (fine-tuned MiniLM, SST-2, batch 32, 2 cores, median round vs eager):
@@ -46,9 +47,12 @@ def fastest_export(run_dir: str | Path) -> tuple[Path | None, str]:
 
 
 def runtime_name(run_dir: str | Path) -> str:
-    """The runtime that answers for a run: 'OpenVINO int8', 'ONNX fp32', ... or 'PyTorch'."""
+    """The runtime that answers for a run: 'OpenVINO int8', 'ONNX fp32', ..., 'PyTorch' for a fine-tune without an
+    export, '' for the other contenders (their own small numpy or scikit-learn code: nothing to choose)."""
     found = verified(run_dir)
-    return RUNTIME_NAMES[found[0][:2]] if found else EAGER
+    if found:
+        return RUNTIME_NAMES[found[0][:2]]
+    return EAGER if exportable(RunFolder(run_dir)) else ""
 
 
 def load_for_inference(run_dir: str | Path, threads: int | None = None):
