@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import socket
 import subprocess
 import sys
@@ -75,7 +76,6 @@ def wrk_load(url: str, texts: list[str], clients: int, seconds: int) -> dict:
     """Debian's wrk (a C load generator, so the clients cost the 2 cores little), one text per request."""
     import json
     import re
-    import shutil
 
     def lua(text: str) -> str:  # a Lua long string whose closing bracket cannot occur in the text
         level = next(n for n in range(1, 20) if "]" + "=" * n + "]" not in text)
@@ -101,8 +101,6 @@ def wrk_load(url: str, texts: list[str], clients: int, seconds: int) -> dict:
 def load_test(run_dir: Path, texts: list[str], clients: int, per_client: int, model=None) -> dict:
     """A real server under `clients` concurrent clients. With wrk: 3 rounds of 10 s, each between two measurements
     of `model`'s offline references (offline_rates) so that a round's ratio is not a ratio across VM speed drift."""
-    import shutil
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -204,13 +202,16 @@ def main() -> None:
             if drop >= 0.005:
                 (run.path / RUNTIMES[f"{kind} int8"][1]).unlink()
                 report["int8"]["refused"] = f"int8 lost {drop:.1%} on the run's {report['rows']} test rows"
-        served = runtime_name(run.path)
         load = load_test(run.path, texts, 16, args.requests, model=load_for_inference(run.path))
-        load["runtime"] = served
+        load["runtime"] = runtime_name(run.path)
+        ort_run = Path(tmp) / "ort"  # the same run without its OpenVINO files: what its server answered with before
+        shutil.copytree(run.path, ort_run, ignore=shutil.ignore_patterns("openvino"))
+        load_ort = load_test(ort_run, texts, 16, args.requests, model=load_for_inference(ort_run))
+        load_ort["runtime"] = runtime_name(ort_run)
         ceiling_run = Path(tmp) / "baseline"  # a model that costs ~nothing: what HTTP and JSON alone allow
         run_training(TrainConfig(model="baseline", test_fraction=0.2), Path(tmp) / "train.csv", ceiling_run)
         ceiling = load_test(ceiling_run, texts, 16, args.requests)
-    write(rows, reports, load, ceiling, args)
+    write(rows, reports, load, load_ort, ceiling, args)
 
 
 # What limits int8 here, from onnxruntime's profiler and dev scripts (2026-11-26, same run and texts; not rerun by
@@ -247,11 +248,13 @@ softmax in float): without it 3.5x but accuracy fell from 0.741 to 0.633 (the ex
 preset and SmoothQuant off: within the noise (3.2-3.4x), no better. CPU pinning off: the same. Converting the ONNX file
 instead of the PyTorch model: the same graph (both give OpenVINO's fused ScaledDotProductAttention), the same speed.
 **Lengths padded to a multiple of 8 tokens**: OpenVINO compiles for each new input shape, which made a single text's
-p99 35-40 ms; buckets of 8 bring it to 9-14 ms at no cost at batch 32. Where int8's time goes (OpenVINO's profiler, a
+p99 35-40 ms; buckets of 8 bring it to 9-14 ms at no cost at batch 32, and the model compiles a single text of each
+bucket when it loads. Static shapes (one model reshaped to 32 x each bucket): 1.03x the dynamic model, within the
+noise, for 7 compiled models instead of one. Where int8's time goes (OpenVINO's profiler, a
 batch of 32 x 44 tokens): the int8 matmuls on AMX 46%, the attention subgraph 32%, layer norms, adds and the rest 22%."""
 
 
-def write(rows: dict, reports: dict, load: dict, ceiling: dict, args) -> None:
+def write(rows: dict, reports: dict, load: dict, load_ort: dict, ceiling: dict, args) -> None:
     table = ["| runtime | texts/s batch 32 (best) | vs eager (median round) | vs ONNX int8 (median round) | short texts: "
              "vs eager | short: vs ONNX int8 | p50 ms batch 1 | p99 ms | accuracy |", "|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
@@ -292,7 +295,10 @@ model's offline throughput in this process (the VM drifts), and its throughput i
 {median(load, 'b32'):.2f}x the offline throughput on length-sorted batches of 32 (the best case, which one-text requests
 cannot give a server). Per round: {rounds(load)}. Best round: {load['throughput']:.0f} texts/s, p50 {load['p50']:.1f} ms,
 p99 {load['p99']:.1f} ms, {load['throughput'] / eager_rate(rows):.1f}x the eager model's
-offline batch-32 rate. The same server and clients with the TF-IDF baseline, whose model costs little, answer
+offline batch-32 rate. The same load test right after on the same run without its OpenVINO files (so served by
+{load_ort['runtime']}): median round {median(load_ort, 'throughput'):.0f} texts/s against {median(load, 'throughput'):.0f}
+({median(load_ort, 'r16'):.2f}x its own offline random-16 throughput; {load_ort['errors']} errors; per round:
+{rounds(load_ort)}). The same server and clients with the TF-IDF baseline, whose model costs little, answer
 {ceiling['throughput']:.0f} requests/s ({ceiling['errors']} errors): what HTTP, JSON and the load generator
 leave on these 2 cores, of which the fine-tune's load test pays a share on every request.
 """)

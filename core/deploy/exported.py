@@ -20,11 +20,12 @@ INT8_TOLERANCE = 0.005  # accuracy may drop by at most half a point
 
 class ExportedClassifier:
     """predict_proba over an exported file with the run's tokenizer; same classes and decisions as the eager
-    model. A runtime supplies `_start(feeds)`: the logits of each padded batch, in order."""
+    model. A runtime supplies `_open(file, threads)` and `_logits(feeds)`: the logits of each padded batch, in order."""
 
     explain_method = "occlusion"  # the explainers only call predict_proba, so they run on whatever serves
     multi_label_, thresholds_ = False, None  # from the run's tunelab.json (`from_run`): sigmoid and thresholds
     runtime = ""
+    pad_multiple = 1  # a runtime that compiles per input shape pads lengths up to a multiple of this
 
     def __init__(self, file: Path, model_dir: Path, classes: list[str], max_length: int, threads: int | None = None):
         from transformers import AutoTokenizer  # put off: loads huggingface_hub, transformers (~1.1 s)
@@ -67,8 +68,6 @@ class ExportedClassifier:
             e = np.exp(logits - logits.max(1, keepdims=True))
             out[idx] = e / e.sum(1, keepdims=True)
         return out
-
-    pad_multiple = 1  # a runtime that compiles per input shape pads lengths up to a multiple of this
 
     def decide(self, proba: np.ndarray) -> list[str]:
         return labelsets.decide(proba, self.classes_, self.multi_label_, self.thresholds_)

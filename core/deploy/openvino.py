@@ -22,10 +22,13 @@ from core.errors import DataError
 from core.runs import ONNX_VERIFY, OPENVINO, OV_FP32, OV_INT8, RunFolder
 
 CALIBRATION_TEXTS = 300  # NNCF's default subset; 300 SST-2 texts quantised in ~10 s on 2 cores
-# THROUGHPUT: one stream per core, one batch each (2 x 1 thread beat 1 x 2 threads at batch 32 on 2 cores: 3.0-3.2x
-# eager against 2.6x). f32 for what stays unquantised: on AMX CPUs OpenVINO's default is bf16, which moved a
-# probability by up to 0.18 (f32: 0.024, as onnxruntime int8's 0.036) for the same speed.
+# Two compilations of one model. Several batches: THROUGHPUT, one stream per core, a batch each (2 x 1 thread beat
+# 1 x 2 threads at batch 32 on 2 cores: 3.0-3.2x eager against 2.6x). One batch (a single text, a small request):
+# LATENCY, one stream on every core (a 16-token text: p50/p99 4.7/6.3 ms against THROUGHPUT's 5.2/12.8).
+# f32 for what stays unquantised: on AMX CPUs OpenVINO's default is bf16, which moved a probability by up to 0.18
+# (f32: 0.024, as onnxruntime int8's 0.036) for the same speed.
 CONFIG = {"PERFORMANCE_HINT": "THROUGHPUT", "INFERENCE_PRECISION_HINT": "f32"}
+SINGLE = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
 # OpenVINO compiles for each new input shape (a single text of a new length: p99 35-40 ms); lengths rounded up to
 # 8 tokens keep the shapes few (p99 9-14 ms) and cost nothing measurable at batch 32
 PAD_MULTIPLE = 8
@@ -51,10 +54,12 @@ class OpenVinoClassifier(ExportedClassifier):
     def _open(self, file: Path, threads: int | None) -> None:
         import openvino as ov  # put off: loads openvino (~0.3 s)
 
-        config = dict(CONFIG, **({"INFERENCE_NUM_THREADS": threads} if threads else {}))
-        self.compiled = ov.Core().compile_model(str(file), "CPU", config)
+        cap = {"INFERENCE_NUM_THREADS": threads} if threads else {}
+        core = ov.Core()
+        model = core.read_model(str(file))
+        self.compiled = core.compile_model(model, "CPU", {**CONFIG, **cap})
         self.queue = ov.AsyncInferQueue(self.compiled, self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
-        self.request = self.compiled.create_infer_request()  # one batch needs no queue (~0.5 ms less a call)
+        self.request = core.compile_model(model, "CPU", {**SINGLE, **cap}).create_infer_request()
         for length in range(PAD_MULTIPLE, self.max_length + PAD_MULTIPLE, PAD_MULTIPLE):  # a single text of each
             zeros = np.zeros((1, length), dtype=np.int64)  # length bucket compiled now, not on a user's request
             self.request.infer({"input_ids": zeros, "attention_mask": zeros + 1})
