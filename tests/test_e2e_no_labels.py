@@ -40,9 +40,9 @@ def test_no_labels_to_a_teacher_and_its_student(app, tmp_path):
         page.get_by_label("Categories, separated by commas").fill("negative, positive, question")
         page.get_by_label("Categories, separated by commas").press("Enter")
         for _ in range(3):  # a pick made while the page reruns (the categories just typed) can be lost: pick again
-            page.get_by_role("combobox", name="Language model that labels").click()
-            page.get_by_role("option", name="Server: Scripted").click()
-            try:
+            try:  # a rerun can also close the list before the option is clicked (seen once under a loaded CI)
+                page.get_by_role("combobox", name="Language model that labels").click(timeout=10_000)
+                page.get_by_role("option", name="Server: Scripted").click(timeout=10_000)
                 page.get_by_text("Server: Scripted", exact=True).wait_for(timeout=5_000)
                 break
             except Exception:  # noqa: BLE001 - playwright's TimeoutError

@@ -2,6 +2,8 @@
 and its refusal path, the runtime chosen among a run's exports, the zip, serving it, and nothing sent anywhere."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -21,10 +23,14 @@ TEXTS = ["I love it, wonderful", "terrible, broke", "where is my order?", "best 
 
 @pytest.fixture(scope="module")
 def run(finetuned_run, tmp_path_factory):
-    from core.deploy.openvino import export_openvino
+    """The session's fine-tune exported once through the CLI; --tolerance 1.0 keeps int8 whatever it costs."""
+    from core.cli import main
 
     run = RunFolder(copy_run(finetuned_run, tmp_path_factory.mktemp("openvino") / "run"))
-    run.report = export_openvino(run.path, int8=True, tolerance=1.0)  # 1.0: keep int8 whatever it costs
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["export", str(run.path), "--format", "openvino", "--int8", "--tolerance", "1.0"]) == 0
+    run.report = json.loads(out.getvalue())  # stdout is the report alone: NNCF's progress bars went to stderr
     return run
 
 
@@ -87,17 +93,16 @@ def test_serve_answers_and_explains_on_openvino_with_capped_threads(run, monkeyp
     assert res[1]["explanation"] and {w["word"] for w in res[1]["explanation"]} & {"terrible", "broke"}
 
 
-@pytest.mark.slow
-def test_cli_export_refuses_int8_and_prints_only_its_json(run, tmp_path, capsys):
-    """--tolerance -1 refuses any int8: its files go, fp32 stays; NNCF's progress bars stay off stdout."""
-    from core.cli import main
+def test_int8_that_loses_accuracy_is_refused_and_its_files_go(tmp_path):
+    from core.deploy.exported import int8_verdict
 
-    assert main(["export", str(run.path), "--format", "openvino", "--int8", "--tolerance", "-1",
-                 "--out", str(tmp_path / "ov")]) == 0
-    out = capsys.readouterr()
-    report = json.loads(out.out)
-    assert "refused" in report["int8"] and "note: int8 lost" in out.err
-    assert sorted(p.name for p in (tmp_path / "ov").iterdir()) == ["model.bin", "model.xml", "verify.json"]
+    files = [tmp_path / "model.int8.xml", tmp_path / "model.int8.bin"]
+    for f in files:
+        f.write_text("x")
+    check = {"file": "model.int8.xml", "accuracy": 0.89}
+    assert int8_verdict(check, 0.892, 0.005, files) == check and all(f.exists() for f in files)  # 0.2 points: kept
+    refused = int8_verdict(check, 0.9, 0.005, files)  # a full point
+    assert refused["refused"].startswith("int8 lost 1.0% accuracy") and not any(f.exists() for f in files)
 
 
 def _fake_export(run_dir: Path, folder: str, entries: dict) -> None:
