@@ -47,8 +47,7 @@ def fast_runtime(store, run_id: str) -> None:
         return
     if runtime == EAGER:
         st.markdown(_("This fine-tune answers in PyTorch. An **OpenVINO int8** export answers about 3x faster on a "
-                      "CPU (benchmarks/RESULTS.md); it is checked on the test rows and refused if it loses half a "
-                      "point of accuracy."))
+                      "CPU; it is checked on the test rows and refused if it loses half a point of accuracy."))
     else:
         folder, precision, _file, report = verified(run_dir)[0]
         st.markdown(_("Predict, file prediction and the API answer with its **{runtime}** export: accuracy {acc:.1%} "
