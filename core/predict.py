@@ -62,6 +62,9 @@ def predict_table(model, source: str | Path | bytes, filename: str | None = None
     return out
 
 
+STORED = {".safetensors"}  # float weights: stored as they are in the zip (see model_zip)
+
+
 def model_zip(run_dir: str | Path) -> bytes:
     """The run's model folder (Hugging Face format for the fine-tune, model card
     included) plus config.json and metrics.json, as zip bytes for download."""
@@ -69,7 +72,8 @@ def model_zip(run_dir: str | Path) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for path, name in RunFolder(run_dir).export_files():
-            zf.write(path, name)
+            # float weights barely deflate (MiniLM's safetensors: 87 -> 80 MB) and took 5 of the zip's 7 seconds
+            zf.write(path, name, zipfile.ZIP_STORED if path.suffix in STORED else None)
     return buf.getvalue()
 
 

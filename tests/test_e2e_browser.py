@@ -157,7 +157,7 @@ def test_a_prompted_llm_beside_the_baseline(server, tmp_path, tiny_df):
         upload_and_save(page, csv, 72, "en")
         go(page, "Train")
         for box, keep in (("Sentence embeddings + logistic regression", False), ("Fine-tuned Transformer", False),
-                          ("Prompted LLM (few-shot)", True)):
+                          (SETFIT["en"], False), ("Prompted LLM (few-shot)", True)):  # SetFit: ticked for 24 a class
             page.get_by_role("checkbox", name=box, exact=True).set_checked(keep, force=True)
         page.get_by_text("The embedded model has 135 million parameters").wait_for()  # said before anyone waits
         page.get_by_role("button", name="Start training").click()
