@@ -133,9 +133,10 @@ class JobRunner:
     def submit_export(self, model_job_id: str, lang: str = "en") -> str:
         """Queue the OpenVINO int8 export of a finished fine-tune (core.deploy.openvino); it lands in the model's
         own folder, where serving and prediction find it. Returns the job id."""
+        from core.deploy.exported import exportable  # put off: the deploy package is not needed to queue training
+
         model_run = self.folder(model_job_id)
-        metrics = model_run.metrics()
-        if metrics is None or not registry.get(metrics["model"]).hf_format:
+        if not exportable(model_run):
             raise DataError("Only a finished fine-tuned Transformer can be made faster this way; the other models "
                             "are already fast on a CPU.")
         require_free_space(self.store.root, 250)  # fp32 and int8 files of a MiniLM: ~115 MB

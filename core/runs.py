@@ -219,14 +219,25 @@ class RunFolder:
         return name
 
 
+def verified_export(folder: Path, precision: str) -> tuple[Path, dict] | None:
+    """An export folder's file of `precision` ("fp32", "int8") and its verify.json report, when that file passed
+    its check on the test rows and is there; None otherwise (no report, refused, or the file missing)."""
+    if not (folder / ONNX_VERIFY).is_file():
+        return None
+    report = json.loads((folder / ONNX_VERIFY).read_text(encoding="utf-8"))
+    entry = report.get(precision)
+    if not entry or "refused" in entry or not (folder / entry["file"]).is_file():
+        return None
+    return folder / entry["file"], report
+
+
 def _superseded(folder: Path) -> set[str]:
     """An export folder's fp32 files when its int8 passed its check and is there: the int8 answers (core.deploy.
     runtimes), so its fp32 twin, 4x its size (90 MB for MiniLM), stays out of a download."""
     try:
-        int8 = json.loads((folder / ONNX_VERIFY).read_text(encoding="utf-8")).get("int8") or {}
-    except (OSError, ValueError):
-        return set()
-    if "refused" in int8 or not (folder / str(int8.get("file", ""))).is_file():
+        if verified_export(folder, "int8") is None:
+            return set()
+    except (OSError, ValueError):  # an unreadable verify.json: the download keeps everything
         return set()
     return {ONNX_FP32} if folder.name == ONNX else {OV_FP32, Path(OV_FP32).with_suffix(".bin").name}
 

@@ -75,11 +75,11 @@ def _live(job_id: str) -> None:
     if job is None or job.status not in ACTIVE:
         st.rerun(scope="app")  # settled: draw the outcome once, outside the timer
     events = resources.runner().folder(job_id).progress()
-    if job.status == JobStatus.QUEUED or not any(e.get("event") == "step" for e in events):
+    steps = [e for e in events if e.get("event") == "step"]
+    if job.status == JobStatus.QUEUED or not steps:
         st.progress(0.0, _("Export queued; it starts when the jobs before it finish."))
         return
-    step = [e for e in events if e.get("event") == "step"][-1]
     doing = {"convert": _("converting the model"), "check": _("checking it on the test rows"),
              "quantise": _("quantising to int8 on the model's training texts")}
     fraction, _words = progress_words(events)
-    st.progress(fraction, _("Making it fast on CPUs: {doing}...", doing=doing.get(step.get("doing"), "")))
+    st.progress(fraction, _("Making it fast on CPUs: {doing}...", doing=doing.get(steps[-1].get("doing"), "")))

@@ -24,7 +24,6 @@ class ExportedClassifier:
 
     explain_method = "occlusion"  # the explainers only call predict_proba, so they run on whatever serves
     multi_label_, thresholds_ = False, None  # from the run's tunelab.json (`from_run`): sigmoid and thresholds
-    runtime = ""
     pad_multiple = 1  # a runtime that compiles per input shape pads lengths up to a multiple of this
 
     def __init__(self, file: Path, model_dir: Path, classes: list[str], max_length: int, threads: int | None = None):
@@ -52,14 +51,19 @@ class ExportedClassifier:
     def _logits(self, feeds: list[dict]) -> list[np.ndarray]:  # pragma: no cover - each runtime's own
         raise NotImplementedError
 
-    def predict_proba(self, texts, batch_size: int = 32) -> np.ndarray:
-        texts = [str(t) for t in texts]
+    def feeds(self, texts: list[str], batch_size: int = 32) -> tuple[list[np.ndarray], list[dict]]:
+        """The texts as the runtime's inputs: length-sorted batches (row indices) and each one's padded arrays."""
         ids = tokenize(self.tokenizer_, texts, self.max_length)
         batches = sorted_batches([len(x) for x in ids], batch_size, self.max_tokens)
         feeds = []
         for idx in batches:
             input_ids, mask = pad([ids[i] for i in idx], self.tokenizer_.pad_token_id or 0, self.pad_multiple)
             feeds.append({"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})
+        return batches, feeds
+
+    def predict_proba(self, texts, batch_size: int = 32) -> np.ndarray:
+        texts = [str(t) for t in texts]
+        batches, feeds = self.feeds(texts, batch_size)
         out = np.zeros((len(texts), len(self.classes_)), dtype=np.float32)
         for idx, logits in zip(batches, self._logits(feeds), strict=True):
             if self.multi_label_:
@@ -98,6 +102,12 @@ def verify(model: ExportedClassifier, file: Path, test) -> dict:
     return {"file": file.name, "accuracy": float((pred == test["label"].to_numpy()).mean()),
             "max_prob_diff": float(np.abs(proba - eager).max()), "agreement": float((pred == test["pred"]).mean()),
             "seconds": round(time.time() - t0, 2)}
+
+
+def fp32_report(model: ExportedClassifier, file: Path, test) -> dict:
+    """verify.json's start: the test rows, the trained model's accuracy on them, and the fp32 export's check."""
+    return {"rows": len(test), "eager_accuracy": float((test["pred"] == test["label"]).mean()),
+            "fp32": verify(model, file, test)}
 
 
 def int8_verdict(check: dict, eager_accuracy: float, tolerance: float, files: list[Path]) -> dict:

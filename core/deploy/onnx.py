@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.deploy.exported import INT8_TOLERANCE, ExportedClassifier, exportable, int8_verdict, verify, write_report
+from core.deploy.exported import INT8_TOLERANCE, ExportedClassifier, exportable, fp32_report, int8_verdict, verify, write_report
 from core.errors import DataError
 from core.runs import ONNX as ONNX_DIR
 from core.runs import ONNX_FP32, ONNX_INT8, RunFolder
@@ -21,8 +21,6 @@ from core.runs import ONNX_FP32, ONNX_INT8, RunFolder
 
 class OnnxClassifier(ExportedClassifier):
     """An ONNX file on onnxruntime's CPU provider."""
-
-    runtime = "onnxruntime"
 
     def _open(self, file: Path, threads: int | None) -> None:
         import onnxruntime as ort  # put off: loads onnxruntime (~0.1 s)
@@ -52,8 +50,7 @@ def export_onnx(run_dir: str | Path, int8: bool = False, out: str | Path | None 
     fp32 = folder / ONNX_FP32
     _export(run, fp32)
     test = run.predictions()
-    report = {"rows": len(test), "eager_accuracy": float((test["pred"] == test["label"]).mean()),
-              "fp32": verify(OnnxClassifier.from_run(run, fp32), fp32, test)}
+    report = fp32_report(OnnxClassifier.from_run(run, fp32), fp32, test)
     if int8:
         report["int8"] = _quantize(run, fp32, folder / ONNX_INT8, test, report["eager_accuracy"], tolerance)
     write_report(folder, report)

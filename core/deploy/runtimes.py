@@ -7,12 +7,11 @@ loads it; serving, file prediction and the Predict page all go through it.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from core.contenders import registry
 from core.deploy.exported import exportable
-from core.runs import ONNX, ONNX_VERIFY, OPENVINO, RunFolder, model_dir
+from core.runs import ONNX, OPENVINO, RunFolder, model_dir, verified_export
 
 # Fastest first, from benchmarks/serving.py (fine-tuned MiniLM, SST-2, batch 32, 2 cores, median round vs eager, three
 # runs): OpenVINO int8 2.6-3.2x (1.44-1.49x onnxruntime int8 in the same rounds), onnxruntime int8 2.2-2.4x, then the
@@ -28,13 +27,9 @@ def verified(run_dir: str | Path) -> list[tuple[str, str, Path, dict]]:
     """Every verified, present export of a run, fastest first: (runtime folder, precision, file, report)."""
     out = []
     for folder_name, precision in ORDER:
-        folder = Path(run_dir) / folder_name
-        if not (folder / ONNX_VERIFY).is_file():
-            continue
-        report = json.loads((folder / ONNX_VERIFY).read_text(encoding="utf-8"))
-        entry = report.get(precision)
-        if entry and "refused" not in entry and (folder / entry["file"]).is_file():
-            out.append((folder_name, precision, folder / entry["file"], report))
+        found = verified_export(Path(run_dir) / folder_name, precision)
+        if found:
+            out.append((folder_name, precision, *found))
     return out
 
 
